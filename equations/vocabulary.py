@@ -1,0 +1,189 @@
+"""The symbolic vocabulary of replica free entropies.
+
+Special functions with their derivative rules, and Gaussian averages as sympy objects whose derivative is the average of
+the derivative. Everything a model needs to write its free entropy like the paper's formula, and everything code
+generation needs to turn it into quadrature loops.
+
+Conventions: Dz is the standard Gaussian measure, ``G(x) = exp(-x**2/2)/sqrt(2*pi)``, ``H(x) = erfc(x/sqrt(2))/2``
+(the Gaussian tail), ``GH(x) = G(x)/H(x)`` (inverse Mills ratio), ``logH(x) = log H(x)``,
+``log2cosh(x) = log(2*cosh(x))``, ``logaddexp(a, b) = log(exp(a) + exp(b))``, ``expit(x) = 1/(1 + exp(-x))``.
+"""
+import sympy as sp
+
+__all__ = ["G", "H", "logH", "GH", "log2cosh", "logaddexp", "expit", "Average", "E", "E_trunc", "SPECIAL_FUNCTIONS"]
+
+
+class G(sp.Function):
+    """Standard Gaussian density G(x) = exp(-x^2/2)/sqrt(2 pi)."""
+
+    nargs = 1
+
+    def fdiff(self, argindex=1):
+        x = self.args[0]
+        return -x * G(x)
+
+    def _latex(self, printer):
+        return r"G\!\left(%s\right)" % printer._print(self.args[0])
+
+
+class H(sp.Function):
+    """Gaussian tail H(x) = int_x^inf Dz = erfc(x/sqrt 2)/2."""
+
+    nargs = 1
+
+    def fdiff(self, argindex=1):
+        return -G(self.args[0])
+
+    def _latex(self, printer):
+        return r"H\!\left(%s\right)" % printer._print(self.args[0])
+
+
+class GH(sp.Function):
+    """Inverse Mills ratio GH(x) = G(x)/H(x); d/dx GH = GH (GH - x)."""
+
+    nargs = 1
+
+    def fdiff(self, argindex=1):
+        x = self.args[0]
+        return GH(x) * (GH(x) - x)
+
+    def _latex(self, printer):
+        return r"\frac{G}{H}\!\left(%s\right)" % printer._print(self.args[0])
+
+
+class logH(sp.Function):
+    """log H(x), accurate on the whole real line; d/dx log H = -GH."""
+
+    nargs = 1
+
+    def fdiff(self, argindex=1):
+        return -GH(self.args[0])
+
+    def _latex(self, printer):
+        return r"\ln H\!\left(%s\right)" % printer._print(self.args[0])
+
+
+class log2cosh(sp.Function):
+    """log(2 cosh x); d/dx = tanh x."""
+
+    nargs = 1
+
+    def fdiff(self, argindex=1):
+        return sp.tanh(self.args[0])
+
+    def _latex(self, printer):
+        return r"\ln 2\cosh\!\left(%s\right)" % printer._print(self.args[0])
+
+
+class expit(sp.Function):
+    """Logistic function 1/(1+exp(-x))."""
+
+    nargs = 1
+
+    def fdiff(self, argindex=1):
+        x = self.args[0]
+        return expit(x) * (1 - expit(x))
+
+
+class logaddexp(sp.Function):
+    """log(exp(a) + exp(b)) without overflow or underflow."""
+
+    nargs = 2
+
+    def fdiff(self, argindex=1):
+        a, b = self.args
+        return expit(a - b) if argindex == 1 else expit(b - a)
+
+    def _latex(self, printer):
+        a, b = (printer._print(x) for x in self.args)
+        return r"\ln\left(e^{%s} + e^{%s}\right)" % (a, b)
+
+
+SPECIAL_FUNCTIONS = (G, H, GH, logH, log2cosh, expit, logaddexp)
+
+
+def _expand_top(expr):
+    """Distribute products over sums at the top level only, so that every additive term is a product."""
+    return sp.expand(expr, deep=False, power_exp=False, power_base=False, log=False, multinomial=False)
+
+
+class Average(sp.Expr):
+    """Average of ``expr`` over ``var`` ~ N(0, 1), optionally conditioned on ``var > lower`` (normalized).
+
+    ``Average(f, z)`` is int Dz f(z); ``Average(f, x, a)`` is (1/H(a)) int_a^inf Dx f(x). Averages nest, and
+    ``log(Average(...))`` is a large-deviation term. The derivative with respect to any other symbol is the average of
+    the derivative (plus the boundary term when ``lower`` depends on it). For the plain Gaussian measure, terms
+    proportional to ``var`` are integrated by parts (E[z f(z)] = E[f'(z)]), which removes the 1/sqrt(qhat)
+    singularities of derivatives of sqrt(qhat)*z at qhat = 0.
+    """
+
+    is_commutative = True
+
+    def __new__(cls, expr, var, lower=sp.S.NegativeInfinity):
+        expr, lower = sp.sympify(expr), sp.sympify(lower)
+        if not isinstance(var, sp.Symbol):
+            raise TypeError("the averaged variable must be a sympy Symbol")
+        if var in lower.free_symbols:
+            raise ValueError("the truncation point cannot depend on the averaged variable")
+        if var not in expr.free_symbols:
+            return expr  # the measure is normalized
+        return sp.Expr.__new__(cls, expr, var, lower)
+
+    @property
+    def integrand(self):
+        return self.args[0]
+
+    @property
+    def variable(self):
+        return self.args[1]
+
+    @property
+    def lower(self):
+        return self.args[2]
+
+    @property
+    def truncated(self):
+        return self.lower != sp.S.NegativeInfinity
+
+    @property
+    def free_symbols(self):
+        return (self.integrand.free_symbols - {self.variable}) | self.lower.free_symbols
+
+    def _eval_subs(self, old, new):
+        if old == self.variable:
+            return self
+        return None
+
+    def _eval_derivative(self, s):
+        f, z, a = self.args
+        df = f.diff(s)
+        if not self.truncated:
+            df = sp.Add(*[_stein(t, z) for t in sp.Add.make_args(_expand_top(df))])
+        result = Average(df, z, a)
+        if self.truncated and s in a.free_symbols:
+            result += a.diff(s) * GH(a) * (self - f.subs(z, a))
+        return result
+
+    def _latex(self, printer):
+        z = printer._print(self.variable)
+        sub = z if not self.truncated else r"%s > %s" % (z, printer._print(self.lower))
+        return r"\mathbb{E}_{%s}\left[%s\right]" % (sub, printer._print(self.integrand))
+
+
+def _stein(term, z):
+    """Gaussian integration by parts of one additive term: z*f(z) -> f'(z) under the average over z."""
+    factors = list(sp.Mul.make_args(term))
+    if z not in factors:
+        return term
+    factors.remove(z)
+    return sp.Mul(*factors).diff(z)
+
+
+def E(expr, var):
+    """int Dvar expr: the average over a standard Gaussian variable."""
+    return Average(expr, var)
+
+
+def E_trunc(expr, var, lower):
+    """(1/H(lower)) int_lower^inf Dvar expr: the average over a Gaussian variable conditioned on var > lower."""
+    return Average(expr, var, lower)

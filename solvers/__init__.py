@@ -1,0 +1,1 @@
+"""The numerics: special functions, quadrature, code generation, fixed point, Newton, continuation (no physics)."""

@@ -1,0 +1,262 @@
+"""Code generation: lists of sympy expressions with Gaussian averages -> a cached module of numba functions.
+
+Every function takes ``(v, gx, gw, tx, tw)``: the values of the input symbols in a fixed order, and the node arrays of
+a :class:`~replica.solvers.quadrature.Quadrature` (Gauss–Hermite nodes/weights, truncated-rule nodes/weights). It
+returns a float64 array with one entry per expression.
+
+Each average becomes a quadrature loop; averages over the same measure at the same nesting level share one loop;
+nested averages become nested loops (a product rule). Inside a loop, subexpressions that do not depend on the
+integration variable are hoisted out of it, and common subexpressions are eliminated (``sympy.cse``).
+
+The module is written to a cache directory under a hash of the expressions, the code generator and the special-function
+kernels, and compiled by numba with ``cache=True``: a fresh process with a warm cache neither re-derives nor recompiles.
+"""
+import hashlib
+import importlib.util
+import os
+import re
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+import sympy as sp
+from sympy.printing.pycode import PythonCodePrinter
+
+from replica.equations.vocabulary import SPECIAL_FUNCTIONS, Average
+
+from . import root as _root
+from . import special as _special
+
+__all__ = ["cache_dir", "compile_module", "generate_source", "module_key"]
+
+CODEGEN_VERSION = "1"
+
+
+def cache_dir():
+    """Where generated modules live: ``$REPLICA_CACHE_DIR``, else ``$XDG_CACHE_HOME/replica``, else ~/.cache/replica."""
+    env = os.environ.get("REPLICA_CACHE_DIR")
+    if env:
+        return Path(env)
+    base = os.environ.get("XDG_CACHE_HOME") or os.path.join(os.path.expanduser("~"), ".cache")
+    return Path(base) / "replica"
+
+
+def module_key(text):
+    """Hash of a model's declaration together with the code generator and the kernels it calls."""
+    h = hashlib.sha256()
+    for part in (CODEGEN_VERSION.encode(), Path(_special.__file__).read_bytes(), Path(_root.__file__).read_bytes(),
+                 text.encode()):
+        h.update(part)
+    return h.hexdigest()[:20]
+
+
+class _Printer(PythonCodePrinter):
+    def __init__(self, names):
+        super().__init__({"fully_qualified_modules": True, "standard": "python3"})
+        self._names = names
+
+    def _print_Symbol(self, expr):
+        return self._names.get(expr, super()._print_Symbol(expr))
+
+    def _print_tanh(self, expr):
+        return "math.tanh(%s)" % self._print(expr.args[0])
+
+
+def _special_printer(name):
+    def method(self, expr):
+        return "_sp.%s(%s)" % (name, ", ".join(self._print(a) for a in expr.args))
+
+    return method
+
+
+for _f in SPECIAL_FUNCTIONS:
+    setattr(_Printer, "_print_" + _f.__name__, _special_printer(_f.__name__))
+
+
+def _outer_averages(exprs):
+    """The averages in ``exprs`` that are not inside another average, in a deterministic order."""
+    found = {}
+
+    def visit(e):
+        if isinstance(e, Average):
+            found.setdefault(e, None)
+            return
+        for a in e.args:
+            visit(a)
+
+    for e in exprs:
+        visit(e)
+    return list(found)
+
+
+class _Emitter:
+    def __init__(self, names):
+        self.lines = []
+        self.printer = _Printer(names)
+        self._count = 0
+
+    def fresh(self, prefix):
+        self._count += 1
+        return sp.Symbol(f"{prefix}{self._count}")
+
+    def code(self, e):
+        return self.printer.doprint(e)
+
+    def assign(self, exprs, indent):
+        """CSE ``exprs`` (average-free), emit the shared assignments, return the reduced expressions."""
+        replacements, reduced = sp.cse(exprs, symbols=_Fresh(self, "c"), order="none")
+        pad = "    " * indent
+        for sym, val in replacements:
+            self.lines.append(f"{pad}{sym} = {self.code(val)}")
+        return reduced
+
+    def hoist(self, e, variant, table):
+        """Replace maximal subexpressions of ``e`` free of ``variant`` symbols (and of averages) by symbols."""
+        if e.is_Atom or isinstance(e, Average):
+            return e
+        if not (e.free_symbols & variant) and not e.has(Average):
+            if e not in table:
+                table[e] = self.fresh("h")
+            return table[e]
+        if e.is_Add or e.is_Mul:
+            inv, dep = e.as_independent(*variant, as_Add=e.is_Add)
+            head = inv
+            if not (inv.is_Atom or inv.has(Average)):
+                head = table.setdefault(inv, self.fresh("h"))
+            rest = [self.hoist(a, variant, table) for a in e.func.make_args(dep)]
+            return e.func(head, *rest)
+        return e.func(*[self.hoist(a, variant, table) for a in e.args])
+
+    def level(self, exprs, indent, variant):
+        """Emit the quadrature loops for the outer averages of ``exprs``; return ``exprs`` with each average replaced
+        by its accumulator."""
+        averages = _outer_averages(exprs)
+        if not averages:
+            return list(exprs)
+        groups = {}
+        for avg in averages:
+            groups.setdefault(avg.lower, []).append(avg)
+        pad = "    " * indent
+        acc_of = {}
+        for lower, members in groups.items():
+            node, weight, idx = self.fresh("x"), self.fresh("w"), self.fresh("i")
+            accs = [self.fresh("A") for _ in members]
+            acc_of.update(zip(members, accs))
+            inner_variant = set(variant) | {node}
+            table = {}
+            integrands = [self.hoist(m.integrand.xreplace({m.variable: node}), inner_variant, table) for m in members]
+            header = []
+            if lower != sp.S.NegativeInfinity:
+                (lower_val,) = self.assign([lower], indent)
+                lo = self.fresh("lo")
+                self.lines.append(f"{pad}{lo} = {self.code(lower_val)}")
+                header = [f"{pad}    {node} = _sp.tail_inverse({lo}, tx[{idx}])", f"{pad}    {weight} = tw[{idx}]"]
+                n = "tx.shape[0]"
+            else:
+                header = [f"{pad}    {node} = gx[{idx}]", f"{pad}    {weight} = gw[{idx}]"]
+                n = "gx.shape[0]"
+            if table:
+                hoisted_syms, hoisted_vals = zip(*[(s, e) for e, s in table.items()])
+                for sym, val in zip(hoisted_syms, self.assign(list(hoisted_vals), indent)):
+                    self.lines.append(f"{pad}{sym} = {self.code(val)}")
+            for acc in accs:
+                self.lines.append(f"{pad}{acc} = 0.0")
+            self.lines.append(f"{pad}for {idx} in range({n}):")
+            self.lines.extend(header)
+            body = self.level(integrands, indent + 1, inner_variant)
+            for acc, val in zip(accs, self.assign(body, indent + 1)):
+                self.lines.append(f"{pad}    {acc} += {weight} * ({self.code(val)})")
+        return [e.xreplace(acc_of) for e in exprs]
+
+
+class _Fresh:
+    """An endless symbol generator drawing names from the emitter's counter (for sympy.cse)."""
+
+    def __init__(self, emitter, prefix):
+        self.emitter, self.prefix = emitter, prefix
+
+    def __iter__(self):
+        return self
+
+    def __next__(self):
+        return self.emitter.fresh(self.prefix)
+
+
+def _identifier(name, taken):
+    base = "v_" + re.sub(r"\W", "_", name)
+    ident, k = base, 1
+    while ident in taken:
+        ident, k = f"{base}_{k}", k + 1
+    taken.add(ident)
+    return ident
+
+
+def generate_source(inputs, bundles, header_comment="", with_solvers=True):
+    """Python/numba source for ``bundles`` (name -> list of expressions) as functions of the ``inputs`` symbols,
+    followed by the compiled solvers of :mod:`replica.solvers.root` (which need res, res_jac, phi and phi_grad)."""
+    taken = set()
+    names = {s: _identifier(s.name, taken) for s in inputs}
+    out = [
+        f"# Generated by replica.solvers.codegen (version {CODEGEN_VERSION}). Do not edit.",
+        *(f"# {line}" for line in header_comment.splitlines()),
+        "import math",
+        "import numba",
+        "import numpy as np",
+        "from replica.solvers import special as _sp",
+        "",
+        '_jit = numba.njit(cache=True, error_model="numpy")',
+        "",
+    ]
+    for fname, exprs in bundles.items():
+        em = _Emitter(names)
+        exprs = [sp.sympify(e) for e in exprs]
+        stray = set().union(*(e.free_symbols for e in exprs)) - set(inputs)
+        if stray:
+            raise ValueError(f"{fname}: expressions use symbols that are not inputs: {sorted(map(str, stray))}")
+        reduced = em.assign(em.level(exprs, 1, set()), 1)
+        out += ["", "@_jit", f"def {fname}(v, gx, gw, tx, tw):"]
+        out += [f"    {names[s]} = v[{i}]" for i, s in enumerate(inputs)]
+        out += em.lines
+        out.append(f"    out = np.empty({len(exprs)})")
+        out += [f"    out[{i}] = {em.code(e)}" for i, e in enumerate(reduced)]
+        out.append("    return out")
+    if with_solvers:
+        out.append(_root.template("fp" in bundles))
+    return "\n".join(out) + "\n"
+
+
+_loaded = {}
+
+
+def compile_module(key_text, inputs, derive, label, verbose=True):
+    """Load (or derive, write and load) the generated module for a declaration.
+
+    ``key_text`` identifies the declaration; ``derive()`` returns the bundles and is called only when no module with
+    that key is cached. Returns the imported module; its functions compile on first call (or load numba's cache).
+    """
+    key = module_key(key_text)
+    if key in _loaded:
+        return _loaded[key]
+    directory = cache_dir()
+    path = directory / f"gen_{key}.py"
+    if not path.exists():
+        t0 = time.perf_counter()
+        if verbose:
+            print(f"replica: deriving the equations of {label} with sympy (first use; cached afterwards)...",
+                  file=sys.stderr, flush=True)
+        source = generate_source(inputs, derive(), header_comment=label)
+        directory.mkdir(parents=True, exist_ok=True)
+        fd, tmp = tempfile.mkstemp(dir=directory, suffix=".tmp")
+        with os.fdopen(fd, "w") as fh:
+            fh.write(source)
+        os.replace(tmp, path)
+        if verbose:
+            print(f"replica: wrote {path.name} in {time.perf_counter() - t0:.1f} s; "
+                  "numba compiles it on first call (cached afterwards)...", file=sys.stderr, flush=True)
+    spec = importlib.util.spec_from_file_location(f"_replica_gen_{key}", path)
+    module = importlib.util.module_from_spec(spec)
+    sys.modules[spec.name] = module
+    spec.loader.exec_module(module)
+    _loaded[key] = module
+    return module

@@ -1,0 +1,116 @@
+"""Quadrature rules for Gaussian averages, cached, with node doubling for error estimates.
+
+A rule class only says how its nodes are computed; caching lives in the base class. Compiled models receive the node
+arrays of a :class:`Quadrature` (one rule per kind of average), so changing or doubling nodes never recompiles.
+Nested averages use the product of the rules of their levels.
+"""
+from dataclasses import dataclass, replace
+from functools import lru_cache
+
+import numpy as np
+import scipy.special
+
+__all__ = ["Rule", "GaussHermite", "GaussTrapezoid", "TruncatedGaussLegendre", "Quadrature", "GAUSS_RULES"]
+
+
+class Rule:
+    """A quadrature rule with n nodes; subclasses implement ``_compute(n) -> (nodes, weights)``."""
+
+    def __init__(self, n):
+        n = int(n)
+        if n < 2:
+            raise ValueError(f"a quadrature rule needs at least 2 nodes, got {n}")
+        self.n = n
+
+    def nodes(self):
+        """(nodes, weights) as read-only float64 arrays; weights sum to 1."""
+        return _cached(type(self), self.n)
+
+    def doubled(self):
+        return type(self)(2 * self.n)
+
+    def __repr__(self):
+        return f"{type(self).__name__}({self.n})"
+
+    @staticmethod
+    def _compute(n):
+        raise NotImplementedError
+
+
+@lru_cache(maxsize=None)
+def _cached(cls, n):
+    x, w = cls._compute(n)
+    x, w = np.ascontiguousarray(x, dtype=np.float64), np.ascontiguousarray(w, dtype=np.float64)
+    x.setflags(write=False)
+    w.setflags(write=False)
+    return x, w
+
+
+class GaussHermite(Rule):
+    """Gauss–Hermite rule for int Dz f(z) (probabilists' Hermite polynomials, weights normalized to 1)."""
+
+    @staticmethod
+    def _compute(n):
+        x, w = scipy.special.roots_hermitenorm(n)
+        return x, w / w.sum()
+
+
+class GaussTrapezoid(Rule):
+    """Trapezoidal rule for int Dz f(z) on [-10, 10] with Gaussian weights (normalized to 1).
+
+    For integrands analytic in a strip around the real axis it converges geometrically, exp(-2 pi d/h) for a strip
+    of half-width d and spacing h, and it spends no nodes where the Gaussian weight is below 1e-22. It beats
+    Gauss–Hermite by orders of magnitude at equal nodes on the sharp integrands of replica equations (tanh of
+    sqrt(qhat) z with large qhat, ln H near q = 1): with 128 nodes, int Dz sech^2(2.58 z) is exact to 4e-10 against
+    2e-5 for Gauss–Hermite. The truncation error, below 1e-20 for polynomially growing integrands, is part of what
+    node doubling cannot see.
+    """
+
+    half_width = 10.0
+
+    @classmethod
+    def _compute(cls, n):
+        x = np.linspace(-cls.half_width, cls.half_width, n)
+        w = np.exp(-0.5 * x * x)
+        return x, w / w.sum()
+
+
+class TruncatedGaussLegendre(Rule):
+    """Gauss–Legendre nodes t in (0, 1) for the inverse-CDF map x = H^-1(H(a)(1 - t)) of a Gaussian conditioned on
+    x > a: (1/H(a)) int_a^inf Dx f(x) = int_0^1 dt f(x(t)). The map itself is applied in compiled code, per a."""
+
+    @staticmethod
+    def _compute(n):
+        x, w = np.polynomial.legendre.leggauss(n)
+        return 0.5 * (x + 1.0), 0.5 * w
+
+
+GAUSS_RULES = {"trapezoid": GaussTrapezoid, "hermite": GaussHermite}
+
+
+@dataclass(frozen=True)
+class Quadrature:
+    """The rules a compiled model uses: ``gauss`` nodes of ``rule`` ('trapezoid' or 'hermite') for plain Gaussian
+    averages, ``trunc`` Gauss–Legendre nodes for truncated ones."""
+
+    gauss: int = 128
+    trunc: int = 48
+    rule: str = "trapezoid"
+
+    def __post_init__(self):
+        for name in ("gauss", "trunc"):
+            n = getattr(self, name)
+            if isinstance(n, bool) or not isinstance(n, (int, np.integer)) or n < 2:
+                raise ValueError(f"quadrature {name} must be an integer >= 2 nodes, got {n!r}")
+        if self.rule not in GAUSS_RULES:
+            raise ValueError(f"unknown quadrature rule {self.rule!r}; allowed: {', '.join(GAUSS_RULES)}")
+
+    def arrays(self):
+        """The node arrays in the order compiled functions take them."""
+        return (*GAUSS_RULES[self.rule](self.gauss).nodes(), *TruncatedGaussLegendre(self.trunc).nodes())
+
+    def doubled(self):
+        return replace(self, gauss=2 * self.gauss, trunc=2 * self.trunc)
+
+    def as_dict(self):
+        return {"gauss": self.gauss, "trunc": self.trunc, "rule": self.rule}

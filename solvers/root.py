@@ -1,0 +1,255 @@
+"""Root finding for stationarity equations: damped fixed point with adaptive damping, Newton with a backtracking line
+search, and the two combined. Pure numerics.
+
+The algorithms are written once, below, as numba source that code generation appends to every compiled model module:
+there they call the model's own ``res``, ``res_jac``, ``phi``, ``phi_grad`` and ``fp`` directly, so a whole solve runs
+in compiled code (and is cached with the module). The Python side (:class:`~replica.solvers.system.System`) only
+chooses the unknowns and reads the status.
+
+Convergence is judged on the residual of the stationarity equations, componentwise:
+``|r_i| <= atol + rtol |x_i|``. Failures are returned, never raised: the status says what happened.
+"""
+from dataclasses import dataclass, field
+
+import numpy as np
+
+__all__ = ["SolverResult", "Tolerance", "STATUS", "STATUS_CODES", "template"]
+
+STATUS = {
+    "converged": "the residual is below tolerance",
+    "max_iter": "the iteration limit was reached before the residual fell below tolerance",
+    "left_domain": "every step, however damped, left the domain of the order parameters",
+    "stalled": "no damped step reduced the residual",
+    "singular": "the Jacobian is singular at the iterate",
+    "not_finite": "the equations are not finite at the starting point",
+}
+STATUS_CODES = list(STATUS)  # compiled code returns the index
+
+
+@dataclass(frozen=True)
+class Tolerance:
+    """Componentwise convergence test ``|r_i| <= atol + rtol |x_i|``."""
+
+    atol: float = 1e-12
+    rtol: float = 1e-12
+
+
+@dataclass
+class SolverResult:
+    x: np.ndarray
+    converged: bool
+    status: str
+    iterations: int
+    residual: float
+    method: str
+    history: list = field(default_factory=list)
+
+    @property
+    def message(self):
+        return STATUS[self.status]
+
+
+_COMMON = '''
+
+@_jit
+def _in_domain(v, idx, lo, hi, lo_open, hi_open):
+    for k in range(idx.shape[0]):
+        i = idx[k]
+        x = v[i]
+        if not math.isfinite(x):
+            return False
+        if (x <= lo[i]) if lo_open[i] else (x < lo[i]):
+            return False
+        if (x >= hi[i]) if hi_open[i] else (x > hi[i]):
+            return False
+    return True
+
+
+@_jit
+def _all_finite(a):
+    for k in range(a.shape[0]):
+        if not math.isfinite(a[k]):
+            return False
+    return True
+
+
+@_jit
+def _error(r, v, idx, atol, rtol):
+    """max_k |r_k| / (atol + rtol |x_k|): converged when <= 1."""
+    e = 0.0
+    for k in range(r.shape[0]):
+        e = max(e, abs(r[k]) / (atol + rtol * abs(v[idx[k]])))
+    return e
+
+
+@_jit
+def _norm(r):
+    e = 0.0
+    for k in range(r.shape[0]):
+        e = max(e, abs(r[k]))
+    return e
+
+
+@_jit
+def _lu_solve(A, b):
+    """Solve A x = b by Gaussian elimination with partial pivoting; ok=False when A is singular."""
+    n = b.shape[0]
+    A = A.copy()
+    x = b.copy()
+    for c in range(n):
+        p = c
+        for i in range(c + 1, n):
+            if abs(A[i, c]) > abs(A[p, c]):
+                p = i
+        if not (abs(A[p, c]) > 1e-300):
+            return x, False
+        if p != c:
+            for j in range(n):
+                A[c, j], A[p, j] = A[p, j], A[c, j]
+            x[c], x[p] = x[p], x[c]
+        for i in range(c + 1, n):
+            f = A[i, c] / A[c, c]
+            for j in range(c, n):
+                A[i, j] -= f * A[c, j]
+            x[i] -= f * x[c]
+    for i in range(n - 1, -1, -1):
+        s = x[i]
+        for j in range(i + 1, n):
+            s -= A[i, j] * x[j]
+        x[i] = s / A[i, i]
+    return x, _all_finite(x)
+
+
+@_jit
+def _equations(v, idx, use_target, target, gx, gw, tx, tw):
+    r0 = res(v, gx, gw, tx, tw)
+    if not use_target:
+        return r0
+    r = np.empty(r0.shape[0] + 1)
+    r[:r0.shape[0]] = r0
+    r[r0.shape[0]] = phi(v, gx, gw, tx, tw)[0] - target
+    return r
+
+
+@_jit
+def _equations_jac(v, idx, use_target, target, gx, gw, tx, tw):
+    out = res_jac(v, gx, gw, tx, tw)
+    nall = v.shape[0]
+    n = out.shape[0] // (nall + 1)
+    m = n + (1 if use_target else 0)
+    r = np.empty(m)
+    J = np.empty((m, m))
+    r[:n] = out[:n]
+    for i in range(n):
+        for k in range(m):
+            J[i, k] = out[n + i * nall + idx[k]]
+    if use_target:
+        g = phi_grad(v, gx, gw, tx, tw)
+        r[n] = g[0] - target
+        for k in range(m):
+            J[n, k] = g[1 + idx[k]]
+    return r, J
+
+
+@_jit
+def newton(v0, idx, use_target, target, lo, hi, lo_open, hi_open, atol, rtol, max_iter, gx, gw, tx, tw):
+    """Newton on the unknowns v[idx] with a backtracking (Armijo, max-norm) line search that keeps iterates in the
+    domain. Returns (v, status code, iterations, max|r|)."""
+    v = v0.copy()
+    r, J = _equations_jac(v, idx, use_target, target, gx, gw, tx, tw)
+    if not (_all_finite(r) and _all_finite(J.ravel())):
+        return v, 5, 0, math.inf
+    nr = _norm(r)
+    for it in range(1, max_iter + 1):
+        if _error(r, v, idx, atol, rtol) <= 1.0:
+            return v, 0, it - 1, nr
+        dx, ok = _lu_solve(J, -r)
+        if not ok:
+            return v, 4, it, nr
+        t = 1.0
+        left = False
+        while True:
+            w = v.copy()
+            for k in range(idx.shape[0]):
+                w[idx[k]] += t * dx[k]
+            if _in_domain(w, idx, lo, hi, lo_open, hi_open):
+                rw = _equations(w, idx, use_target, target, gx, gw, tx, tw)
+                if _all_finite(rw):
+                    nw = _norm(rw)
+                    if nw <= (1.0 - 1e-4 * t) * nr or _error(rw, w, idx, atol, rtol) <= 1.0:
+                        break
+            else:
+                left = True
+            t *= 0.5
+            if t < 1e-10:
+                return v, 2 if left else 3, it, nr
+        v = w
+        r, J = _equations_jac(v, idx, use_target, target, gx, gw, tx, tw)
+        nr = _norm(r)
+    if _error(r, v, idx, atol, rtol) <= 1.0:
+        return v, 0, max_iter, nr
+    return v, 1, max_iter, nr
+'''
+
+_FIXED_POINT = '''
+
+@_jit
+def fixed_point(v0, lo, hi, lo_open, hi_open, atol, rtol, damping, max_iter, stop_at, gx, gw, tx, tw):
+    """Damped iteration x <- x + eta (T(x) - x) over the order parameters, with adaptive eta.
+
+    The residual r = T(x) - x is measured as max_i |r_i|/(1 + |x_i|). A step is accepted when it stays in the domain,
+    is finite, and its residual is below the largest of the last 8 accepted ones (a non-monotone test: fixed-point
+    maps rarely decrease the residual at every step); eta then grows by 1.25 (up to 1), or halves if the residual
+    grew. A rejected step halves eta and is retried; below 1e-4 the iteration has stalled. The iteration stops when
+    max|r| <= stop_at (a hand-over to Newton) or when the tolerance test passes.
+    Returns (v, status code, iterations, max|r|).
+    """
+    n = fp(v0, gx, gw, tx, tw).shape[0]
+    idx = np.arange(n)
+    v = v0.copy()
+    t = fp(v, gx, gw, tx, tw)
+    if not _all_finite(t):
+        return v, 5, 0, math.inf
+    r = t - v[:n]
+    recent = np.full(8, -math.inf)
+    recent[0] = _scaled(r, v)
+    last = recent[0]
+    eta = damping
+    for it in range(1, max_iter + 1):
+        if _error(r, v, idx, atol, rtol) <= 1.0:
+            return v, 0, it - 1, _norm(r)
+        if _norm(r) <= stop_at:
+            return v, 1, it - 1, _norm(r)
+        while True:
+            w = v.copy()
+            w[:n] += eta * r
+            inside = _in_domain(w, idx, lo, hi, lo_open, hi_open)
+            if inside:
+                tw_ = fp(w, gx, gw, tx, tw)
+                if _all_finite(tw_):
+                    rw = tw_ - w[:n]
+                    s = _scaled(rw, w)
+                    if s < recent.max():
+                        eta = min(1.0, 1.25 * eta) if s < last else 0.5 * eta
+                        v, r, last = w, rw, s
+                        recent[it % 8] = s
+                        break
+            eta *= 0.5
+            if eta < 1e-4:
+                return v, 3 if inside else 2, it, _norm(r)
+    return v, 1, max_iter, _norm(r)
+
+
+@_jit
+def _scaled(r, v):
+    e = 0.0
+    for k in range(r.shape[0]):
+        e = max(e, abs(r[k]) / (1.0 + abs(v[k])))
+    return e
+'''
+
+
+def template(with_fixed_point):
+    """The numba source of the solvers, appended to a generated module (which defines res, res_jac, phi, phi_grad
+    and, when the model has a fixed-point form, fp)."""
+    return _COMMON + (_FIXED_POINT if with_fixed_point else "")

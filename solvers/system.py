@@ -1,0 +1,130 @@
+"""A compiled saddle-point system: the generated functions of a free-entropy declaration, with its domain, and the
+plumbing to solve it with any choice of unknowns.
+
+The input vector ``v`` holds every symbol, order parameters first, then control parameters. By default the order
+parameters are the unknowns and the stationarity residuals the equations; any control parameter can be exchanged with
+an order parameter (fix q, solve for alpha), and phi = target can be added as an equation (thresholds), because the
+Jacobian and the gradient of phi are compiled with respect to every symbol.
+"""
+import math
+
+import numpy as np
+
+from .codegen import compile_module
+from .quadrature import Quadrature
+from .root import STATUS_CODES, SolverResult, Tolerance
+
+__all__ = ["System", "interval_text"]
+
+
+def _bounds(interval):
+    lo, hi = interval.inf, interval.sup
+    return (float(lo) if lo.is_finite else -math.inf, float(hi) if hi.is_finite else math.inf,
+            bool(interval.left_open), bool(interval.right_open))
+
+
+class System:
+    """Compiled functions of a :class:`~replica.equations.model.FreeEntropy` (derived and compiled once, cached)."""
+
+    def __init__(self, free_entropy, verbose=True):
+        fe = free_entropy
+        self.free_entropy = fe
+        self.name = fe.name
+        self.module = compile_module(fe.key(), fe.symbols, fe.bundles, label=fe.name, verbose=verbose)
+        self.names = [s.name for s in fe.symbols]
+        self.order_names = [s.name for s in fe.order]
+        self.param_names = [s.name for s in fe.params]
+        self.observable_names = list(fe.observables)
+        self.n_order = len(fe.order)
+        self.bounds = [_bounds(s.domain) for s in fe.order + fe.params]
+        self._bound_arrays = tuple(np.array(col) for col in zip(*self.bounds))
+        self.has_fixed_point = hasattr(self.module, "fp")
+
+    # ----- evaluation --------------------------------------------------------------------------------------------
+    def vector(self, order, params):
+        """The input vector from dicts (or sequences) of order-parameter and parameter values."""
+        o = [order[n] for n in self.order_names] if isinstance(order, dict) else list(order)
+        p = [params[n] for n in self.param_names] if isinstance(params, dict) else list(params)
+        return np.array(o + p, dtype=float)
+
+    def call(self, fname, v, quad):
+        return getattr(self.module, fname)(v, *quad.arrays())
+
+    def in_domain(self, v, indices=None):
+        idx = slice(None) if indices is None else indices
+        lo, hi, lo_open, hi_open = (a[idx] for a in self._bound_arrays)
+        x = np.asarray(v)
+        return bool(np.all(np.where(lo_open, x > lo, x >= lo) & np.where(hi_open, x < hi, x <= hi)))
+
+    def index(self, name):
+        return self.names.index(name)
+
+    # ----- solving -----------------------------------------------------------------------------------------------
+    def _unknowns(self, unknowns, phi_target):
+        idx = np.arange(self.n_order) if unknowns is None else np.array(
+            [self.index(u) if isinstance(u, str) else u for u in unknowns], dtype=np.int64)
+        n_eq = self.n_order + (phi_target is not None)
+        if n_eq != len(idx):
+            raise ValueError(f"{self.name}: {len(idx)} unknowns for {n_eq} equations")
+        return idx
+
+    def solve(self, v0, quad=Quadrature(), method="auto", tol=Tolerance(), unknowns=None, phi_target=None,
+              damping=1.0, max_iter=2000, handover=1e-3):
+        """Solve for ``unknowns`` (names or indices; default: the order parameters) from the full vector ``v0``.
+
+        ``method``: ``"fixed-point"`` (needs a fixed-point form and the default unknowns), ``"newton"``, or ``"auto"``
+        (damped fixed point until max|r| < ``handover``, then Newton; Newton alone where there is no fixed-point
+        form). With ``phi_target`` the equation phi = phi_target is added (one more unknown: a threshold).
+        Returns ``(SolverResult, v)`` with ``v`` the full vector at the last iterate.
+        """
+        idx = self._unknowns(unknowns, phi_target)
+        standard = phi_target is None and np.array_equal(idx, np.arange(self.n_order))
+        use_fp = standard and self.has_fixed_point
+        if method not in ("auto", "fixed-point", "newton"):
+            raise ValueError(f"unknown method {method!r}; allowed: 'auto', 'fixed-point', 'newton'")
+        if method == "fixed-point" and not use_fp:
+            raise ValueError(f"{self.name}: no fixed-point form for these unknowns; use method='newton' or 'auto'")
+        arrays = quad.arrays()
+        v = np.array(v0, dtype=float)
+        lo, hi, lo_open, hi_open = self._bound_arrays
+        history = []
+        iterations = 0
+        if use_fp and method in ("auto", "fixed-point"):
+            stop = 0.0 if method == "fixed-point" else handover
+            v, code, it, nr = self.module.fixed_point(v, lo, hi, lo_open, hi_open, tol.atol, tol.rtol, damping,
+                                                      max_iter, stop, *arrays)
+            fp_result = SolverResult(v, code == 0, STATUS_CODES[code], it, nr, "fixed-point")
+            iterations += it
+            if method == "fixed-point" or code == 0:
+                return fp_result, v
+            history.append(fp_result)
+            if not np.all(np.isfinite(v)):
+                v = np.array(v0, dtype=float)
+        use_target = phi_target is not None
+        v, code, it, nr = self.module.newton(v, idx, use_target, 0.0 if phi_target is None else float(phi_target),
+                                             lo, hi, lo_open, hi_open, tol.atol, tol.rtol, 100, *arrays)
+        name = "fixed-point+newton" if history else "newton"
+        return SolverResult(v[idx], code == 0, STATUS_CODES[code], iterations + it, nr, name, history), v
+
+    def quadrature_error(self, v, quad, unknowns=None, phi_target=None):
+        """Node-doubling estimate at a solved point: the largest absolute change of phi and of the unknowns when the
+        rules are doubled (the unknowns move by one Newton step on the doubled rule)."""
+        idx = self._unknowns(unknowns, phi_target)
+        fine = quad.doubled()
+        res = self.solve(v, fine, method="newton", unknowns=idx, phi_target=phi_target)[1]
+        dphi = self.call("phi", v, fine)[0] - self.call("phi", v, quad)[0]
+        err = max(abs(dphi), float(np.max(np.abs(res[idx] - np.asarray(v)[idx]))))
+        return err if math.isfinite(err) else math.inf
+
+    def observables(self, v, quad=Quadrature()):
+        return dict(zip(self.observable_names, self.call("obs", v, quad)))
+
+    def latex(self):
+        return self.free_entropy.latex()
+
+
+def interval_text(interval):
+    """A human-readable allowed range, e.g. '[0, inf)' or '(-inf, 0)'."""
+    lo, hi, lo_open, hi_open = _bounds(interval)
+    return f"{'(' if lo_open or lo == -math.inf else '['}{lo:g}, {hi:g}{')' if hi_open or hi == math.inf else ']'}"
+
