@@ -74,11 +74,14 @@ def _all_finite(a):
 
 
 @_jit
-def _error(r, v, idx, atol, rtol):
-    """max_k |r_k| / (atol + rtol |x_k|): converged when <= 1."""
+def _error(r, v, n_res, atol, rtol):
+    """max_k |r_k| / (atol + rtol |x_k|): converged when <= 1. Residual k < n_res belongs to order parameter k (it
+    is normalized in its units), whichever inputs are the unknowns; an added equation phi = target is measured
+    against 1."""
     e = 0.0
     for k in range(r.shape[0]):
-        e = max(e, abs(r[k]) / (atol + rtol * abs(v[idx[k]])))
+        scale = abs(v[k]) if k < n_res else 1.0
+        e = max(e, abs(r[k]) / (atol + rtol * scale))
     return e
 
 
@@ -156,12 +159,13 @@ def newton(v0, idx, use_target, target, lo, hi, lo_open, hi_open, atol, rtol, ma
     """Newton on the unknowns v[idx] with a backtracking (Armijo, max-norm) line search that keeps iterates in the
     domain. Returns (v, status code, iterations, max|r|)."""
     v = v0.copy()
+    n_res = idx.shape[0] - (1 if use_target else 0)
     r, J = _equations_jac(v, idx, use_target, target, gx, gw, tx, tw)
     if not (_all_finite(r) and _all_finite(J.ravel())):
         return v, 5, 0, math.inf
     nr = _norm(r)
     for it in range(1, max_iter + 1):
-        if _error(r, v, idx, atol, rtol) <= 1.0:
+        if _error(r, v, n_res, atol, rtol) <= 1.0:
             return v, 0, it - 1, nr
         dx, ok = _lu_solve(J, -r)
         if not ok:
@@ -176,7 +180,7 @@ def newton(v0, idx, use_target, target, lo, hi, lo_open, hi_open, atol, rtol, ma
                 rw = _equations(w, idx, use_target, target, gx, gw, tx, tw)
                 if _all_finite(rw):
                     nw = _norm(rw)
-                    if nw <= (1.0 - 1e-4 * t) * nr or _error(rw, w, idx, atol, rtol) <= 1.0:
+                    if nw <= (1.0 - 1e-4 * t) * nr or _error(rw, w, n_res, atol, rtol) <= 1.0:
                         break
             else:
                 left = True
@@ -186,7 +190,7 @@ def newton(v0, idx, use_target, target, lo, hi, lo_open, hi_open, atol, rtol, ma
         v = w
         r, J = _equations_jac(v, idx, use_target, target, gx, gw, tx, tw)
         nr = _norm(r)
-    if _error(r, v, idx, atol, rtol) <= 1.0:
+    if _error(r, v, n_res, atol, rtol) <= 1.0:
         return v, 0, max_iter, nr
     return v, 1, max_iter, nr
 '''
@@ -206,6 +210,7 @@ def fixed_point(v0, lo, hi, lo_open, hi_open, atol, rtol, damping, max_iter, sto
     """
     n = fp(v0, gx, gw, tx, tw).shape[0]
     idx = np.arange(n)
+    n_res = n
     v = v0.copy()
     t = fp(v, gx, gw, tx, tw)
     if not _all_finite(t):
@@ -216,7 +221,7 @@ def fixed_point(v0, lo, hi, lo_open, hi_open, atol, rtol, damping, max_iter, sto
     last = recent[0]
     eta = damping
     for it in range(1, max_iter + 1):
-        if _error(r, v, idx, atol, rtol) <= 1.0:
+        if _error(r, v, n_res, atol, rtol) <= 1.0:
             return v, 0, it - 1, _norm(r)
         if _norm(r) <= stop_at:
             return v, 1, it - 1, _norm(r)

@@ -1,0 +1,59 @@
+"""The public entry points: solve, sweep, capacity, max_margin, dat_line, models."""
+from .models import get_model
+from .models import models as _model_names
+from .perceptron import capacity, dat_line, max_margin
+
+__all__ = ["solve", "capacity", "max_margin", "dat_line", "models"]
+
+
+def models():
+    """The available models: name -> one-line summary.
+
+    Examples
+    --------
+    >>> import replica
+    >>> "binary-perceptron" in replica.models()
+    True
+    """
+    return {name: get_model(name).summary for name in _model_names()}
+
+
+def solve(model, *, method="auto", quadrature=None, x0=None, tol=None, max_iter=2000, quad_tol=1e-8, strict=True,
+          **params):
+    """Solve the replica-symmetric saddle point of ``model`` at the given control parameters.
+
+    Parameters
+    ----------
+    model : str
+        A name from :func:`replica.models`.
+    method : {'auto', 'fixed-point', 'newton'}
+        'auto' iterates the damped fixed point (adaptive damping) until the residual is below 1e-3, then Newton
+        with the sympy-derived Jacobian finishes.
+    quadrature : replica.Quadrature, optional
+        Nodes of the Gaussian averages (default: 128-node Gaussian-weighted trapezoid on [-10, 10]).
+    x0 : dict, optional
+        Starting order parameters; by default a model-specific guess, with continuation along alpha as fallback.
+    tol : replica.Tolerance, optional
+        Convergence test |r_i| <= atol + rtol |x_i| on the stationarity residuals (default 1e-12, 1e-12).
+    quad_tol : float
+        A solution whose node-doubling error estimate exceeds this has status 'inaccurate'.
+    strict : bool
+        Raise :class:`replica.ConvergenceError` when the solve fails (default); otherwise return the failed
+        :class:`replica.Solution` with its status and remedy.
+    **params
+        Control parameters, e.g. ``alpha=0.6, kappa=0``.
+
+    Returns
+    -------
+    replica.Solution
+
+    Examples
+    --------
+    >>> import replica
+    >>> sol = replica.solve("binary-perceptron", alpha=0.6, kappa=0)
+    >>> round(sol.q, 6), round(sol.entropy, 6)
+    (0.39105, 0.227785)
+    """
+    spec = get_model(model)
+    return spec.solve(spec.validate(params), method=method, quadrature=quadrature, x0=x0, tol=tol,
+                      max_iter=max_iter, quad_tol=quad_tol, strict=strict)

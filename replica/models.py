@@ -1,0 +1,169 @@
+"""The model registry: each model is a symbolic free entropy (from ``replica.equations``) plus what a user-facing solve
+needs around it: parameter defaults and checks, a starting point, physics notes on a solution."""
+import math
+from dataclasses import dataclass, field
+from functools import cached_property
+from typing import Callable
+
+import sympy as sp
+
+from replica.solvers import special
+from replica.solvers.continuation import continue_to
+from replica.solvers.quadrature import Quadrature
+from replica.solvers.root import STATUS, Tolerance
+from replica.solvers.system import System, interval_text
+
+from .errors import ConvergenceError, ParameterError
+from .results import REMEDIES, Solution
+
+__all__ = ["ModelSpec", "register", "get_model", "models", "numeric"]
+
+_REGISTRY = {}
+
+
+def numeric(expr, *symbols):
+    """A fast float function of ``symbols`` for a closed-form sympy expression of the vocabulary (H, G, logH, ...)."""
+    table = {name: getattr(special, name) for name in ("G", "H", "GH", "logH", "log2cosh", "expit", "logaddexp")}
+    return sp.lambdify(symbols, expr, modules=[table, "math"])
+
+
+@dataclass
+class ModelSpec:
+    """A registered model.
+
+    ``build`` returns the :class:`~replica.equations.FreeEntropy`; ``defaults`` fills optional parameters; ``start``
+    gives a starting point (order-parameter dict) from the parameters; ``check`` raises :class:`ParameterError` for
+    parameters where the saddle point does not exist (beyond capacity); ``notes`` returns physics remarks on a solved
+    point; ``path`` is the parameter to continue along (from ``path_start``, where ``start`` is exact) when a direct
+    solve fails.
+    """
+
+    name: str
+    summary: str
+    build: Callable
+    defaults: dict = field(default_factory=dict)
+    start: Callable = None
+    check: Callable = None
+    notes: Callable = None
+    path: str = "alpha"
+    path_start: float = 1e-3
+    hidden: bool = False
+
+    @cached_property
+    def system(self):
+        return System(self.build())
+
+    @cached_property
+    def declared(self):
+        """Parameter name -> declared Symbol (domain and description), without compiling."""
+        fe = self.build()
+        return {s.name: s for s in fe.params}
+
+    def validate(self, params):
+        """Fill defaults, reject unknown or missing parameters and values outside their ranges. Returns floats."""
+        declared = self.declared
+        unknown = sorted(set(params) - set(declared))
+        if unknown:
+            raise ParameterError(f"{self.name} has no parameter {', '.join(unknown)}; "
+                                 f"its parameters are {', '.join(declared)}")
+        values = {**self.defaults, **{k: v for k, v in params.items() if v is not None}}
+        missing = [k for k in declared if k not in values]
+        if missing:
+            raise ParameterError(f"{self.name} needs {', '.join(missing)} "
+                                 f"({'; '.join(f'{k}: {declared[k].doc}' for k in missing)})")
+        out = {}
+        for k in declared:
+            try:
+                x = float(values[k])
+            except (TypeError, ValueError):
+                raise ParameterError(f"{k} must be a number, got {values[k]!r}") from None
+            s = declared[k]
+            if not math.isfinite(x) or not s.domain.contains(sp.Float(x)):
+                raise ParameterError(f"{k}={values[k]} is outside the allowed range {interval_text(s.domain)} "
+                                     f"({s.doc})")
+            out[k] = x
+        if self.check is not None:
+            self.check(out)
+        return out
+
+    def solve(self, params, method="auto", quadrature=None, x0=None, tol=None, max_iter=2000, quad_tol=1e-8,
+              strict=False):
+        """Solve at validated ``params``; see :func:`replica.solve`."""
+        system = self.system
+        quad = quadrature or Quadrature()
+        tol = tol or Tolerance()
+        start = x0 if x0 is not None else self.start(params)
+        if isinstance(start, dict):
+            unknown = sorted(set(start) - set(system.order_names))
+            if unknown:
+                raise ParameterError(f"x0 has unknown order parameters {', '.join(unknown)}; "
+                                     f"{self.name} has {', '.join(system.order_names)}")
+            start = {**self.start(params), **start}
+        v0 = system.vector(start, params)
+        result, v = system.solve(v0, quad, method=method, tol=tol, max_iter=max_iter)
+        if not result.converged and x0 is None and self.path and method != "fixed-point":
+            result, v = self._by_continuation(params, quad, tol, method)
+        return self.package(params, result, v, quad, tol, method, quad_tol, strict)
+
+    def _by_continuation(self, params, quad, tol, method):
+        """Reach ``params`` from ``path = path_start``, where the starting point is reliable."""
+        system = self.system
+        near = {**params, self.path: min(self.path_start, params[self.path])}
+        result, v = system.solve(system.vector(self.start(near), near), quad, method=method, tol=tol)
+        if not result.converged:
+            return result, v
+        return continue_to(system, v, self.path, params[self.path], quad, tol, method=method)
+
+    def package(self, params, result, v, quad, tol, method, quad_tol, strict):
+        """Turn a solver result at full vector ``v`` into a :class:`Solution` (checking the quadrature)."""
+        system = self.system
+        status = result.status
+        quad_error = math.inf
+        order = {n: None for n in system.order_names}
+        obs = {n: None for n in system.observable_names}
+        notes = []
+        if result.converged:
+            quad_error = system.quadrature_error(v, quad)
+            order = dict(zip(system.order_names, map(float, v[: system.n_order])))
+            obs = {k: float(x) for k, x in system.observables(v, quad).items()}
+            if not quad_error <= quad_tol:
+                status = "inaccurate"
+            if self.notes is not None:
+                notes = self.notes(params, order, obs)
+        message = STATUS.get(status, f"the node-doubling error estimate {quad_error:.1e} exceeds {quad_tol:.0e}")
+        sol = Solution(
+            model=self.name, params=dict(params), order=order, observables=obs,
+            converged=status == "converged", status=status, message=message, remedy=REMEDIES[status],
+            iterations=result.iterations, residual=result.residual, quad_error=quad_error, method=result.method,
+            settings={"method": method, "quadrature": quad.as_dict(), "atol": tol.atol, "rtol": tol.rtol,
+                      "quad_tol": quad_tol},
+            notes=notes,
+        )
+        if strict and not sol.converged:
+            raise ConvergenceError(sol)
+        return sol
+
+
+def register(spec):
+    _REGISTRY[spec.name] = spec
+    return spec
+
+
+def get_model(name):
+    """The registered :class:`ModelSpec` called ``name`` (ParameterError listing the models otherwise)."""
+    _load()
+    try:
+        return _REGISTRY[name]
+    except KeyError:
+        raise ParameterError(f"unknown model {name!r}; available: {', '.join(models())}") from None
+
+
+def models():
+    """Names of the registered models (``replica models`` lists them with a summary)."""
+    _load()
+    return [n for n, s in _REGISTRY.items() if not s.hidden]
+
+
+def _load():
+    from . import perceptron  # noqa: F401  (registers its models)
+

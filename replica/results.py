@@ -1,0 +1,158 @@
+"""Result objects: a solved saddle point with its diagnostics, and a threshold (capacity, margin, dAT point)."""
+import json
+import math
+from dataclasses import dataclass, field
+
+__all__ = ["Solution", "Threshold", "REMEDIES"]
+
+REMEDIES = {
+    "converged": "",
+    "max_iter": "increase max_iter, or start closer: replica.sweep continues from a converged neighbour",
+    "left_domain": "the saddle point may not exist here (beyond the capacity?); otherwise start closer by "
+                   "continuation (replica.sweep)",
+    "stalled": "start closer by continuation (replica.sweep), or try method='newton'",
+    "singular": "a spinodal or bifurcation is near: approach it by continuation with smaller steps",
+    "not_finite": "the start point is outside the region where the equations are finite: give x0 inside it",
+    "inaccurate": "increase the quadrature nodes (quadrature=Quadrature(gauss=...), CLI --nodes)",
+}
+
+
+def _num(x):
+    """A plain float for output (numpy scalars are not JSON serializable); None for a missing or non-finite value."""
+    if x is None:
+        return None
+    x = float(x)
+    return x if math.isfinite(x) else None
+
+
+@dataclass
+class Solution:
+    """A replica-symmetric saddle point and everything needed to trust it.
+
+    Attributes
+    ----------
+    model : str
+    params : dict            control parameters (alpha, kappa, ...)
+    order : dict             order parameters at the saddle point (None where the solve failed)
+    observables : dict       entropy (phi) and model observables (None where the solve failed)
+    converged : bool         solver converged *and* the quadrature error estimate is below tolerance
+    status : str             'converged', 'max_iter', 'left_domain', 'stalled', 'singular', 'not_finite', 'inaccurate'
+    message, remedy : str    what happened and what to do about it
+    iterations : int
+    residual : float         max |r| of the stationarity equations at the returned point
+    quad_error : float       node-doubling estimate (largest change of phi or of an order parameter)
+    method : str             solver path taken
+    settings : dict          quadrature, tolerances, method
+    notes : list of str      physics remarks (e.g. negative entropy: beyond capacity)
+
+    Quantities are also reachable as attributes or keys: ``sol.q``, ``sol["entropy"]``.
+    """
+
+    model: str
+    params: dict
+    order: dict
+    observables: dict
+    converged: bool
+    status: str
+    message: str
+    remedy: str
+    iterations: int
+    residual: float
+    quad_error: float
+    method: str
+    settings: dict = field(default_factory=dict)
+    notes: list = field(default_factory=list)
+
+    def __getitem__(self, key):
+        for d in (self.order, self.observables, self.params):
+            if key in d:
+                return d[key]
+        raise KeyError(key)
+
+    def __getattr__(self, key):
+        if key.startswith("_") or key in ("order", "observables", "params"):
+            raise AttributeError(key)
+        try:
+            return self[key]
+        except KeyError:
+            raise AttributeError(f"{type(self).__name__} has no quantity {key!r}") from None
+
+    def params_text(self):
+        return ", ".join(f"{k}={v:g}" for k, v in self.params.items())
+
+    def as_dict(self):
+        """Flat dict: parameters, order parameters, observables, diagnostics (JSON-ready)."""
+        row = {"model": self.model}
+        row.update({k: _num(v) for k, v in self.params.items()})
+        row.update({k: _num(v) for k, v in self.order.items()})
+        row.update({k: _num(v) for k, v in self.observables.items()})
+        row.update(converged=bool(self.converged), status=self.status, message=self.message, remedy=self.remedy,
+                   iterations=int(self.iterations), residual=_num(self.residual),
+                   quad_error=_num(self.quad_error), method=self.method, notes="; ".join(self.notes))
+        return row
+
+    def to_json(self):
+        return json.dumps(self.as_dict(), allow_nan=False, default=_json_default)
+
+    def __str__(self):
+        lines = [f"{self.model}  ({self.params_text()})"]
+        width = max(len(k) for k in [*self.order, *self.observables, "quad_error"])
+        for k, v in [*self.order.items(), *self.observables.items()]:
+            lines.append(f"  {k:<{width}}  {'-' if v is None else format(v, '.12g')}")
+        lines.append(f"  status: {self.status} ({self.message}); {self.iterations} iterations, residual "
+                     f"{self.residual:.1e}, quad_error {self.quad_error:.1e}, method {self.method}")
+        if self.remedy:
+            lines.append(f"  remedy: {self.remedy}")
+        lines += [f"  note: {n}" for n in self.notes]
+        return "\n".join(lines)
+
+
+@dataclass
+class Threshold:
+    """A critical value of a control parameter (``name`` = e.g. 'alpha_c', 'kappa_max', 'alpha_dAT') with the saddle
+    point there and any companion values (``extra``: e.g. alpha_GD next to alpha_KM)."""
+
+    name: str
+    value: float
+    model: str
+    params: dict
+    converged: bool
+    status: str
+    message: str = ""
+    remedy: str = ""
+    extra: dict = field(default_factory=dict)
+    solution: Solution = None
+
+    def __float__(self):
+        return float(self.value)
+
+    def as_dict(self):
+        row = {"model": self.model}
+        row.update({k: _num(v) for k, v in self.params.items()})
+        row[self.name] = _num(self.value)
+        row.update({k: (_num(v) if isinstance(v, (int, float)) else v) for k, v in self.extra.items()})
+        if self.solution is not None:
+            row.update({k: _num(v) for k, v in self.solution.order.items()})
+            row["quad_error"] = _num(self.solution.quad_error)
+        row.update(converged=bool(self.converged), status=self.status, message=self.message, remedy=self.remedy)
+        return row
+
+    def to_json(self):
+        return json.dumps(self.as_dict(), allow_nan=False, default=_json_default)
+
+    def __str__(self):
+        head = f"{self.model}  ({', '.join(f'{k}={v:g}' for k, v in self.params.items())})"
+        lines = [head, f"  {self.name} = {self.value:.12g}"]
+        lines += [f"  {k} = {v:.12g}" if isinstance(v, float) else f"  {k} = {v}" for k, v in self.extra.items()]
+        lines.append(f"  status: {self.status}" + (f" ({self.message})" if self.message else ""))
+        if self.remedy:
+            lines.append(f"  remedy: {self.remedy}")
+        return "\n".join(lines)
+
+
+def _json_default(x):
+    try:
+        v = float(x)
+    except (TypeError, ValueError):
+        return str(x)
+    return v if math.isfinite(v) else None

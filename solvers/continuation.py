@@ -1,0 +1,46 @@
+"""Continuation: follow a solution while one input moves, with a secant predictor and adaptive steps."""
+import numpy as np
+
+from .quadrature import Quadrature
+from .root import Tolerance
+
+__all__ = ["continue_to"]
+
+
+def continue_to(system, v_start, name, target, quad=Quadrature(), tol=Tolerance(), first_step=None, min_step=1e-9,
+                max_steps=500, **solve_options):
+    """March input ``name`` of ``system`` from its value in the solved vector ``v_start`` to ``target``.
+
+    Each step predicts the unknowns by a secant through the last two solutions and corrects with the system's solver;
+    a failed step is halved and retried, a success lets the next step grow by 1.5. Returns ``(SolverResult, v)`` of
+    the last solve: at ``target`` when the march arrived, else where it stopped.
+    """
+    k = system.index(name)
+    v = np.array(v_start, dtype=float)
+    prev = None
+    span = target - v[k]
+    step = first_step if first_step is not None else span / 8
+    step = np.copysign(min(abs(step), abs(span)), span)
+    result = None
+    for _ in range(max_steps):
+        remaining = target - v[k]
+        if remaining == 0:
+            break
+        h = np.copysign(min(abs(step), abs(remaining)), remaining)
+        guess = v.copy()
+        guess[k] = v[k] + h
+        if prev is not None and prev[k] != v[k]:
+            guess[: system.n_order] = v[: system.n_order] + (v - prev)[: system.n_order] * h / (v[k] - prev[k])
+            if not system.in_domain(guess):
+                guess[: system.n_order] = v[: system.n_order]
+        result, w = system.solve(guess, quad, tol=tol, **solve_options)
+        if result.converged:
+            prev, v = v, w
+            step = 1.5 * h
+        else:
+            step = h / 2
+            if abs(step) < min_step:
+                return result, w
+    if result is None:
+        result, v = system.solve(v, quad, tol=tol, **solve_options)
+    return result, v
