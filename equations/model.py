@@ -18,6 +18,8 @@ from dataclasses import dataclass, field
 
 import sympy as sp
 
+from .vocabulary import Average
+
 __all__ = ["Symbol", "FreeEntropy"]
 
 
@@ -139,12 +141,19 @@ class FreeEntropy:
         return out
 
     def latex(self):
-        """The free entropy and its derived saddle-point equations, as LaTeX lines."""
+        """The free entropy and its derived saddle-point equations (simplified for display), as LaTeX lines."""
         res, linear = self.stationarity()
         lines = [r"\phi = " + sp.latex(self.phi)]
         for x, r, lin in zip(self.order_symbols, res, linear):
             if lin:
-                lines.append(sp.latex(x) + " = " + sp.latex(sp.simplify(x - r)))
+                lines.append(sp.latex(x) + " = " + sp.latex(_tidy(x - r)))
             else:
-                lines.append(r"0 = \partial_{%s}\phi = " % sp.latex(x) + sp.latex(r))
+                lines.append(r"0 = \partial_{%s}\phi = " % sp.latex(x) + sp.latex(_tidy(r)))
         return lines
+
+
+def _tidy(expr):
+    """Simplify the integrand of every average, and the expression itself where it has no average."""
+    expr = expr.replace(lambda e: isinstance(e, Average),
+                        lambda a: Average(sp.simplify(a.integrand), a.variable, a.lower))
+    return expr if expr.has(Average) else sp.simplify(expr)

@@ -22,8 +22,8 @@ class G(sp.Function):
         x = self.args[0]
         return -x * G(x)
 
-    def _latex(self, printer):
-        return r"G\!\left(%s\right)" % printer._print(self.args[0])
+    def _latex(self, printer, exp=None):
+        return _power(r"G\!\left(%s\right)" % printer._print(self.args[0]), exp)
 
 
 class H(sp.Function):
@@ -34,8 +34,8 @@ class H(sp.Function):
     def fdiff(self, argindex=1):
         return -G(self.args[0])
 
-    def _latex(self, printer):
-        return r"H\!\left(%s\right)" % printer._print(self.args[0])
+    def _latex(self, printer, exp=None):
+        return _power(r"H\!\left(%s\right)" % printer._print(self.args[0]), exp)
 
 
 class GH(sp.Function):
@@ -47,8 +47,8 @@ class GH(sp.Function):
         x = self.args[0]
         return GH(x) * (GH(x) - x)
 
-    def _latex(self, printer):
-        return r"\frac{G}{H}\!\left(%s\right)" % printer._print(self.args[0])
+    def _latex(self, printer, exp=None):
+        return _power(r"\frac{G}{H}\!\left(%s\right)" % printer._print(self.args[0]), exp)
 
 
 class logH(sp.Function):
@@ -59,8 +59,8 @@ class logH(sp.Function):
     def fdiff(self, argindex=1):
         return -GH(self.args[0])
 
-    def _latex(self, printer):
-        return r"\ln H\!\left(%s\right)" % printer._print(self.args[0])
+    def _latex(self, printer, exp=None):
+        return _power(r"\ln H\!\left(%s\right)" % printer._print(self.args[0]), exp)
 
 
 class log2cosh(sp.Function):
@@ -71,8 +71,8 @@ class log2cosh(sp.Function):
     def fdiff(self, argindex=1):
         return sp.tanh(self.args[0])
 
-    def _latex(self, printer):
-        return r"\ln 2\cosh\!\left(%s\right)" % printer._print(self.args[0])
+    def _latex(self, printer, exp=None):
+        return _power(r"\ln 2\cosh\!\left(%s\right)" % printer._print(self.args[0]), exp)
 
 
 class expit(sp.Function):
@@ -94,9 +94,13 @@ class logaddexp(sp.Function):
         a, b = self.args
         return expit(a - b) if argindex == 1 else expit(b - a)
 
-    def _latex(self, printer):
+    def _latex(self, printer, exp=None):
         a, b = (printer._print(x) for x in self.args)
-        return r"\ln\left(e^{%s} + e^{%s}\right)" % (a, b)
+        return _power(r"\ln\left(e^{%s} + e^{%s}\right)" % (a, b), exp)
+
+
+def _power(tex, exp):
+    return tex if exp is None else r"\left(%s\right)^{%s}" % (tex, exp)
 
 
 SPECIAL_FUNCTIONS = (G, H, GH, logH, log2cosh, expit, logaddexp)
@@ -164,10 +168,10 @@ class Average(sp.Expr):
             result += a.diff(s) * GH(a) * (self - f.subs(z, a))
         return result
 
-    def _latex(self, printer):
+    def _latex(self, printer, exp=None):
         z = printer._print(self.variable)
         sub = z if not self.truncated else r"%s > %s" % (z, printer._print(self.lower))
-        return r"\mathbb{E}_{%s}\left[%s\right]" % (sub, printer._print(self.integrand))
+        return _power(r"\mathbb{E}_{%s}\left[%s\right]" % (sub, printer._print(self.integrand)), exp)
 
 
 def _stein(term, z):

@@ -1,1 +1,199 @@
-def sweep(*a, **k): raise NotImplementedError
+"""Sweeps: warm-started continuation over grids of control parameters, as tidy tables written while they run.
+
+One row per grid point with every parameter, order parameter, observable and diagnostic; a point that fails is a row
+with its status, not an exception. Rows are appended to the output file as they are computed, so an interrupted sweep
+loses nothing and the same call resumes where it stopped.
+"""
+import itertools
+import math
+import os
+import sys
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+
+from replica.solvers.continuation import continue_to
+from replica.solvers.quadrature import Quadrature
+from replica.solvers.root import Tolerance
+
+from .errors import ParameterError
+from .models import get_model
+
+__all__ = ["sweep", "parse_grid"]
+
+
+def parse_grid(text, name="value"):
+    """'START:STOP:NUM' (NUM >= 2 evenly spaced points, either direction), 'a,b,c', or a single number."""
+    text = str(text).strip()
+    try:
+        if ":" in text:
+            parts = text.split(":")
+            if len(parts) != 3:
+                raise ValueError
+            start, stop, num = float(parts[0]), float(parts[1]), int(parts[2])
+            if num < 2 or not (math.isfinite(start) and math.isfinite(stop)):
+                raise ValueError
+            return np.linspace(start, stop, num)
+        values = np.array([float(x) for x in text.split(",")])
+    except ValueError:
+        raise ParameterError(f"{name}: malformed value or range {text!r}; use a number, a comma list 'a,b,c', or "
+                             "START:STOP:NUM with NUM >= 2 points") from None
+    if not np.all(np.isfinite(values)):
+        raise ParameterError(f"{name}: values must be finite numbers, got {text!r}")
+    return values
+
+
+def _grid(spec, grids):
+    """Validate every point before anything runs; returns (swept names, list of parameter dicts)."""
+    axes = {}
+    for k, v in grids.items():
+        if isinstance(v, str):
+            v = parse_grid(v, k)
+        arr = np.atleast_1d(np.asarray(v, dtype=float))
+        if arr.ndim != 1 or arr.size == 0:
+            raise ParameterError(f"{k}: give a number or a 1-D sequence of numbers")
+        axes[k] = arr
+    swept = [k for k, a in axes.items() if a.size > 1]
+    points = [dict(zip(axes, combo)) for combo in itertools.product(*axes.values())]
+    return swept, [spec.validate(p) for p in points]
+
+
+def _key(params, names):
+    return tuple(round(float(params[n]), 12) for n in names)
+
+
+def _writer(path):
+    """Append rows to CSV (Parquet targets collect in a CSV beside them and are written at the end)."""
+    path = Path(path)
+    if path.suffix == ".parquet":
+        try:
+            import pyarrow  # noqa: F401
+        except ImportError:
+            raise ParameterError(f"{path}: writing Parquet needs pyarrow (pip install 'replica[parquet]'); "
+                                 "or use a .csv file") from None
+        return path, path.with_name(path.name + ".partial.csv")
+    if path.suffix != ".csv":
+        raise ParameterError(f"{path}: output must end in .csv or .parquet")
+    return path, path
+
+
+def _existing(path, partial):
+    frames = []
+    if path.suffix == ".parquet" and path.exists():
+        frames.append(pd.read_parquet(path))
+    if partial.exists() and partial.stat().st_size > 0:
+        frames.append(pd.read_csv(partial))
+    return pd.concat(frames, ignore_index=True) if frames else None
+
+
+def sweep(model, *, out=None, resume=True, progress=None, method="auto", quadrature=None, tol=None, quad_tol=1e-8,
+          **grids):
+    """Solve ``model`` on a grid of control parameters with warm-started continuation.
+
+    Parameters
+    ----------
+    model : str
+    out : path, optional
+        '.csv' (rows appended as they are computed) or '.parquet' (needs pyarrow). With ``resume`` (default) points
+        already in the file are not recomputed, and the sweep continues from them.
+    progress : bool, optional
+        Show a progress bar (default: when stderr is a terminal).
+    **grids
+        Each control parameter as a number or a sequence (or 'START:STOP:NUM' text). Several sequences make a product
+        grid, the last one varying fastest. Points are visited in the order given: a descending grid continues
+        downwards.
+
+    Returns
+    -------
+    pandas.DataFrame
+        One row per point: parameters, order parameters, observables, converged, status, message, remedy,
+        iterations, residual, quad_error, method, notes.
+
+    Examples
+    --------
+    >>> import replica
+    >>> df = replica.sweep("binary-perceptron", alpha=[0.2, 0.4, 0.6], kappa=0)
+    >>> bool(df.converged.all()), round(float(df.q.iloc[-1]), 6)
+    (True, 0.39105)
+    """
+    spec = get_model(model)
+    swept, points = _grid(spec, grids)
+    names = list(spec.declared)
+    quad, tol = quadrature or Quadrature(), tol or Tolerance()
+    rows, done = [], {}
+    path = partial = None
+    if out is not None:
+        path, partial = _writer(out)
+        old = _existing(path, partial) if resume else None
+        if old is not None:
+            if "model" in old and set(old["model"]) != {spec.name}:
+                raise ParameterError(f"{path} holds a sweep of {', '.join(map(str, set(old['model'])))}, not "
+                                     f"{spec.name}; choose another --out or delete it")
+            for rec in old.to_dict("records"):
+                done[_key(rec, names)] = rec
+        elif partial.exists():
+            partial.unlink()
+        partial.parent.mkdir(parents=True, exist_ok=True)
+    system = spec.system
+    show = sys.stderr.isatty() if progress is None else progress
+    bar = None
+    if show:
+        from tqdm.auto import tqdm
+
+        bar = tqdm(total=len(points), desc=spec.name, unit="pt", file=sys.stderr)
+    last = None  # last converged full vector, for warm starts
+    try:
+        for p in points:
+            k = _key(p, names)
+            if k in done:
+                rec = done[k]
+                rows.append(rec)
+                if rec.get("converged") and all(pd.notna(rec.get(n)) for n in system.order_names):
+                    last = system.vector({n: rec[n] for n in system.order_names}, p)
+            else:
+                sol = _solve_point(spec, p, last, method, quad, tol, quad_tol)
+                row = sol.as_dict()
+                rows.append(row)
+                if sol.converged or sol.status == "inaccurate":
+                    last = system.vector(sol.order, p)
+                if partial is not None:
+                    _append(partial, row)
+            if bar is not None:
+                bar.update(1)
+    finally:
+        if bar is not None:
+            bar.close()
+    df = pd.DataFrame(rows)
+    if path is not None and path.suffix == ".parquet":
+        df.to_parquet(path, index=False)
+        partial.unlink(missing_ok=True)
+    df.attrs["swept"] = swept
+    return df
+
+
+def _append(partial, row):
+    header = not partial.exists() or partial.stat().st_size == 0
+    with open(partial, "a", newline="") as fh:
+        pd.DataFrame([row]).to_csv(fh, header=header, index=False)
+        fh.flush()
+        os.fsync(fh.fileno())
+
+
+def _solve_point(spec, params, last, method, quad, tol, quad_tol):
+    """Warm start from the last converged point; if that fails, continue from it in small steps; then cold."""
+    system = spec.system
+    if last is not None:
+        v0 = last.copy()
+        v0[system.n_order:] = [params[n] for n in system.param_names]
+        result, v = system.solve(v0, quad, method=method, tol=tol)
+        if not result.converged:
+            for name in system.param_names:
+                if last[system.index(name)] != params[name]:
+                    result, last = continue_to(system, last, name, params[name], quad, tol, method=method)
+                    if not result.converged:
+                        break
+            v = last
+        if result.converged:
+            return spec.package(params, result, v, quad, tol, method, quad_tol, strict=False)
+    return spec.solve(params, method=method, quadrature=quad, tol=tol, quad_tol=quad_tol, strict=False)

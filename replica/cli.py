@@ -1,0 +1,199 @@
+"""The ``replica`` command line: models, solve, capacity, max-margin, dat-line, sweep, equations.
+
+Control parameters are given as ``--NAME VALUE`` (``--alpha 0.6 --kappa 0``); in ``sweep`` a value may be a range
+``START:STOP:NUM`` or a list ``a,b,c``. Bad input prints one line and exits with status 2; a solve that does not
+converge prints its status and remedy and exits with status 1.
+"""
+import argparse
+import json
+import sys
+
+from . import api
+from .errors import ReplicaError
+from .models import get_model
+from .sweep import parse_grid, sweep
+
+EXAMPLES = """examples:
+  replica models
+  replica solve binary-perceptron --alpha 0.6 --kappa 0 --json
+  replica capacity spherical-perceptron --kappa -1 --rsb 1
+  replica max-margin binary-perceptron --alpha 0.5
+  replica dat-line spherical-perceptron --kappa -1
+  replica sweep binary-perceptron --alpha 0.05:0.8:76 --kappa 0 --out sweep.csv --plot sweep.png
+  replica equations binary-perceptron
+"""
+
+
+class _Parser(argparse.ArgumentParser):
+    def error(self, message):
+        raise ReplicaError(message)
+
+
+def _common(p, json_help="print one JSON object"):
+    p.add_argument("--json", action="store_true", help=json_help)
+    p.add_argument("--nodes", type=int, default=None, help="Gaussian quadrature nodes (default 128)")
+    p.add_argument("--rule", choices=["trapezoid", "hermite"], default="trapezoid",
+                   help="rule for Gaussian averages (default: Gaussian-weighted trapezoid)")
+
+
+def _parser():
+    top = _Parser(prog="replica", description="Replica-symmetric saddle points of the statistical physics of "
+                  "learning.", epilog=EXAMPLES, formatter_class=argparse.RawDescriptionHelpFormatter)
+    top.add_argument("--version", action="version", version="replica " + __import__("replica").__version__)
+    sub = top.add_subparsers(dest="command", metavar="COMMAND", parser_class=_Parser)
+    sub.required = True
+
+    p = sub.add_parser("models", help="list the models and their parameters")
+    p.add_argument("--json", action="store_true", help="print one JSON object")
+
+    for name, text in [("solve", "solve the saddle point at one parameter point"),
+                       ("sweep", "solve along a grid with warm-started continuation")]:
+        p = sub.add_parser(name, help=text, description=text + ". Parameters: --NAME VALUE"
+                           + (" (VALUE may be START:STOP:NUM or a,b,c)" if name == "sweep" else "")
+                           + "; `replica models` lists each model's parameters.")
+        p.add_argument("model")
+        p.add_argument("--method", choices=["auto", "fixed-point", "newton"], default="auto")
+        _common(p, "print JSON (a list of row objects for a sweep)")
+        if name == "sweep":
+            p.add_argument("--out", help="write rows to FILE.csv (or .parquet) as they are computed; resumes")
+            p.add_argument("--no-resume", action="store_true", help="recompute points already in --out")
+            p.add_argument("--plot", help="save a plot of the sweep to FILE.png")
+
+    p = sub.add_parser("capacity", help="storage capacity alpha_c(kappa)")
+    p.add_argument("model")
+    p.add_argument("--kappa", type=float, default=0.0)
+    p.add_argument("--rsb", type=int, choices=[0, 1], default=0, help="0: RS (default), 1: 1RSB SAT/UNSAT line")
+    _common(p)
+
+    p = sub.add_parser("max-margin", help="maximal margin kappa_max(alpha) (binary perceptron)")
+    p.add_argument("model")
+    p.add_argument("--alpha", type=float, required=True)
+    _common(p)
+
+    p = sub.add_parser("dat-line", help="de Almeida-Thouless line alpha_dAT(kappa), kappa < 0 (spherical)")
+    p.add_argument("model")
+    p.add_argument("--kappa", type=float, required=True)
+    _common(p)
+
+    p = sub.add_parser("equations", help="print the free entropy and the derived saddle-point equations (LaTeX)")
+    p.add_argument("model")
+    return top
+
+
+def _model_params(spec, extra, command):
+    """Parse the leftover ``--name value`` pairs against the model's declared parameters."""
+    declared = spec.declared
+    params, i = {}, 0
+    while i < len(extra):
+        token = extra[i]
+        if not token.startswith("--"):
+            raise ReplicaError(f"unexpected argument {token!r}; parameters are given as --NAME VALUE")
+        name, _, value = token[2:].partition("=")
+        if not value:
+            if i + 1 >= len(extra):
+                raise ReplicaError(f"--{name} needs a value")
+            value, i = extra[i + 1], i + 1
+        if name not in declared:
+            allowed = ", ".join("--" + k for k in declared)
+            raise ReplicaError(f"unknown option --{name} for {command} {spec.name}; its parameters are {allowed}")
+        params[name] = value
+        i += 1
+    if command == "solve":
+        out = {}
+        for k, v in params.items():
+            try:
+                out[k] = float(v)
+            except ValueError:
+                raise ReplicaError(f"--{k}: {v!r} is not a number") from None
+        return out
+    return {k: parse_grid(v, "--" + k) for k, v in params.items()}
+
+
+def _quadrature(args):
+    from replica.solvers.quadrature import Quadrature
+
+    return Quadrature(gauss=args.nodes if args.nodes is not None else 128, rule=args.rule)
+
+
+def _emit(obj, as_json):
+    if as_json:
+        print(obj.to_json())
+    else:
+        print(obj)
+
+
+def main(argv=None):
+    try:
+        return _main(sys.argv[1:] if argv is None else argv)
+    except ReplicaError as e:
+        print(f"replica: error: {e}", file=sys.stderr)
+        return 2
+    except KeyboardInterrupt:
+        print("replica: interrupted; rows already computed are saved in --out (run the same command to resume)",
+              file=sys.stderr)
+        return 130
+
+
+def _main(argv):
+    parser = _parser()
+    args, extra = parser.parse_known_args(argv)
+    if args.command not in ("solve", "sweep") and extra:
+        raise ReplicaError(f"unrecognized arguments: {' '.join(extra)}")
+    if args.command == "models":
+        table = {name: {"summary": get_model(name).summary,
+                        "parameters": {k: s.doc for k, s in get_model(name).declared.items()}}
+                 for name in api.models()}
+        if args.json:
+            print(json.dumps(table))
+        else:
+            for name, info in table.items():
+                params = ", ".join(f"--{k} ({d})" for k, d in info["parameters"].items())
+                print(f"{name}\n    {info['summary']}\n    parameters: {params}")
+        return 0
+    spec = get_model(args.model)
+    if args.command == "equations":
+        for line in spec.build().latex():
+            print(line)
+        return 0
+    quad = _quadrature(args)
+    if args.command == "solve":
+        sol = api.solve(spec.name, method=args.method, quadrature=quad, strict=False,
+                        **_model_params(spec, extra, "solve"))
+        _emit(sol, args.json)
+        return 0 if sol.converged else 1
+    if args.command == "capacity":
+        thr = api.capacity(spec.name, kappa=args.kappa, rsb=args.rsb, quadrature=quad)
+    elif args.command == "max-margin":
+        thr = api.max_margin(spec.name, alpha=args.alpha, quadrature=quad)
+    elif args.command == "dat-line":
+        thr = api.dat_line(spec.name, kappa=args.kappa, quadrature=quad)
+    else:
+        return _sweep(spec, args, extra, quad)
+    _emit(thr, args.json)
+    return 0 if thr.converged else 1
+
+
+def _sweep(spec, args, extra, quad):
+    grids = _model_params(spec, extra, "sweep")
+    if args.plot and not args.plot.endswith(".png"):
+        raise ReplicaError(f"--plot {args.plot}: the plot is written as PNG; give a FILE.png")
+    df = sweep(spec.name, out=args.out, resume=not args.no_resume, method=args.method, quadrature=quad, **grids)
+    if args.plot:
+        from .plotting import plot_sweep
+
+        if not df.attrs.get("swept"):
+            raise ReplicaError("--plot needs a swept parameter (a range such as --alpha 0.1:0.8:36)")
+        plot_sweep(df, args.plot)
+    if args.json:
+        print(json.dumps([{k: (None if isinstance(v, float) and v != v else v) for k, v in row.items()}
+                          for row in df.to_dict("records")], allow_nan=False))
+    else:
+        cols = [c for c in df.columns if c not in ("model", "message", "remedy", "method", "notes")]
+        print(df[cols].to_string(index=False))
+    failed = int((~df["converged"].astype(bool)).sum())
+    if failed:
+        print(f"replica: {failed} of {len(df)} points did not converge (see their status and remedy)",
+              file=sys.stderr)
+    if args.out:
+        print(f"replica: {len(df)} rows in {args.out}", file=sys.stderr)
+    return 0
