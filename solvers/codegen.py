@@ -130,7 +130,11 @@ class _Emitter:
 
     def level(self, exprs, indent, variant):
         """Emit the quadrature loops for the outer averages of ``exprs``; return ``exprs`` with each average replaced
-        by its accumulator."""
+        by its accumulator.
+
+        A plain Gaussian average is one loop over the Gaussian rule. A truncated one, E_{x>a}[f], is one loop over the
+        upper-tail rule when a >= 0; when a < 0 it is computed as (E[f] - H(-a) E_{x<a}[f]) / H(a), a loop over the
+        Gaussian rule and one over the mirrored tail rule, so that no rule ever maps the bulk of the Gaussian."""
         averages = _outer_averages(exprs)
         if not averages:
             return list(exprs)
@@ -140,33 +144,48 @@ class _Emitter:
         pad = "    " * indent
         acc_of = {}
         for lower, members in groups.items():
-            node, weight, idx = self.fresh("x"), self.fresh("w"), self.fresh("i")
+            node, weight = self.fresh("x"), self.fresh("w")
             accs = [self.fresh("A") for _ in members]
             acc_of.update(zip(members, accs))
             inner_variant = set(variant) | {node}
             table = {}
             integrands = [self.hoist(m.integrand.xreplace({m.variable: node}), inner_variant, table) for m in members]
-            header = []
+            lo = None
             if lower != sp.S.NegativeInfinity:
                 (lower_val,) = self.assign([lower], indent)
                 lo = self.fresh("lo")
                 self.lines.append(f"{pad}{lo} = {self.code(lower_val)}")
-                header = [f"{pad}    {node} = _sp.tail_inverse({lo}, tx[{idx}])", f"{pad}    {weight} = tw[{idx}]"]
-                n = "tx.shape[0]"
-            else:
-                header = [f"{pad}    {node} = gx[{idx}]", f"{pad}    {weight} = gw[{idx}]"]
-                n = "gx.shape[0]"
             if table:
                 hoisted_syms, hoisted_vals = zip(*[(s, e) for e, s in table.items()])
                 for sym, val in zip(hoisted_syms, self.assign(list(hoisted_vals), indent)):
                     self.lines.append(f"{pad}{sym} = {self.code(val)}")
-            for acc in accs:
-                self.lines.append(f"{pad}{acc} = 0.0")
-            self.lines.append(f"{pad}for {idx} in range({n}):")
-            self.lines.extend(header)
-            body = self.level(integrands, indent + 1, inner_variant)
-            for acc, val in zip(accs, self.assign(body, indent + 1)):
-                self.lines.append(f"{pad}    {acc} += {weight} * ({self.code(val)})")
+            # the loop body, emitted once at indentation 0 and placed in every loop below
+            outer, self.lines = self.lines, []
+            body = self.level(integrands, 1, inner_variant)
+            for acc, val in zip(accs, self.assign(body, 1)):
+                self.lines.append(f"    {acc} += {weight} * ({self.code(val)})")
+            body_lines, self.lines = self.lines, outer
+
+            def loop(at, n, node_value, weight_value):
+                idx = self.fresh("i")
+                p = "    " * at
+                self.lines.extend(f"{p}{a} = 0.0" for a in accs)
+                self.lines.append(f"{p}for {idx} in range({n}.shape[0]):")
+                self.lines.append(f"{p}    {node} = {node_value.format(i=idx)}")
+                self.lines.append(f"{p}    {weight} = {weight_value}[{idx}]")
+                self.lines.extend(p + line for line in body_lines)
+
+            if lo is None:
+                loop(indent, "gx", "gx[{i}]", "gw")
+                continue
+            self.lines.append(f"{pad}if {lo} >= 0.0:")
+            loop(indent + 1, "tx", f"_sp.tail_inverse({lo}, tx[{{i}}])", "tw")
+            self.lines.append(f"{pad}else:")
+            loop(indent + 1, "gx", "gx[{i}]", "gw")
+            full = [self.fresh("F") for _ in accs]
+            self.lines.extend(f"{pad}    {f} = {a}" for f, a in zip(full, accs))
+            loop(indent + 1, "tx", f"-_sp.tail_inverse(-{lo}, tx[{{i}}])", "tw")
+            self.lines.extend(f"{pad}    {a} = ({f} - _sp.H(-{lo}) * {a}) / _sp.H({lo})" for f, a in zip(full, accs))
         return [e.xreplace(acc_of) for e in exprs]
 
 

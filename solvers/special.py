@@ -144,11 +144,15 @@ def _solve_logH(L):
 
 
 @jit
-def tail_inverse(a, t):
-    """The x > a with H(x) = H(a) (1 - t), t in [0, 1): inverse-CDF map of the Gaussian conditioned on x > a."""
-    log_target = logH(a) + math.log1p(-t)
+def tail_inverse(a, y):
+    """The x >= a with H(x) = H(a) exp(-y), y >= 0: the inverse-CDF map of the Gaussian conditioned on x > a, in the
+    variable y = -log(1 - t) of the conditional mass t above which x lies (y is exponentially distributed)."""
+    log_target = logH(a) - y
     if log_target <= -math.log(2.0):
         return _solve_logH(log_target)
     # the root is negative: solve on the mirrored side, H(-x) = H(-a) + t H(a), which is < 1/2 without cancellation
-    s = (_upper_tail(-a) if a <= 0.0 else 1.0 - _upper_tail(a)) + t * H(a)
-    return -_solve_logH(math.log(s))
+    t = -math.expm1(-y)
+    s = _upper_tail(-a) + t * H(a)  # here a < 0
+    if s <= 0.0:  # H(-a) underflows and t = 0: the map starts at a
+        return a
+    return max(a, -_solve_logH(math.log(s)))

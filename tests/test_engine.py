@@ -1,0 +1,132 @@
+"""The engine on a model declared here, with no derivative written by hand: derivation, compilation, solvers."""
+import math
+
+import numpy as np
+import pytest
+import scipy.integrate
+import scipy.optimize
+import sympy as sp
+
+from replica.equations import E, E_trunc, FreeEntropy, Symbol, log2cosh
+from replica.solvers.quadrature import Quadrature
+from replica.solvers.system import System
+
+m, mhat, beta, sigma, a = sp.symbols("m mhat beta sigma a")
+z = sp.Symbol("z")
+
+
+def random_field_curie_weiss():
+    """Curie–Weiss magnet in a random field z > a (a truncated Gaussian):
+    phi = extr_{m, mhat} [ -m mhat + beta m^2/2 + E_{z>a} ln 2cosh(mhat + sigma z) ].
+    Stationarity: m = E_{z>a} tanh(mhat + sigma z), mhat = beta m."""
+    phi = -m * mhat + beta * m**2 / 2 + E_trunc(log2cosh(mhat + sigma * z), z, a)
+    return FreeEntropy(
+        name="test-random-field-curie-weiss", phi=phi,
+        order=[Symbol(m, sp.Interval(-1, 1)), Symbol(mhat, sp.S.Reals)],
+        params=[Symbol(beta, sp.Interval(0, sp.oo)), Symbol(sigma, sp.Interval(0, sp.oo)), Symbol(a, sp.S.Reals)],
+        pairs={m: mhat},
+        observables={"m_squared": m**2},
+    )
+
+
+@pytest.fixture(scope="module")
+def system():
+    return System(random_field_curie_weiss(), verbose=False)
+
+
+def reference_m(b, s, a_):
+    """Independent solution with scipy: m = E_{z>a} tanh(beta m + sigma z) (quad + brentq), m > 0 branch."""
+    tail = 0.5 * math.erfc(a_ / math.sqrt(2))
+
+    def rhs(x):
+        f = lambda t: math.tanh(b * x + s * t) * math.exp(-t * t / 2) / math.sqrt(2 * math.pi)  # noqa: E731
+        return scipy.integrate.quad(f, a_, np.inf, epsabs=1e-14, epsrel=1e-13)[0] / tail - x
+
+    return scipy.optimize.brentq(rhs, 1e-9, 1.0, xtol=1e-15)
+
+
+def test_fixed_point_form_is_derived(system):
+    assert system.has_fixed_point
+    res, linear = system.free_entropy.stationarity()
+    assert all(linear)
+    assert sp.simplify(res[1] - (mhat - beta * m)) == 0
+
+
+@pytest.mark.parametrize("params", [(1.5, 0.5, -0.5), (2.0, 1.0, -2.0), (0.8, 0.3, 0.2)])
+@pytest.mark.parametrize("method", ["fixed-point", "newton", "auto"])
+def test_solution_matches_independent_reference(system, params, method):
+    quad = Quadrature(gauss=64, trunc=200)
+    v0 = system.vector([0.6, 0.6 * params[0]], params)  # on the m > 0 branch (Newton may find others from afar)
+    result, v = system.solve(v0, quad, method=method)
+    assert result.converged, result.status
+    assert abs(v[0] - reference_m(*params)) <= 2e-7
+    assert abs(v[1] - params[0] * v[0]) <= 1e-10
+
+
+def test_stationarity_is_the_gradient_of_phi(system):
+    """The phi_grad bundle (sympy) equals finite differences of the compiled phi, for every input symbol."""
+    quad = Quadrature(gauss=64, trunc=64)
+    rng = np.random.default_rng(1)
+    for _ in range(5):
+        v = np.array([rng.uniform(-0.9, 0.9), rng.uniform(-1, 1), rng.uniform(0.2, 2), rng.uniform(0.1, 1),
+                      rng.uniform(-1, 1)])
+        g = system.call("phi_grad", v, quad)[1:]
+        f = lambda w: system.call("phi", w, quad)[0]  # noqa: E731
+        fd = []
+        for i in range(len(v)):
+            p, q = v.copy(), v.copy()
+            p[i] += 1e-6
+            q[i] -= 1e-6
+            fd.append((f(p) - f(q)) / 2e-6)
+        assert np.allclose(g, fd, atol=1e-7, rtol=1e-6)
+
+
+def test_jacobian_matches_finite_differences(system):
+    quad = Quadrature(gauss=64, trunc=64)
+    v = np.array([0.3, 0.2, 1.2, 0.6, -0.4])
+    out = system.call("res_jac", v, quad)
+    n = system.n_order
+    J = out[n:].reshape(n, len(v))
+    for i in range(len(v)):
+        p, q = v.copy(), v.copy()
+        p[i] += 1e-6
+        q[i] -= 1e-6
+        fd = (system.call("res", p, quad) - system.call("res", q, quad)) / 2e-6
+        assert np.allclose(J[:, i], fd, atol=1e-7, rtol=1e-6)
+
+
+def test_exchanging_roles_of_a_parameter_and_an_order_parameter(system):
+    """Fix m, solve for (mhat, beta): the inverse of the direct solve."""
+    quad = Quadrature(gauss=64, trunc=200)
+    direct, v = system.solve(system.vector([0.5, 0.5], [1.5, 0.5, -0.5]), quad)
+    w0 = v.copy()
+    w0[2] = 1.0  # wrong beta
+    inverse, w = system.solve(w0, quad, method="newton", unknowns=["mhat", "beta"])
+    assert inverse.converged and abs(w[2] - 1.5) <= 1e-10
+
+
+def test_failure_is_a_status_not_an_exception(system):
+    quad = Quadrature(gauss=32, trunc=32)
+    result, _ = system.solve(system.vector([0.5, 0.5], [1.5, 0.5, -0.5]), quad, method="fixed-point", max_iter=2)
+    assert not result.converged and result.status == "max_iter"
+    result, _ = system.solve(system.vector([5.0, 0.5], [1.5, 0.5, -0.5]), quad, method="newton")
+    assert not result.converged and result.status in ("not_finite", "left_domain", "stalled")
+
+
+def test_warm_cache_does_not_rederive(tmp_path, monkeypatch, capsys):
+    """A second process-level compile of the same declaration loads the cached module without deriving."""
+    import replica.solvers.codegen as cg
+
+    monkeypatch.setenv("REPLICA_CACHE_DIR", str(tmp_path))
+    fe = random_field_curie_weiss()
+    calls = []
+
+    def derive():
+        calls.append(1)
+        return fe.bundles()
+
+    cg.compile_module(fe.key() + "#cache-test", fe.symbols, derive, "cache-test")
+    assert calls == [1] and "deriving" in capsys.readouterr().err
+    cg._loaded.clear()
+    cg.compile_module(fe.key() + "#cache-test", fe.symbols, derive, "cache-test")
+    assert calls == [1] and capsys.readouterr().err == ""

@@ -1,0 +1,79 @@
+"""Quadrature rules: moments, the truncated-Gaussian rule, averages compiled from a model declared here."""
+import math
+
+import mpmath as mp
+
+import numpy as np
+import pytest
+import sympy as sp
+
+from replica.equations import E, E_trunc, FreeEntropy, GH, Symbol, log2cosh
+from replica.solvers.codegen import compile_module
+from replica.solvers.quadrature import GaussHermite, GaussTrapezoid, Quadrature
+
+
+@pytest.mark.parametrize("rule", [GaussHermite(40), GaussTrapezoid(200)])
+def test_gaussian_moments(rule):
+    x, w = rule.nodes()
+    for k, m in [(0, 1), (2, 1), (4, 3), (6, 15), (8, 105)]:
+        assert abs(np.sum(w * x**k) - m) <= 1e-12 * m
+    assert abs(np.sum(w * x**3)) <= 1e-13
+
+
+def test_rules_are_cached_and_read_only():
+    a, b = GaussTrapezoid(64).nodes(), GaussTrapezoid(64).nodes()
+    assert a[0] is b[0]
+    with pytest.raises(ValueError):
+        a[0][0] = 1.0
+
+
+def test_bad_quadrature_settings():
+    with pytest.raises(ValueError, match="integer >= 2"):
+        Quadrature(gauss=1)
+    with pytest.raises(ValueError, match="unknown quadrature rule"):
+        Quadrature(rule="simpson")
+
+
+def test_large_hermite_rule():
+    x, w = GaussHermite(1000).nodes()
+    assert np.all(np.isfinite(x)) and abs(w.sum() - 1) < 1e-14 and abs(np.sum(w * x * x) - 1) < 1e-10
+
+
+a_sym, b_sym, z = sp.symbols("a b z")
+
+
+def test_truncated_and_nested_averages_compiled():
+    """E_{x>a}[x] = G(a)/H(a), E_{x>a}[x^2] = 1 + a G/H, and a nested average, through code generation."""
+    exprs = [E_trunc(z, z, a_sym), E_trunc(z**2, z, a_sym), E(E_trunc(z * b_sym, z, b_sym), b_sym)]
+    mod = compile_module("test-truncated-v1", [a_sym, b_sym], lambda: {"f": exprs}, "test", verbose=False)
+    quad = Quadrature(gauss=400, trunc=96)
+    for a in [-30.0, -3.0, -0.1, 0.0, 1.5, 8.0, 60.0]:
+        out = mod.f(np.array([a, 0.0]), *quad.arrays())
+        g = math.exp(-a * a / 2) / math.sqrt(2 * math.pi) / (0.5 * math.erfc(a / math.sqrt(2))) if a < 30 else \
+            float(mp.npdf(a) / (mp.erfc(a / mp.sqrt(2)) / 2))
+        assert abs(out[0] - g) <= 1e-13 * max(g, 1)
+        assert abs(out[1] - (1 + a * g)) <= 1e-12 * (1 + a * g)
+    # E_b[b * E_{x>b}[x]] = E_b[b GH(b)] = E_b[d/db GH(b)] computed independently by a fine trapezoid
+    x, w = GaussTrapezoid(20001).nodes()
+    from replica.solvers.special import GH as gh
+
+    ref = float(np.sum(w * x * np.array([gh(t) for t in x])))
+    assert abs(out[2] - ref) <= 1e-12
+
+
+def test_node_doubling_converges():
+    x = sp.Symbol("x")
+    mod = compile_module("test-doubling-v1", [x], lambda: {"f": [E(log2cosh(x * z), z), E(GH(x * z), z)]}, "t",
+                         verbose=False)
+    v = np.array([1.5])
+    coarse = mod.f(v, *Quadrature(gauss=64).arrays())
+    fine = mod.f(v, *Quadrature(gauss=128).arrays())
+    finer = mod.f(v, *Quadrature(gauss=256).arrays())
+    assert np.max(np.abs(finer - fine)) <= 1e-3 * np.max(np.abs(fine - coarse)) + 1e-15
+    assert np.max(np.abs(finer - fine)) <= 1e-12
+
+
+def test_declared_symbols_are_checked():
+    q = sp.Symbol("q")
+    with pytest.raises(ValueError, match="undeclared"):
+        FreeEntropy(name="bad", phi=q + a_sym, order=[Symbol(q)], params=[])
