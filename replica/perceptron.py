@@ -9,7 +9,7 @@ import scipy.optimize
 from replica.equations import perceptron as eq
 from replica.solvers.continuation import continue_to
 from replica.solvers.quadrature import Quadrature
-from replica.solvers.root import STATUS, Tolerance
+from replica.solvers.root import STATUS, SolverResult, Tolerance
 from replica.solvers.system import System
 
 from .errors import ParameterError
@@ -105,7 +105,7 @@ def _threshold_from(spec, name, value, params, sol_v, quad, tol, extra, unknowns
         sol.quad_error = system.quadrature_error(v, quad, unknowns=unknowns, phi_target=phi_target)
     status = result.status if not result.converged else ("converged" if sol.quad_error <= 1e-8 else "inaccurate")
     message = STATUS.get(status, f"the node-doubling error estimate {sol.quad_error:.1e} exceeds 1e-08")
-    return Threshold(name=name, value=float(value) if result.converged else math.nan, model=spec.name,
+    return Threshold(name=name, value=float(value) if result.converged else None, model=spec.name,
                      params=params, converged=status == "converged", status=status, message=message,
                      remedy=REMEDIES[status], extra=extra, solution=sol)
 
@@ -238,9 +238,9 @@ def max_margin(model, alpha, quadrature=None, tol=None):
         raise ParameterError(f"alpha={alpha:g}: kappa_max is defined for 0 < alpha (it diverges as alpha -> 0)")
     system = spec.system
     ik = system.index("kappa")
-    k0 = -1.0 if alpha >= alpha_gd_binary(0.0) else 0.0
-    while alpha >= alpha_gd_binary(k0):
-        k0 -= 1.0
+    k0 = 0.0
+    while alpha > 0.75 * alpha_gd_binary(k0):  # start well inside the region the quadrature resolves
+        k0 -= 0.5
     sol, v = _solved(spec, {"alpha": alpha, "kappa": k0}, quad, tol)
     if v is None:
         raise ParameterError(f"binary-perceptron: no RS solution at alpha={alpha:g}, kappa={k0:g}: {sol.message}")
@@ -281,7 +281,7 @@ def dat_line(model, kappa, quadrature=None, tol=None):
     sol, v = _solved(spec, {"alpha": 0.02 * ac, "kappa": kappa}, quad, tol)
     lo, hi, ok = _march(system, v, "alpha", 0.02 * ac, lambda w: lam(w) > 1, quad, tol)
     if not ok:
-        return Threshold("alpha_dAT", math.nan, spec.name, {"kappa": kappa}, False, "max_iter",
+        return Threshold("alpha_dAT", None, spec.name, {"kappa": kappa}, False, "max_iter",
                          "lambda_AT did not reach 1 along the RS solution", REMEDIES["max_iter"])
     cache = {lo[ia]: lo, hi[ia]: hi}
 
@@ -300,6 +300,24 @@ def dat_line(model, kappa, quadrature=None, tol=None):
                            {"alpha_c": ac, "criterion": "lambda_AT = 1"})
 
 
+def _rsb1_branch(system, kappa, quad, tol, unknowns):
+    """Search the non-trivial stationary point (finite mu, q0 < 1) at alpha = 0.99 alpha_RS from a grid of starts,
+    then solve Phi = 0 for (mu, q0, alpha) from it."""
+    res, w = None, None
+    for mu0 in (1.0, 3.0, 10.0, 0.3, 30.0):
+        for q00 in (0.5, 0.3, 0.7, 0.1, 0.9):
+            v0 = system.vector([mu0, q00], [0.99 * alpha_c_spherical(kappa), kappa])
+            r, v = system.solve(v0, quad, method="newton", tol=tol)
+            if not (r.converged and v[0] < 1e3 and v[1] < 0.999):
+                continue
+            res, w = system.solve(v, quad, method="newton", tol=tol, unknowns=unknowns, phi_target=0.0)
+            if res.converged and w[0] < 1e3 and w[1] < 0.999:
+                return res, w
+    if res is None:
+        return SolverResult(v0, False, "stalled", 0, math.inf, "search"), v0
+    return res, w
+
+
 def _rsb1_capacity(kappa, quad, tol):
     """The 1RSB SAT/UNSAT point of the spherical perceptron, kappa < 0: dPhi/dmu = dPhi/dq0 = 0 and Phi = 0 on the
     non-trivial branch. A non-trivial stationary point (finite mu, q0 < 1) is searched at alpha just below the RS
@@ -312,20 +330,15 @@ def _rsb1_capacity(kappa, quad, tol):
     quad = Quadrature(gauss=max(quad.gauss, 512), trunc=quad.trunc, rule=quad.rule)
     a_rs = alpha_c_spherical(kappa)
     unknowns = ["mu", "q0", "alpha"]
-    res, w = None, None
-    for mu0 in (1.0, 3.0, 10.0, 0.3, 30.0):
-        for q00 in (0.5, 0.3, 0.7, 0.1, 0.9):
-            r, v = system.solve(system.vector([mu0, q00], [0.99 * a_rs, kappa]), quad, method="newton", tol=tol)
-            if not (r.converged and v[0] < 1e3 and v[1] < 0.999):
-                continue
-            res, w = system.solve(v, quad, method="newton", tol=tol, unknowns=unknowns, phi_target=0.0)
-            if res.converged and w[0] < 1e3 and w[1] < 0.999:
-                break
-        if res is not None and res.converged:
-            break
-    if res is None or not res.converged:
-        return Threshold("alpha_c", math.nan, SPHERICAL.name, {"kappa": kappa}, False,
-                         "stalled" if res is None else res.status,
+    res, w = _rsb1_branch(system, kappa, quad, tol, unknowns)
+    if not res.converged and kappa != -1.0:
+        # near kappa = 0 the non-trivial branch lives in a thin window below alpha_RS: follow it from kappa = -1
+        start, w0 = _rsb1_branch(system, -1.0, quad, tol, unknowns)
+        if start.converged:
+            res, w = continue_to(system, w0, "kappa", kappa, quad, tol, method="newton", unknowns=unknowns,
+                                 phi_target=0.0)
+    if not (res.converged and w[0] < 1e3 and w[1] < 0.999):
+        return Threshold("alpha_c", None, SPHERICAL.name, {"kappa": kappa}, False, res.status,
                          "no non-trivial 1RSB stationary point was found", REMEDIES["stalled"],
                          extra={"rsb": 1, "alpha_c_rs": a_rs})
     ia = system.index("alpha")

@@ -113,7 +113,7 @@ class Threshold:
     point there and any companion values (``extra``: e.g. alpha_GD next to alpha_KM)."""
 
     name: str
-    value: float
+    value: float  # None when the threshold could not be located (see status)
     model: str
     params: dict
     converged: bool
@@ -142,7 +142,7 @@ class Threshold:
 
     def __str__(self):
         head = f"{self.model}  ({', '.join(f'{k}={v:g}' for k, v in self.params.items())})"
-        lines = [head, f"  {self.name} = {self.value:.12g}"]
+        lines = [head, f"  {self.name} = " + ("-" if self.value is None else f"{self.value:.12g}")]
         lines += [f"  {k} = {v:.12g}" if isinstance(v, float) else f"  {k} = {v}" for k, v in self.extra.items()]
         lines.append(f"  status: {self.status}" + (f" ({self.message})" if self.message else ""))
         if self.remedy:

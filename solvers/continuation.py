@@ -28,11 +28,11 @@ def continue_to(system, v_start, name, target, quad=Quadrature(), tol=Tolerance(
             break
         h = np.copysign(min(abs(step), abs(remaining)), remaining)
         guess = v.copy()
-        guess[k] = v[k] + h
         if prev is not None and prev[k] != v[k]:
-            guess[: system.n_order] = v[: system.n_order] + (v - prev)[: system.n_order] * h / (v[k] - prev[k])
+            guess = v + (v - prev) * h / (v[k] - prev[k])
             if not system.in_domain(guess):
-                guess[: system.n_order] = v[: system.n_order]
+                guess = v.copy()
+        guess[k] = v[k] + h
         result, w = system.solve(guess, quad, tol=tol, **solve_options)
         if result.converged:
             prev, v = v, w
