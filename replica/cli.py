@@ -112,7 +112,10 @@ def _model_params(spec, extra, command):
 def _quadrature(args):
     from replica.solvers.quadrature import Quadrature
 
-    return Quadrature(gauss=args.nodes if args.nodes is not None else 128, rule=args.rule)
+    try:
+        return Quadrature(gauss=args.nodes if args.nodes is not None else Quadrature.gauss, rule=args.rule)
+    except ValueError as e:
+        raise ReplicaError(f"--nodes: {e}") from None
 
 
 def _emit(obj, as_json):

@@ -88,7 +88,7 @@ def _existing(path, partial):
 
 
 def sweep(model, *, out=None, resume=True, progress=None, method="auto", quadrature=None, tol=None, quad_tol=1e-8,
-          **grids):
+          max_iter=2000, **grids):
     """Solve ``model`` on a grid of control parameters with warm-started continuation.
 
     Parameters
@@ -97,6 +97,8 @@ def sweep(model, *, out=None, resume=True, progress=None, method="auto", quadrat
     out : path, optional
         '.csv' (rows appended as they are computed) or '.parquet' (needs pyarrow). With ``resume`` (default) points
         already in the file are not recomputed, and the sweep continues from them.
+    method, quadrature, tol, quad_tol, max_iter
+        As in :func:`replica.solve`.
     progress : bool, optional
         Show a progress bar (default: when stderr is a terminal).
     **grids
@@ -152,7 +154,7 @@ def sweep(model, *, out=None, resume=True, progress=None, method="auto", quadrat
                 if rec.get("converged") and all(pd.notna(rec.get(n)) for n in system.order_names):
                     last = system.vector({n: rec[n] for n in system.order_names}, p)
             else:
-                sol = _solve_point(spec, p, last, method, quad, tol, quad_tol)
+                sol = _solve_point(spec, p, last, method, quad, tol, quad_tol, max_iter)
                 row = sol.as_dict()
                 rows.append(row)
                 if sol.converged or sol.status == "inaccurate":
@@ -180,14 +182,14 @@ def _append(partial, row):
         os.fsync(fh.fileno())
 
 
-def _solve_point(spec, params, last, method, quad, tol, quad_tol):
+def _solve_point(spec, params, last, method, quad, tol, quad_tol, max_iter):
     """Warm start from the last converged point; if that fails, continue from it in small steps; then cold."""
     system = spec.system
     if last is not None:
         v0 = last.copy()
         v0[system.n_order:] = [params[n] for n in system.param_names]
-        result, v = system.solve(v0, quad, method=method, tol=tol)
-        if not result.converged:
+        result, v = system.solve(v0, quad, method=method, tol=tol, max_iter=max_iter)
+        if not result.converged and method != "fixed-point":
             for name in system.param_names:
                 if last[system.index(name)] != params[name]:
                     result, last = continue_to(system, last, name, params[name], quad, tol, method=method)
@@ -196,4 +198,5 @@ def _solve_point(spec, params, last, method, quad, tol, quad_tol):
             v = last
         if result.converged:
             return spec.package(params, result, v, quad, tol, method, quad_tol, strict=False)
-    return spec.solve(params, method=method, quadrature=quad, tol=tol, quad_tol=quad_tol, strict=False)
+    return spec.solve(params, method=method, quadrature=quad, tol=tol, quad_tol=quad_tol, max_iter=max_iter,
+                      strict=False)

@@ -166,6 +166,17 @@ def newton(v0, idx, use_target, target, lo, hi, lo_open, hi_open, atol, rtol, ma
     nr = _norm(r)
     for it in range(1, max_iter + 1):
         if _error(r, v, n_res, atol, rtol) <= 1.0:
+            # polish: one more full step, kept if it does not increase the residual (quadratic convergence makes
+            # it nearly free and takes the unknowns, not only the residual, to rounding level)
+            dx, ok = _lu_solve(J, -r)
+            if ok:
+                w = v.copy()
+                for k in range(idx.shape[0]):
+                    w[idx[k]] += dx[k]
+                if _in_domain(w, idx, lo, hi, lo_open, hi_open):
+                    rw = _equations(w, idx, use_target, target, gx, gw, tx, tw)
+                    if _all_finite(rw) and _norm(rw) <= nr:
+                        return w, 0, it, _norm(rw)
             return v, 0, it - 1, nr
         dx, ok = _lu_solve(J, -r)
         if not ok:

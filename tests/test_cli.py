@@ -1,0 +1,130 @@
+"""The command line: answers, JSON keys, and bad input (one line, non-zero exit, no traceback, nothing written)."""
+import json
+import math
+import subprocess
+import sys
+
+import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+from replica.cli import main
+
+
+def run(capsys, *args):
+    code = main(list(args))
+    out, err = capsys.readouterr()
+    return code, out, err
+
+
+def test_models(capsys):
+    code, out, _ = run(capsys, "models", "--json")
+    data = json.loads(out)
+    assert code == 0 and {"spherical-perceptron", "binary-perceptron"} <= set(data)
+
+
+def test_solve_json(capsys):
+    code, out, _ = run(capsys, "solve", "binary-perceptron", "--alpha", "0.6", "--kappa", "0", "--json")
+    d = json.loads(out)
+    assert code == 0 and d["converged"] and abs(d["q"] - 0.3910495) < 1e-7
+    assert {"q", "qhat", "entropy", "lambda_AT", "converged", "status", "quad_error"} <= set(d)
+
+
+def test_capacity_and_friends(capsys):
+    code, out, _ = run(capsys, "capacity", "spherical-perceptron", "--kappa", "0", "--json")
+    assert code == 0 and json.loads(out)["alpha_c"] == 2.0
+    code, out, _ = run(capsys, "capacity", "binary-perceptron", "--json")
+    d = json.loads(out)
+    assert abs(d["alpha_c"] - 0.833) < 1e-3 and abs(d["alpha_GD"] - 4 / math.pi) < 1e-14
+    code, out, _ = run(capsys, "max-margin", "binary-perceptron", "--alpha", "0.5", "--json")
+    assert code == 0 and json.loads(out)["kappa_max"] > 0
+    code, out, _ = run(capsys, "dat-line", "spherical-perceptron", "--kappa", "-1", "--json")
+    d = json.loads(out)
+    assert code == 0 and 0 < d["alpha_dAT"] < d["alpha_c"]
+    code, out, _ = run(capsys, "capacity", "spherical-perceptron", "--kappa", "-1", "--rsb", "1", "--json")
+    d = json.loads(out)
+    assert code == 0 and d["alpha_c"] < d["alpha_c_rs"]
+
+
+def test_sweep_cli(capsys, tmp_path):
+    out = tmp_path / "s.csv"
+    png = tmp_path / "s.png"
+    code, stdout, err = run(capsys, "sweep", "binary-perceptron", "--alpha", "0.05:0.8:16", "--kappa", "0",
+                            "--out", str(out), "--plot", str(png), "--json")
+    rows = json.loads(stdout)
+    assert code == 0 and len(rows) == 16 and all(r["converged"] for r in rows)
+    assert out.exists() and png.exists()
+
+
+def test_equations(capsys):
+    code, out, _ = run(capsys, "equations", "binary-perceptron")
+    assert code == 0 and r"\hat{q} =" in out and "q =" in out
+
+
+BAD = [
+    ("solve", "binary-perceptron", "--alpha", "-1"),
+    ("solve", "hopfield", "--alpha", "0.5"),
+    ("solve", "binary-perceptron", "--alpha", "0.5", "--beta", "2"),
+    ("solve", "binary-perceptron", "--alpha", "abc"),
+    ("solve", "binary-perceptron", "--alpha"),
+    ("solve", "spherical-perceptron", "--alpha", "2.5"),
+    ("solve", "binary-perceptron", "--alpha", "1.5"),
+    ("solve", "binary-perceptron"),
+    ("sweep", "binary-perceptron", "--alpha", "0.05:0.8"),
+    ("sweep", "binary-perceptron", "--alpha", "0.1:0.5:3", "--plot", "x.pdf"),
+    ("capacity", "binary-perceptron", "--kappa", "x"),
+    ("capacity", "binary-perceptron", "--rsb", "1"),
+    ("capacity", "spherical-perceptron", "--kappa", "1", "--rsb", "1"),
+    ("max-margin", "binary-perceptron", "--alpha", "0"),
+    ("max-margin", "spherical-perceptron", "--alpha", "0.5"),
+    ("dat-line", "spherical-perceptron", "--kappa", "0.5"),
+    ("frobnicate",),
+    ("solve", "binary-perceptron", "--alpha", "0.5", "--nodes", "1"),
+]
+
+
+@pytest.mark.parametrize("args", BAD)
+def test_bad_input_one_line(capsys, args):
+    code, out, err = run(capsys, *args)
+    assert code == 2 and out == ""
+    assert err.count("\n") == 1 and err.startswith("replica: error: ") and "Traceback" not in err
+
+
+@settings(max_examples=40, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(alpha=st.one_of(st.floats(max_value=-1e-12, allow_nan=False), st.text(min_size=1, max_size=8)
+                       .filter(lambda s: not _is_number(s) and not s.startswith("-"))))
+def test_bad_alpha_property(capsys, alpha):
+    code, out, err = run(capsys, "solve", "binary-perceptron", "--alpha", str(alpha))
+    assert code == 2 and out == "" and err.count("\n") == 1 and "Traceback" not in err
+
+
+@settings(max_examples=40, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(grid=st.text(alphabet="0123456789.:,-e", min_size=1, max_size=10))
+def test_malformed_ranges_property(capsys, tmp_path, grid):
+    out_file = tmp_path / "never.csv"
+    try:
+        from replica.sweep import parse_grid
+
+        values = parse_grid(grid)
+        ok = all(0 <= v < 4 / math.pi for v in values) and len(values) <= 40
+    except Exception:
+        ok = False
+    if ok:
+        return
+    code, out, err = run(capsys, "sweep", "binary-perceptron", "--alpha", grid, "--out", str(out_file))
+    assert code == 2 and err.count("\n") == 1 and "Traceback" not in err
+    assert not out_file.exists()
+
+
+def _is_number(s):
+    try:
+        float(s)
+        return True
+    except ValueError:
+        return False
+
+
+def test_console_script_runs():
+    res = subprocess.run([sys.executable, "-m", "replica", "solve", "spherical-perceptron", "--alpha", "1",
+                          "--json"], capture_output=True, text=True, timeout=300)
+    assert res.returncode == 0 and abs(json.loads(res.stdout)["q"] - 0.585311851) < 1e-8

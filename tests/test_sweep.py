@@ -1,0 +1,119 @@
+"""Sweeps: warm-started continuation, tidy rows, failed points kept, files written as rows come, resume."""
+import numpy as np
+import pandas as pd
+import pytest
+
+import replica
+from replica.errors import ParameterError
+from replica.models import get_model
+from replica.sweep import parse_grid
+
+
+def test_sweep_rows_and_columns():
+    df = replica.sweep("binary-perceptron", alpha=np.linspace(0.05, 0.8, 16), kappa=0)
+    assert len(df) == 16 and df.converged.all()
+    for col in ["alpha", "kappa", "q", "qhat", "entropy", "lambda_AT", "status", "residual", "quad_error"]:
+        assert col in df
+    assert np.all(np.diff(df.q) > 0) and np.all(np.diff(df.entropy) < 0)
+    single = replica.solve("binary-perceptron", alpha=0.8)
+    assert df.q.iloc[-1] == pytest.approx(single.q, abs=1e-12)
+
+
+def test_sweep_either_direction_and_product_grid():
+    up = replica.sweep("spherical-perceptron", alpha=[0.5, 1.0, 1.5], kappa=0)
+    down = replica.sweep("spherical-perceptron", alpha=[1.5, 1.0, 0.5], kappa=0)
+    assert np.allclose(up.q.values, down.q.values[::-1], atol=1e-12)
+    grid = replica.sweep("binary-perceptron", alpha=[0.2, 0.4], kappa=[0.0, 0.5])
+    assert len(grid) == 4 and grid.converged.all() and grid.attrs["swept"] == ["alpha", "kappa"]
+
+
+def test_failed_point_is_a_row():
+    df = replica.sweep("binary-perceptron", alpha=[0.3, 0.4], method="fixed-point", max_iter=2)
+    assert len(df) == 2 and not df.converged.any()
+    assert set(df.status) == {"max_iter"} and df.q.isna().all() and df.remedy.str.contains("max_iter").all()
+
+
+def test_csv_written_as_it_goes_and_resumed(tmp_path, monkeypatch):
+    out = tmp_path / "s.csv"
+    replica.sweep("binary-perceptron", alpha=[0.1, 0.2, 0.3], out=out)
+    assert len(pd.read_csv(out)) == 3
+    spec = get_model("binary-perceptron")
+    calls = []
+    original = spec.system.solve
+
+    def counting(*a, **k):
+        calls.append(1)
+        return original(*a, **k)
+
+    monkeypatch.setattr(spec.system, "solve", counting)
+    df = replica.sweep("binary-perceptron", alpha=[0.1, 0.2, 0.3, 0.4, 0.5], out=out)
+    assert len(df) == 5 and len(pd.read_csv(out)) == 5
+    n_new = len(calls)
+    assert 0 < n_new <= 4  # only the two new points were solved (plus their node-doubling checks)
+    assert df.q.iloc[:3].tolist() == pd.read_csv(out).q.iloc[:3].tolist()
+
+
+def test_interrupted_sweep_keeps_rows(tmp_path, monkeypatch):
+    out = tmp_path / "s.csv"
+    spec = get_model("binary-perceptron")
+    original = spec.package
+    count = {"n": 0}
+
+    def interrupt(*a, **k):
+        count["n"] += 1
+        if count["n"] == 3:
+            raise KeyboardInterrupt
+        return original(*a, **k)
+
+    monkeypatch.setattr(spec, "package", interrupt)
+    with pytest.raises(KeyboardInterrupt):
+        replica.sweep("binary-perceptron", alpha=[0.1, 0.2, 0.3, 0.4], out=out)
+    assert len(pd.read_csv(out)) == 2
+    monkeypatch.setattr(spec, "package", original)
+    df = replica.sweep("binary-perceptron", alpha=[0.1, 0.2, 0.3, 0.4], out=out)
+    assert len(df) == 4 and df.converged.all()
+
+
+def test_parquet(tmp_path):
+    pytest.importorskip("pyarrow")
+    out = tmp_path / "s.parquet"
+    replica.sweep("binary-perceptron", alpha=[0.1, 0.2], out=out)
+    assert len(pd.read_parquet(out)) == 2 and not (tmp_path / "s.parquet.partial.csv").exists()
+
+
+def test_bad_grids_write_nothing(tmp_path):
+    out = tmp_path / "s.csv"
+    with pytest.raises(ParameterError, match="beyond the RS capacity"):
+        replica.sweep("spherical-perceptron", alpha=np.linspace(0.5, 2.5, 5), out=out)
+    with pytest.raises(ParameterError, match="malformed"):
+        replica.sweep("spherical-perceptron", alpha="0.1:0.5", out=out)
+    with pytest.raises(ParameterError, match=r"\.csv or \.parquet"):
+        replica.sweep("spherical-perceptron", alpha=[0.1], out=tmp_path / "s.txt")
+    assert not out.exists()
+
+
+def test_resume_refuses_another_models_file(tmp_path):
+    out = tmp_path / "s.csv"
+    replica.sweep("binary-perceptron", alpha=[0.1], out=out)
+    with pytest.raises(ParameterError, match="holds a sweep of binary-perceptron"):
+        replica.sweep("spherical-perceptron", alpha=[0.1], out=out)
+
+
+@pytest.mark.parametrize("text, expected", [("0:1:3", [0, 0.5, 1]), ("1:0:3", [1, 0.5, 0]), ("0.2,0.1", [0.2, 0.1]),
+                                            ("0.7", [0.7])])
+def test_parse_grid(text, expected):
+    assert np.allclose(parse_grid(text), expected)
+
+
+@pytest.mark.parametrize("text", ["0:1", "0:1:1", "a:b:c", "", "1,,2", "nan", "0:inf:3", "0:1:2.5"])
+def test_parse_grid_rejects(text):
+    with pytest.raises(ParameterError):
+        parse_grid(text)
+
+
+def test_plot(tmp_path):
+    from replica.plotting import plot_sweep
+
+    df = replica.sweep("binary-perceptron", alpha=np.linspace(0.1, 0.9, 9))
+    plot_sweep(df, tmp_path / "p.png")
+    assert (tmp_path / "p.png").stat().st_size > 10_000
