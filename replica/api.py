@@ -30,7 +30,9 @@ def solve(model, *, method="auto", quadrature=None, x0=None, tol=None, max_iter=
         'auto' iterates the damped fixed point (adaptive damping) until the residual is below 1e-3, then Newton
         with the sympy-derived Jacobian finishes.
     quadrature : replica.Quadrature, optional
-        Nodes of the Gaussian averages (default: 128-node Gaussian-weighted trapezoid on [-10, 10]).
+        Nodes of the Gaussian averages. Default: adaptive, starting from a 128-node Gaussian-weighted trapezoid on
+        [-10, 10] and doubling the nodes (up to 8192) until the node-doubling error estimate is below
+        ``quad_tol``. A given quadrature is used as it is.
     x0 : dict, optional
         Starting order parameters; by default a model-specific guess, with continuation along alpha as fallback.
     tol : replica.Tolerance, optional

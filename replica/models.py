@@ -11,7 +11,7 @@ from replica.solvers import special
 from replica.solvers.continuation import continue_to
 from replica.solvers.quadrature import Quadrature
 from replica.solvers.root import STATUS, Tolerance
-from replica.solvers.system import System, interval_text
+from replica.solvers.system import System, in_interval, interval_bounds, interval_text
 
 from .errors import ConvergenceError, ParameterError
 from .results import REMEDIES, Solution
@@ -19,6 +19,7 @@ from .results import REMEDIES, Solution
 __all__ = ["ModelSpec", "register", "get_model", "models", "numeric"]
 
 _REGISTRY = {}
+MAX_ADAPTIVE_NODES = 8192  # the default (adaptive) quadrature doubles its Gaussian nodes up to this
 
 
 def numeric(expr, *symbols):
@@ -59,6 +60,10 @@ class ModelSpec:
         fe = self.build()
         return {s.name: s for s in fe.params}
 
+    @cached_property
+    def _ranges(self):
+        return {k: interval_bounds(s.domain) for k, s in self.declared.items()}
+
     def validate(self, params):
         """Fill defaults, reject unknown or missing parameters and values outside their ranges. Returns floats."""
         declared = self.declared
@@ -78,7 +83,7 @@ class ModelSpec:
             except (TypeError, ValueError):
                 raise ParameterError(f"{k} must be a number, got {values[k]!r}") from None
             s = declared[k]
-            if not math.isfinite(x) or not s.domain.contains(sp.Float(x)):
+            if not (math.isfinite(x) and in_interval(x, self._ranges[k])):
                 raise ParameterError(f"{k}={values[k]} is outside the allowed range {interval_text(s.domain)} "
                                      f"({s.doc})")
             out[k] = x
@@ -90,6 +95,7 @@ class ModelSpec:
               strict=False):
         """Solve at validated ``params``; see :func:`replica.solve`."""
         system = self.system
+        adaptive = quadrature is None
         quad = quadrature or Quadrature()
         tol = tol or Tolerance()
         start = x0 if x0 is not None else self.start(params)
@@ -102,28 +108,45 @@ class ModelSpec:
         v0 = system.vector(start, params)
         result, v = system.solve(v0, quad, method=method, tol=tol, max_iter=max_iter)
         if not result.converged and x0 is None and self.path and method != "fixed-point":
-            result, v = self._by_continuation(params, quad, tol, method)
-        return self.package(params, result, v, quad, tol, method, quad_tol, strict)
+            result, v, quad = self._by_continuation(params, quad, tol, method, adaptive)
+        return self.package(params, result, v, quad, tol, method, quad_tol, strict, adaptive)
 
-    def _by_continuation(self, params, quad, tol, method):
-        """Reach ``params`` from ``path = path_start``, where the starting point is reliable."""
+    def _by_continuation(self, params, quad, tol, method, adaptive):
+        """Reach ``params`` from ``path = path_start``, where the starting point is reliable. Where the march stalls
+        and the quadrature is adaptive, the Gaussian nodes are doubled and the march goes on from where it stopped
+        (coarse nodes can leave the discretized equations without a root near q -> 1)."""
         system = self.system
         near = {**params, self.path: min(self.path_start, params[self.path])}
         result, v = system.solve(system.vector(self.start(near), near), quad, method=method, tol=tol)
         if not result.converged:
-            return result, v
-        return continue_to(system, v, self.path, params[self.path], quad, tol, method=method)
+            return result, v, quad
+        while True:
+            result, v = continue_to(system, v, self.path, params[self.path], quad, tol, method="newton")
+            if result.converged or not adaptive or quad.gauss >= MAX_ADAPTIVE_NODES:
+                return result, v, quad
+            quad = quad.doubled()
 
-    def package(self, params, result, v, quad, tol, method, quad_tol, strict):
-        """Turn a solver result at full vector ``v`` into a :class:`Solution` (checking the quadrature)."""
+    def package(self, params, result, v, quad, tol, method, quad_tol, strict, adaptive=False):
+        """Turn a solver result at full vector ``v`` into a :class:`Solution`, checking the quadrature by node
+        doubling. With ``adaptive``, the Gaussian nodes are doubled (up to ``MAX_ADAPTIVE_NODES``) and the point
+        re-solved by Newton until the error estimate is below ``quad_tol``."""
         system = self.system
-        status = result.status
         quad_error = math.inf
+        if result.converged:
+            quad_error = system.quadrature_error(v, quad)
+            while adaptive and not quad_error <= quad_tol and quad.gauss < MAX_ADAPTIVE_NODES:
+                finer = quad.doubled()
+                r, w = system.solve(v, finer, method="newton", tol=tol)
+                if not r.converged:
+                    break
+                r.iterations += result.iterations
+                result, v, quad = r, w, finer
+                quad_error = system.quadrature_error(v, quad)
+        status = result.status
         order = {n: None for n in system.order_names}
         obs = {n: None for n in system.observable_names}
         notes = []
         if result.converged:
-            quad_error = system.quadrature_error(v, quad)
             order = dict(zip(system.order_names, map(float, v[: system.n_order])))
             obs = {k: float(x) for k, x in system.observables(v, quad).items()}
             if not quad_error <= quad_tol:

@@ -45,8 +45,8 @@ def _start_spherical(p):
 
 
 def _start_binary(p):
-    q = min(0.9, p["alpha"] / alpha_gd_binary(p["kappa"]))
-    return {"q": q, "qhat": 2 * q / (1 - q) ** 2}
+    q = min(0.9, 0.8 * p["alpha"] / alpha_gd_binary(p["kappa"]))
+    return {"q": q, "qhat": q / (1 - q) ** 2}
 
 
 def _rs_stability_note(obs):

@@ -154,7 +154,7 @@ def sweep(model, *, out=None, resume=True, progress=None, method="auto", quadrat
                 if rec.get("converged") and all(pd.notna(rec.get(n)) for n in system.order_names):
                     last = system.vector({n: rec[n] for n in system.order_names}, p)
             else:
-                sol = _solve_point(spec, p, last, method, quad, tol, quad_tol, max_iter)
+                sol = _solve_point(spec, p, last, method, quad, tol, quad_tol, max_iter, quadrature is None)
                 row = sol.as_dict()
                 rows.append(row)
                 if sol.converged or sol.status == "inaccurate":
@@ -182,7 +182,7 @@ def _append(partial, row):
         os.fsync(fh.fileno())
 
 
-def _solve_point(spec, params, last, method, quad, tol, quad_tol, max_iter):
+def _solve_point(spec, params, last, method, quad, tol, quad_tol, max_iter, adaptive):
     """Warm start from the last converged point; if that fails, continue from it in small steps; then cold."""
     system = spec.system
     if last is not None:
@@ -192,11 +192,11 @@ def _solve_point(spec, params, last, method, quad, tol, quad_tol, max_iter):
         if not result.converged and method != "fixed-point":
             for name in system.param_names:
                 if last[system.index(name)] != params[name]:
-                    result, last = continue_to(system, last, name, params[name], quad, tol, method=method)
+                    result, last = continue_to(system, last, name, params[name], quad, tol, method="newton")
                     if not result.converged:
                         break
             v = last
         if result.converged:
-            return spec.package(params, result, v, quad, tol, method, quad_tol, strict=False)
-    return spec.solve(params, method=method, quadrature=quad, tol=tol, quad_tol=quad_tol, max_iter=max_iter,
+            return spec.package(params, result, v, quad, tol, method, quad_tol, strict=False, adaptive=adaptive)
+    return spec.solve(params, method=method, quadrature=None if adaptive else quad, tol=tol, quad_tol=quad_tol, max_iter=max_iter,
                       strict=False)

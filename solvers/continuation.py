@@ -2,25 +2,26 @@
 import numpy as np
 
 from .quadrature import Quadrature
-from .root import Tolerance
+from .root import SolverResult, Tolerance
 
 __all__ = ["continue_to"]
 
 
-def continue_to(system, v_start, name, target, quad=Quadrature(), tol=Tolerance(), first_step=None, min_step=1e-9,
-                max_steps=500, **solve_options):
+def continue_to(system, v_start, name, target, quad=Quadrature(), tol=Tolerance(), first_step=None, min_step=None,
+                max_steps=200, **solve_options):
     """March input ``name`` of ``system`` from its value in the solved vector ``v_start`` to ``target``.
 
     Each step predicts the unknowns by a secant through the last two solutions and corrects with the system's solver;
-    a failed step is halved and retried, a success lets the next step grow by 1.5. Returns ``(SolverResult, v)`` of
-    the last solve: at ``target`` when the march arrived, else where it stopped.
+    a failed step is halved and retried, a success lets the next step grow by 1.5; steps below ``min_step`` (by
+    default 1e-7 of the span) mean the solution cannot be followed further. Returns ``(SolverResult, v)``:
+    converged only when the march arrived at ``target``; otherwise the failure, with the vector where it stopped.
     """
     k = system.index(name)
     v = np.array(v_start, dtype=float)
     prev = None
     span = target - v[k]
     step = first_step if first_step is not None else span / 8
-    step = np.copysign(min(abs(step), abs(span)), span)
+    min_step = min_step if min_step is not None else 1e-7 * max(abs(span), abs(target), 1e-3)
     result = None
     for _ in range(max_steps):
         remaining = target - v[k]
@@ -40,7 +41,10 @@ def continue_to(system, v_start, name, target, quad=Quadrature(), tol=Tolerance(
         else:
             step = h / 2
             if abs(step) < min_step:
-                return result, w
-    if result is None:
-        result, v = system.solve(v, quad, tol=tol, **solve_options)
-    return result, v
+                return result, v
+    if result is None:  # nothing to do: already at the target
+        return system.solve(v, quad, tol=tol, **solve_options)
+    if v[k] == target:
+        return result, v
+    # the march ran out of steps before the target: not a solution at the target
+    return SolverResult(v, False, "max_iter", result.iterations, result.residual, result.method), v

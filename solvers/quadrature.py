@@ -91,6 +91,7 @@ class TruncatedGaussLaguerre(Rule):
         return y, w / w.sum()
 
 
+MAX_TRUNC = 512
 GAUSS_RULES = {"trapezoid": GaussTrapezoid, "hermite": GaussHermite}
 
 
@@ -116,7 +117,9 @@ class Quadrature:
         return (*GAUSS_RULES[self.rule](self.gauss).nodes(), *TruncatedGaussLaguerre(self.trunc).nodes())
 
     def doubled(self):
-        return replace(self, gauss=2 * self.gauss, trunc=2 * self.trunc)
+        """Twice the nodes (the truncated rule at most ``MAX_TRUNC``: it converges fast, and its Golub–Welsch
+        eigenproblem grows as n^2)."""
+        return replace(self, gauss=2 * self.gauss, trunc=min(2 * self.trunc, max(self.trunc, MAX_TRUNC)))
 
     def as_dict(self):
         return {"gauss": self.gauss, "trunc": self.trunc, "rule": self.rule}

@@ -14,13 +14,19 @@ from .codegen import compile_module
 from .quadrature import Quadrature
 from .root import STATUS_CODES, SolverResult, Tolerance
 
-__all__ = ["System", "interval_text"]
+__all__ = ["System", "interval_bounds", "in_interval", "interval_text"]
 
 
-def _bounds(interval):
+def interval_bounds(interval):
+    """(lo, hi, lo_open, hi_open) of a sympy Interval, as floats and bools."""
     lo, hi = interval.inf, interval.sup
     return (float(lo) if lo.is_finite else -math.inf, float(hi) if hi.is_finite else math.inf,
             bool(interval.left_open), bool(interval.right_open))
+
+
+def in_interval(x, bounds):
+    lo, hi, lo_open, hi_open = bounds
+    return (x > lo if lo_open else x >= lo) and (x < hi if hi_open else x <= hi)
 
 
 class System:
@@ -36,7 +42,7 @@ class System:
         self.param_names = [s.name for s in fe.params]
         self.observable_names = list(fe.observables)
         self.n_order = len(fe.order)
-        self.bounds = [_bounds(s.domain) for s in fe.order + fe.params]
+        self.bounds = [interval_bounds(s.domain) for s in fe.order + fe.params]
         self._bound_arrays = tuple(np.array(col) for col in zip(*self.bounds))
         self.has_fixed_point = hasattr(self.module, "fp")
 
@@ -69,7 +75,7 @@ class System:
         return idx
 
     def solve(self, v0, quad=Quadrature(), method="auto", tol=Tolerance(), unknowns=None, phi_target=None,
-              damping=1.0, max_iter=2000, handover=1e-3):
+              damping=1.0, max_iter=2000, handover=0.1):
         """Solve for ``unknowns`` (names or indices; default: the order parameters) from the full vector ``v0``.
 
         ``method``: ``"fixed-point"`` (needs a fixed-point form and the default unknowns), ``"newton"``, or ``"auto"``
@@ -102,18 +108,28 @@ class System:
                 v = np.array(v0, dtype=float)
         use_target = phi_target is not None
         v, code, it, nr = self.module.newton(v, idx, use_target, 0.0 if phi_target is None else float(phi_target),
-                                             lo, hi, lo_open, hi_open, tol.atol, tol.rtol, 100, *arrays)
+                                             lo, hi, lo_open, hi_open, tol.atol, tol.rtol, 50, *arrays)
         name = "fixed-point+newton" if history else "newton"
         return SolverResult(v[idx], code == 0, STATUS_CODES[code], iterations + it, nr, name, history), v
 
     def quadrature_error(self, v, quad, unknowns=None, phi_target=None):
-        """Node-doubling estimate at a solved point: the largest absolute change of phi and of the unknowns when the
-        rules are doubled (the unknowns move by one Newton step on the doubled rule)."""
+        """Node-doubling estimate at a solved point: the largest of |change of phi| and |Newton step of the
+        unknowns| when the rules are doubled (the first-order shift of the root). Infinite when the equations on the
+        doubled rule are not finite or their Jacobian is singular."""
         idx = self._unknowns(unknowns, phi_target)
         fine = quad.doubled()
-        res = self.solve(v, fine, method="newton", unknowns=idx, phi_target=phi_target)[1]
+        out = self.call("res_jac", v, fine)
+        n, nall = self.n_order, len(self.names)
+        r, J = out[:n], out[n:].reshape(n, nall)[:, idx]
+        if phi_target is not None:
+            g = self.call("phi_grad", v, fine)
+            r, J = np.append(r, g[0] - phi_target), np.vstack([J, g[1:][idx]])
+        try:
+            dx = np.linalg.solve(J, -r)
+        except np.linalg.LinAlgError:
+            return math.inf
         dphi = self.call("phi", v, fine)[0] - self.call("phi", v, quad)[0]
-        err = max(abs(dphi), float(np.max(np.abs(res[idx] - np.asarray(v)[idx]))))
+        err = max(abs(dphi), float(np.max(np.abs(dx))))
         return err if math.isfinite(err) else math.inf
 
     def observables(self, v, quad=Quadrature()):
@@ -125,6 +141,6 @@ class System:
 
 def interval_text(interval):
     """A human-readable allowed range, e.g. '[0, inf)' or '(-inf, 0)'."""
-    lo, hi, lo_open, hi_open = _bounds(interval)
+    lo, hi, lo_open, hi_open = interval_bounds(interval)
     return f"{'(' if lo_open or lo == -math.inf else '['}{lo:g}, {hi:g}{')' if hi_open or hi == math.inf else ']'}"
 

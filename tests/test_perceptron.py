@@ -214,10 +214,22 @@ def test_node_doubling(model):
 
 
 def test_inaccurate_quadrature_is_a_status():
-    sol = replica.solve("binary-perceptron", alpha=1.1, quadrature=Quadrature(gauss=24), strict=False)
-    assert sol.status == "inaccurate" and not sol.converged and "nodes" in sol.remedy
+    """A fixed, too coarse rule: the solve converges on the discretized equations but node doubling disagrees."""
+    sol = replica.solve("binary-perceptron", alpha=0.9, quadrature=Quadrature(gauss=64), strict=False)
+    assert sol.status == "inaccurate" and not sol.converged and "nodes" in sol.remedy and sol.quad_error > 1e-8
     with pytest.raises(replica.ConvergenceError, match="inaccurate"):
-        replica.solve("binary-perceptron", alpha=1.1, quadrature=Quadrature(gauss=24))
+        replica.solve("binary-perceptron", alpha=0.9, quadrature=Quadrature(gauss=64))
+    # far too coarse: no root of the discretized equations nearby; a status, and no number
+    sol = replica.solve("binary-perceptron", alpha=1.1, quadrature=Quadrature(gauss=48), strict=False)
+    assert not sol.converged and sol.q is None and sol.entropy is None
+
+
+def test_default_quadrature_adapts():
+    """The default rule doubles its nodes until node doubling agrees (here 128 -> 1024 nodes near alpha_GD)."""
+    sol = replica.solve("binary-perceptron", alpha=1.2)
+    assert sol.converged and sol.settings["quadrature"]["gauss"] > 128 and sol.quad_error <= 1e-8
+    fine = replica.solve("binary-perceptron", alpha=1.2, quadrature=Quadrature(gauss=8192), x0=sol.order)
+    assert sol.q == pytest.approx(fine.q, abs=1e-9)
 
 
 def test_negative_entropy_is_flagged():
