@@ -262,3 +262,33 @@ def test_beyond_alpha_gd_is_rejected():
 def test_unknown_model():
     with pytest.raises(replica.ParameterError, match="unknown model"):
         replica.solve("hopfield", alpha=0.1)
+
+
+# ----- slow physics checks (python -m pytest -m slow) --------------------------------------------------------------
+@pytest.mark.slow
+@pytest.mark.parametrize("kappa", [-0.5, 0.5, 1.0])
+def test_binary_capacity_high_precision(kappa):
+    thr = replica.capacity("binary-perceptron", kappa=kappa)
+    fe = get_model("binary-perceptron").build()
+    env = {s: {**thr.solution.order, **thr.solution.params}[s.name] for s in fe.symbols}
+    correction = highprec.evaluate(fe.phi, env) / highprec.evaluate(sp.diff(fe.phi, eq.alpha), env)
+    assert abs(float(correction)) <= 1e-10
+
+
+@pytest.mark.slow
+def test_rsb1_point_high_precision():
+    """Phi and its derived stationarity equations re-evaluated by mpmath (30 digits) at the 1RSB point."""
+    thr = replica.capacity("spherical-perceptron", kappa=-1.0, rsb=1)
+    fe = get_model("spherical-perceptron-1rsb-jamming").build()
+    point = {"mu": thr.extra["mu"], "q0": thr.extra["q0"], "alpha": thr.value, "kappa": -1.0}
+    env = {s: point[s.name] for s in fe.symbols}
+    assert abs(highprec.evaluate(fe.phi, env)) <= 1e-10
+    for r in fe.stationarity()[0]:
+        assert abs(highprec.evaluate(r, env)) <= 1e-9
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("kappa", [-2.0, -0.5, 0.5, 2.0])
+def test_capacity_solver_limit_more_margins(kappa):
+    thr = replica.capacity("spherical-perceptron", kappa=kappa)
+    assert abs(thr.extra["alpha_c_solver"] - thr.value) <= 1e-6 * thr.value
