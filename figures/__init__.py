@@ -1,1 +1,10 @@
-"""Figure recipes."""
+"""Figure recipes: each is a small function that runs the sweeps a figure needs and draws it.
+
+``replica figure list`` lists them; ``replica figure NAME --out DIR`` writes ``DIR/NAME.png`` and the data behind it
+as ``DIR/NAME.csv``. Each recipe says which figure it reconstructs and what it could not pin down.
+"""
+from . import storage
+
+RECIPES = {recipe.NAME: recipe for recipe in (storage.ENTROPY, storage.PHASE_DIAGRAM)}
+
+__all__ = ["RECIPES"]

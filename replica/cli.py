@@ -21,6 +21,7 @@ EXAMPLES = """examples:
   replica dat-line spherical-perceptron --kappa -1
   replica sweep binary-perceptron --alpha 0.05:0.8:76 --kappa 0 --out sweep.csv --plot sweep.png
   replica equations binary-perceptron
+  replica figure list
 """
 
 
@@ -77,6 +78,10 @@ def _parser():
 
     p = sub.add_parser("equations", help="print the free entropy and the derived saddle-point equations (LaTeX)")
     p.add_argument("model")
+
+    p = sub.add_parser("figure", help="redraw a figure: `replica figure list`, `replica figure NAME --out DIR`")
+    p.add_argument("name", help="a recipe name, or 'list'")
+    p.add_argument("--out", default="figures-out", help="directory for NAME.png and NAME.csv (default figures-out)")
     return top
 
 
@@ -153,6 +158,8 @@ def _main(argv):
                 params = ", ".join(f"--{k} ({d})" for k, d in info["parameters"].items())
                 print(f"{name}\n    {info['summary']}\n    parameters: {params}")
         return 0
+    if args.command == "figure":
+        return _figure(args)
     spec = get_model(args.model)
     if args.command == "equations":
         for line in spec.build().latex():
@@ -174,6 +181,19 @@ def _main(argv):
         return _sweep(spec, args, extra, quad)
     _emit(thr, args.json)
     return 0 if thr.converged else 1
+
+
+def _figure(args):
+    from replica.figures import RECIPES
+
+    if args.name == "list":
+        for name, recipe in RECIPES.items():
+            print(f"{name}\n    reconstructs: {recipe.reconstructs}\n    caveats: {recipe.caveats}")
+        return 0
+    if args.name not in RECIPES:
+        raise ReplicaError(f"unknown figure {args.name!r}; available: {', '.join(RECIPES)} (or 'list')")
+    print(f"replica: wrote {RECIPES[args.name](args.out)}", file=sys.stderr)
+    return 0
 
 
 def _sweep(spec, args, extra, quad):

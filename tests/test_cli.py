@@ -128,3 +128,21 @@ def test_console_script_runs():
     res = subprocess.run([sys.executable, "-m", "replica", "solve", "spherical-perceptron", "--alpha", "1",
                           "--json"], capture_output=True, text=True, timeout=300)
     assert res.returncode == 0 and abs(json.loads(res.stdout)["q"] - 0.585311851) < 1e-8
+
+
+def test_figure_list_and_unknown(capsys):
+    code, out, _ = run(capsys, "figure", "list")
+    assert code == 0 and "binary-entropy" in out and "spherical-phase-diagram" in out and "caveats" in out
+    code, out, err = run(capsys, "figure", "nope")
+    assert code == 2 and err.count("\n") == 1
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("name", ["binary-entropy", "spherical-phase-diagram"])
+def test_figure_recipes(capsys, tmp_path, name):
+    import pandas as pd
+
+    code, _, _ = run(capsys, "figure", name, "--out", str(tmp_path))
+    assert code == 0 and (tmp_path / f"{name}.png").stat().st_size > 20_000
+    data = pd.read_csv(tmp_path / f"{name}.csv")
+    assert len(data) > 20
