@@ -125,7 +125,7 @@ def main():
         ("one RS solve (alpha=0.6)", t_one, err_one, t_one_base, err_one_base),
         (f"{args.points}-point alpha sweep", t_sweep, err_sweep, t_sweep_base, err_sweep_base),
     ]
-    print(f"binary perceptron, kappa=0; errors = max |q - q_ref|, |s - s_ref| against mpmath (30 digits)\n")
+    print("binary perceptron, kappa=0; errors = max |q - q_ref|, |s - s_ref| against mpmath (30 digits)\n")
     print(f"{'task':<26} {'replica':>12} {'error':>9} {'scipy baseline':>15} {'error':>9} {'speed-up':>9}")
     for name, t, e, tb, eb in rows:
         print(f"{name:<26} {_fmt(t):>12} {e:9.1e} {_fmt(tb):>15} {eb:9.1e} {tb / t:8.0f}x")

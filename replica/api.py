@@ -1,5 +1,5 @@
 """The public entry points: solve, sweep, capacity, max_margin, dat_line, models."""
-from .models import get_model
+from .models import QUAD_TOL, get_model
 from .models import models as _model_names
 from .perceptron import capacity, dat_line, max_margin
 
@@ -18,7 +18,7 @@ def models():
     return {name: get_model(name).summary for name in _model_names()}
 
 
-def solve(model, *, method="auto", quadrature=None, x0=None, tol=None, max_iter=2000, quad_tol=1e-8, strict=True,
+def solve(model, *, method="auto", quadrature=None, x0=None, tol=None, max_iter=2000, quad_tol=QUAD_TOL, strict=True,
           **params):
     """Solve the replica-symmetric saddle point of ``model`` at the given control parameters.
 

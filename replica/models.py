@@ -20,6 +20,7 @@ __all__ = ["ModelSpec", "register", "get_model", "models", "numeric"]
 
 _REGISTRY = {}
 MAX_ADAPTIVE_NODES = 8192  # the default (adaptive) quadrature doubles its Gaussian nodes up to this
+QUAD_TOL = 1e-8  # default tolerance on the node-doubling error estimate
 
 
 def numeric(expr, *symbols):
@@ -91,7 +92,7 @@ class ModelSpec:
             self.check(out)
         return out
 
-    def solve(self, params, method="auto", quadrature=None, x0=None, tol=None, max_iter=2000, quad_tol=1e-8,
+    def solve(self, params, method="auto", quadrature=None, x0=None, tol=None, max_iter=2000, quad_tol=QUAD_TOL,
               strict=False):
         """Solve at validated ``params``; see :func:`replica.solve`."""
         system = self.system

@@ -10,16 +10,26 @@ from replica.equations import perceptron as eq
 from replica.solvers.continuation import continue_to
 from replica.solvers.quadrature import Quadrature
 from replica.solvers.root import STATUS, SolverResult, Tolerance
-from replica.solvers.system import System
 
 from .errors import ParameterError
-from .models import ModelSpec, numeric, register
+from .models import QUAD_TOL, ModelSpec, numeric, register
 from .results import REMEDIES, Threshold
 
 __all__ = ["alpha_c_spherical", "alpha_gd_binary", "capacity", "max_margin", "dat_line"]
 
 alpha_c_spherical = numeric(eq.alpha_c_spherical(), eq.kappa)
 alpha_gd_binary = numeric(eq.alpha_gd_binary(), eq.kappa)
+_H = numeric(eq.H(eq.kappa), eq.kappa)
+
+
+def _finite(name, value):
+    try:
+        x = float(value)
+    except (TypeError, ValueError):
+        raise ParameterError(f"{name} must be a number, got {value!r}") from None
+    if not math.isfinite(x):
+        raise ParameterError(f"{name}={value} must be a finite number")
+    return x
 
 
 def _check_spherical(p):
@@ -100,11 +110,11 @@ def _threshold_from(spec, name, value, params, sol_v, quad, tol, extra, unknowns
     system = spec.system
     result, v = sol_v
     sol = spec.package({k: float(v[system.index(k)]) for k in system.param_names}, result, v, quad, tol,
-                       "newton", 1e-8, strict=False)
-    if result.converged:
+                       "newton", QUAD_TOL, strict=False)
+    if result.converged:  # the threshold's own estimate: its unknowns include the control parameter
         sol.quad_error = system.quadrature_error(v, quad, unknowns=unknowns, phi_target=phi_target)
-    status = result.status if not result.converged else ("converged" if sol.quad_error <= 1e-8 else "inaccurate")
-    message = STATUS.get(status, f"the node-doubling error estimate {sol.quad_error:.1e} exceeds 1e-08")
+    status = result.status if not result.converged else ("converged" if sol.quad_error <= QUAD_TOL else "inaccurate")
+    message = STATUS.get(status, f"the node-doubling error estimate {sol.quad_error:.1e} exceeds {QUAD_TOL:.0e}")
     return Threshold(name=name, value=float(value) if result.converged else None, model=spec.name,
                      params=params, converged=status == "converged", status=status, message=message,
                      remedy=REMEDIES[status], extra=extra, solution=sol)
@@ -123,6 +133,12 @@ def _march(system, v, name, step, stop, quad, tol, max_steps=400):
     return prev, v, False
 
 
+def _secant(system, lo, hi, quad):
+    """The point between two solved vectors where phi, interpolated linearly, vanishes (a start for Newton)."""
+    s_lo, s_hi = system.call("phi", lo, quad)[0], system.call("phi", hi, quad)[0]
+    return lo + s_lo / (s_lo - s_hi) * (hi - lo) if s_lo != s_hi else hi
+
+
 def _binary_capacity(kappa, quad, tol):
     spec = BINARY
     system = spec.system
@@ -135,13 +151,8 @@ def _binary_capacity(kappa, quad, tol):
         return system.call("phi", w, quad)[0] < 0
 
     lo, hi, ok = _march(system, v, "alpha", 0.05 * agd, negative, quad, tol)
-    start = hi if ok else lo
+    start = _secant(system, lo, hi, quad) if ok else lo
     ia = system.index("alpha")
-    s_lo, s_hi = system.call("phi", lo, quad)[0], system.call("phi", hi, quad)[0]
-    start = start.copy()
-    if ok and s_lo != s_hi:  # secant guess between the bracket
-        t = s_lo / (s_lo - s_hi)
-        start = lo + t * (hi - lo)
     unknowns = ["q", "qhat", "alpha"]
     res, w = system.solve(start, quad, method="newton", tol=tol, unknowns=unknowns, phi_target=0.0)
     params = {"kappa": kappa}
@@ -181,8 +192,6 @@ def _spherical_capacity(kappa, quad, tol, eps=(4e-4, 2e-4, 1e-4, 5e-5)):
                             "lambda_AT_at_capacity": lam, "rs_stable_at_capacity": bool(lam <= 1 + 1e-12)})
 
 
-_H = numeric(eq.H(eq.kappa), eq.kappa)
-
 
 def capacity(model, kappa=0.0, rsb=0, quadrature=None, tol=None):
     """Storage capacity alpha_c(kappa).
@@ -206,7 +215,7 @@ def capacity(model, kappa=0.0, rsb=0, quadrature=None, tol=None):
     quad, tol = quadrature or Quadrature(), tol or Tolerance()
     if rsb not in (0, 1):
         raise ParameterError(f"rsb must be 0 (replica symmetric) or 1 (one-step RSB), got {rsb}")
-    spec.validate({"alpha": 0.0, "kappa": kappa}) if "alpha" in spec.declared else None
+    kappa = _finite("kappa", kappa)
     if spec is SPHERICAL:
         if rsb == 1:
             return _rsb1_capacity(kappa, quad, tol)
@@ -234,7 +243,8 @@ def max_margin(model, alpha, quadrature=None, tol=None):
     if spec is not BINARY:
         raise ParameterError(f"max-margin is defined for binary-perceptron, not {model}")
     quad, tol = quadrature or Quadrature(), tol or Tolerance()
-    if not alpha > 0 or not math.isfinite(alpha):
+    alpha = _finite("alpha", alpha)
+    if not alpha > 0:
         raise ParameterError(f"alpha={alpha:g}: kappa_max is defined for 0 < alpha (it diverges as alpha -> 0)")
     system = spec.system
     ik = system.index("kappa")
@@ -248,10 +258,7 @@ def max_margin(model, alpha, quadrature=None, tol=None):
     step = 0.1 if s0 > 0 else -0.1
     lo, hi, ok = _march(system, v, "kappa", step, lambda w: (system.call("phi", w, quad)[0] > 0) != (s0 > 0),
                         quad, tol)
-    start = hi
-    if ok:
-        s_lo, s_hi = system.call("phi", lo, quad)[0], system.call("phi", hi, quad)[0]
-        start = lo + s_lo / (s_lo - s_hi) * (hi - lo)
+    start = _secant(system, lo, hi, quad) if ok else hi
     unknowns = ["q", "qhat", "kappa"]
     res, w = system.solve(start, quad, method="newton", tol=tol, unknowns=unknowns, phi_target=0.0)
     return _threshold_from(spec, "kappa_max", w[ik], {"alpha": alpha}, (res, w), quad, tol,
@@ -260,12 +267,20 @@ def max_margin(model, alpha, quadrature=None, tol=None):
 
 def dat_line(model, kappa, quadrature=None, tol=None):
     """alpha_dAT(kappa) of the spherical perceptron for kappa < 0: where lambda_AT reaches 1 along the RS solution
-    (RS is unstable beyond it, below the RS capacity). Located by continuation in alpha and Brent's method."""
+    (RS is unstable beyond it, below the RS capacity). Located by continuation in alpha and Brent's method.
+
+    Examples
+    --------
+    >>> import replica
+    >>> round(replica.dat_line("spherical-perceptron", kappa=-1.0).value, 6)
+    7.87356
+    """
     from .models import get_model
 
     spec = get_model(model)
     if spec is not SPHERICAL:
         raise ParameterError(f"dat-line is implemented for spherical-perceptron, not {model}")
+    kappa = _finite("kappa", kappa)
     if not kappa < 0:
         raise ParameterError(f"kappa={kappa:g}: the dAT line lies below capacity only for kappa < 0 (for kappa >= 0 "
                              "RS is stable up to alpha_c)")

@@ -18,7 +18,7 @@ from replica.solvers.quadrature import Quadrature
 from replica.solvers.root import Tolerance
 
 from .errors import ParameterError
-from .models import get_model
+from .models import QUAD_TOL, get_model
 
 __all__ = ["sweep", "parse_grid"]
 
@@ -87,7 +87,7 @@ def _existing(path, partial):
     return pd.concat(frames, ignore_index=True) if frames else None
 
 
-def sweep(model, *, out=None, resume=True, progress=None, method="auto", quadrature=None, tol=None, quad_tol=1e-8,
+def sweep(model, *, out=None, resume=True, progress=None, method="auto", quadrature=None, tol=None, quad_tol=QUAD_TOL,
           max_iter=2000, **grids):
     """Solve ``model`` on a grid of control parameters with warm-started continuation.
 
@@ -198,5 +198,5 @@ def _solve_point(spec, params, last, method, quad, tol, quad_tol, max_iter, adap
             v = last
         if result.converged:
             return spec.package(params, result, v, quad, tol, method, quad_tol, strict=False, adaptive=adaptive)
-    return spec.solve(params, method=method, quadrature=None if adaptive else quad, tol=tol, quad_tol=quad_tol, max_iter=max_iter,
-                      strict=False)
+    return spec.solve(params, method=method, quadrature=None if adaptive else quad, tol=tol, quad_tol=quad_tol,
+                      max_iter=max_iter, strict=False)

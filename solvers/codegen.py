@@ -21,9 +21,8 @@ import time
 from pathlib import Path
 
 import sympy as sp
-from sympy.printing.pycode import PythonCodePrinter
-
 from replica.equations.vocabulary import SPECIAL_FUNCTIONS, Average
+from sympy.printing.pycode import PythonCodePrinter
 
 from . import root as _root
 from . import special as _special

@@ -6,8 +6,7 @@ import pytest
 import scipy.integrate
 import scipy.optimize
 import sympy as sp
-
-from replica.equations import E, E_trunc, FreeEntropy, Symbol, log2cosh
+from replica.equations import E_trunc, FreeEntropy, Symbol, log2cosh
 from replica.solvers.quadrature import Quadrature
 from replica.solvers.system import System
 

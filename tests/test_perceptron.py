@@ -5,16 +5,15 @@ import mpmath as mp
 import numpy as np
 import pytest
 import sympy as sp
-
-import replica
-from replica import highprec
+from conftest import MODELS, fd_gradient, points
 from replica.equations import perceptron as eq
-from replica.models import get_model
-from replica.perceptron import alpha_c_spherical, alpha_gd_binary
 from replica.solvers.quadrature import Quadrature
 from replica.solvers.root import Tolerance
 
-from conftest import MODELS, fd_gradient, points
+import replica
+from replica import highprec
+from replica.models import get_model
+from replica.perceptron import alpha_c_spherical, alpha_gd_binary
 
 
 def gardner_mp(kappa):

@@ -2,12 +2,10 @@
 import math
 
 import mpmath as mp
-
 import numpy as np
 import pytest
 import sympy as sp
-
-from replica.equations import E, E_trunc, FreeEntropy, GH, Symbol, log2cosh
+from replica.equations import GH, E, E_trunc, FreeEntropy, Symbol, log2cosh
 from replica.solvers.codegen import compile_module
 from replica.solvers.quadrature import GaussHermite, GaussTrapezoid, Quadrature
 

@@ -3,7 +3,6 @@ import mpmath as mp
 import numpy as np
 import pytest
 import sympy as sp
-
 from replica.equations import vocabulary as V
 from replica.solvers import special as K
 
