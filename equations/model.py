@@ -9,8 +9,8 @@ averages are :class:`~replica.equations.vocabulary.Average` objects) and named o
   then ``x <- F_x``. An order parameter without such a partner has ``r_x = d phi/d x``.
 * their Jacobian with respect to every symbol (order parameters *and* control parameters, so a solver can exchange the
   roles of a parameter and an order parameter, or predict along a sweep);
-* the gradient of phi with respect to every symbol (thresholds such as phi = 0);
-* the observables.
+* the observables (phi itself is the first, ``entropy``), each with its gradient with respect to every symbol, so that
+  "observable = target" can be added to the equations (thresholds such as phi = 0 or lambda_AT = 1).
 
 Nothing here is written by hand per model: a model is only its declaration.
 """
@@ -133,9 +133,10 @@ class FreeEntropy:
             "phi": [self.phi],
             "res": res,
             "res_jac": res + jac,
-            "phi_grad": [self.phi] + [sp.diff(self.phi, s) for s in syms],
             "obs": list(self.observables.values()),
         }
+        for k, expr in enumerate(self.observables.values()):  # value and gradient: thresholds observable = target
+            out[f"obs_grad_{k}"] = [expr] + [sp.diff(expr, s) for s in syms]
         if all(linear):
             out["fp"] = [x - r for x, r in zip(self.order_symbols, res)]
         return out

@@ -132,17 +132,8 @@ class ModelSpec:
         doubling. With ``adaptive``, the Gaussian nodes are doubled (up to ``MAX_ADAPTIVE_NODES``) and the point
         re-solved by Newton until the error estimate is below ``quad_tol``."""
         system = self.system
-        quad_error = math.inf
-        if result.converged:
-            quad_error = system.quadrature_error(v, quad)
-            while adaptive and not quad_error <= quad_tol and quad.gauss < MAX_ADAPTIVE_NODES:
-                finer = quad.doubled()
-                r, w = system.solve(v, finer, method="newton", tol=tol)
-                if not r.converged:
-                    break
-                r.iterations += result.iterations
-                result, v, quad = r, w, finer
-                quad_error = system.quadrature_error(v, quad)
+        result, v, quad, quad_error = system.refine(result, v, quad, tol, quad_tol,
+                                                    MAX_ADAPTIVE_NODES if adaptive else quad.gauss)
         status = result.status
         order = {n: None for n in system.order_names}
         obs = {n: None for n in system.observable_names}

@@ -4,15 +4,14 @@ locates thresholds with the generic solvers (continuation, Newton with an added 
 import math
 
 import numpy as np
-import scipy.optimize
 
 from replica.equations import perceptron as eq
 from replica.solvers.continuation import continue_to
 from replica.solvers.quadrature import Quadrature
-from replica.solvers.root import STATUS, SolverResult, Tolerance
+from replica.solvers.root import STATUS, Tolerance
 
 from .errors import ParameterError
-from .models import QUAD_TOL, ModelSpec, numeric, register
+from .models import MAX_ADAPTIVE_NODES, QUAD_TOL, ModelSpec, numeric, register
 from .results import REMEDIES, Threshold
 
 __all__ = ["alpha_c_spherical", "alpha_gd_binary", "capacity", "max_margin", "dat_line"]
@@ -99,66 +98,70 @@ JAMMING_1RSB = register(ModelSpec(
 
 # ----- thresholds --------------------------------------------------------------------------------------------------
 def _solved(spec, params, quad, tol):
+    """A solved full vector at ``params`` (None if the solve fails) and the quadrature it needed."""
     sol = spec.solve(spec.validate(params), quadrature=quad, tol=tol)
     if not sol.converged:
-        return sol, None
-    return sol, spec.system.vector(sol.order, sol.params)
+        return sol, None, quad
+    used = Quadrature(**sol.settings["quadrature"])
+    return sol, spec.system.vector(sol.order, sol.params), used
 
 
-def _threshold_from(spec, name, value, params, sol_v, quad, tol, extra, unknowns=None, phi_target=None):
-    """Package a threshold; the saddle point there is re-solved (with ``unknowns``) for its diagnostics."""
+def _locate(spec, name, param, params, start, quad, tol, target, adaptive, extra):
+    """A threshold: Newton on the stationarity equations plus ``target`` (observable, value) for the order parameters
+    and ``param``, from ``start``; then node doubling (when ``adaptive``) until the estimate is below QUAD_TOL."""
     system = spec.system
-    result, v = sol_v
-    sol = spec.package({k: float(v[system.index(k)]) for k in system.param_names}, result, v, quad, tol,
-                       "newton", QUAD_TOL, strict=False)
-    if result.converged:  # the threshold's own estimate: its unknowns include the control parameter
-        sol.quad_error = system.quadrature_error(v, quad, unknowns=unknowns, phi_target=phi_target)
-    status = result.status if not result.converged else ("converged" if sol.quad_error <= QUAD_TOL else "inaccurate")
-    message = STATUS.get(status, f"the node-doubling error estimate {sol.quad_error:.1e} exceeds {QUAD_TOL:.0e}")
-    return Threshold(name=name, value=float(value) if result.converged else None, model=spec.name,
+    unknowns = system.order_names + [param]
+    res, w = system.solve(start, quad, method="newton", tol=tol, unknowns=unknowns, target=target)
+    res, w, quad, err = system.refine(res, w, quad, tol, QUAD_TOL, MAX_ADAPTIVE_NODES if adaptive else quad.gauss,
+                                      unknowns, target)
+    sol = spec.package({k: float(w[system.index(k)]) for k in system.param_names}, res, w, quad, tol, "newton",
+                       QUAD_TOL, strict=False)
+    status = res.status if not res.converged else ("converged" if err <= QUAD_TOL else "inaccurate")
+    sol.quad_error = err
+    message = STATUS.get(status, f"the node-doubling error estimate {err:.1e} exceeds {QUAD_TOL:.0e}")
+    return Threshold(name=name, value=float(w[system.index(param)]) if res.converged else None, model=spec.name,
                      params=params, converged=status == "converged", status=status, message=message,
                      remedy=REMEDIES[status], extra=extra, solution=sol)
 
 
-def _march(system, v, name, step, stop, quad, tol, max_steps=400):
-    """Continue ``name`` by ``step`` from solved ``v`` until ``stop(v)``; returns the last two solved vectors."""
+def _march(system, v, name, step, stop, quad, tol, adaptive, max_steps=400):
+    """Continue ``name`` by ``step`` from solved ``v`` until ``stop(v, quad)``. Where a step fails and the quadrature
+    is adaptive, the nodes are doubled and the march goes on. Returns (previous, last, reached, quadrature)."""
     prev = v
     for _ in range(max_steps):
-        result, w = continue_to(system, v, name, v[system.index(name)] + step, quad, tol)
+        result, w = continue_to(system, v, name, v[system.index(name)] + step, quad, tol, method="newton")
         if not result.converged:
-            return prev, v, False
+            if adaptive and quad.gauss < MAX_ADAPTIVE_NODES:
+                quad = quad.doubled()
+                continue
+            return prev, v, False, quad
         prev, v = v, w
-        if stop(v):
-            return prev, v, True
-    return prev, v, False
+        if stop(v, quad):
+            return prev, v, True, quad
+    return prev, v, False, quad
 
 
-def _secant(system, lo, hi, quad):
-    """The point between two solved vectors where phi, interpolated linearly, vanishes (a start for Newton)."""
-    s_lo, s_hi = system.call("phi", lo, quad)[0], system.call("phi", hi, quad)[0]
-    return lo + s_lo / (s_lo - s_hi) * (hi - lo) if s_lo != s_hi else hi
+def _secant(system, lo, hi, quad, observable, value):
+    """The point between two solved vectors where ``observable``, interpolated linearly, equals ``value``."""
+    k = system.observable_names.index(observable)
+    f_lo, f_hi = (system.call("obs", w, quad)[k] - value for w in (lo, hi))
+    return lo + f_lo / (f_lo - f_hi) * (hi - lo) if f_lo != f_hi else hi
 
 
-def _binary_capacity(kappa, quad, tol):
+def _binary_capacity(kappa, quad, tol, adaptive):
     spec = BINARY
     system = spec.system
     agd = alpha_gd_binary(kappa)
-    sol, v = _solved(spec, {"alpha": 0.05 * agd, "kappa": kappa}, quad, tol)
+    sol, v, quad = _solved(spec, {"alpha": 0.05 * agd, "kappa": kappa}, None if adaptive else quad, tol)
     if v is None:
         raise ParameterError(f"binary-perceptron: no RS solution near alpha=0 at kappa={kappa:g}: {sol.message}")
-
-    def negative(w):
-        return system.call("phi", w, quad)[0] < 0
-
-    lo, hi, ok = _march(system, v, "alpha", 0.05 * agd, negative, quad, tol)
-    start = _secant(system, lo, hi, quad) if ok else lo
-    ia = system.index("alpha")
-    unknowns = ["q", "qhat", "alpha"]
-    res, w = system.solve(start, quad, method="newton", tol=tol, unknowns=unknowns, phi_target=0.0)
-    params = {"kappa": kappa}
-    return _threshold_from(spec, "alpha_c", w[ia], params, (res, w), quad, tol,
-                           {"alpha_KM": float(w[ia]) if res.converged else None, "alpha_GD": agd,
-                            "criterion": "zero RS entropy (Krauth-Mezard)"}, unknowns, 0.0)
+    lo, hi, ok, quad = _march(system, v, "alpha", 0.05 * agd, lambda w, qd: system.call("phi", w, qd)[0] < 0,
+                              quad, tol, adaptive)
+    start = _secant(system, lo, hi, quad, "entropy", 0.0) if ok else lo
+    thr = _locate(spec, "alpha_c", "alpha", {"kappa": kappa}, start, quad, tol, ("entropy", 0.0), adaptive,
+                  {"alpha_GD": agd, "criterion": "zero RS entropy (Krauth-Mezard)"})
+    thr.extra = {"alpha_KM": thr.value, **thr.extra}
+    return thr
 
 
 def _spherical_capacity(kappa, quad, tol, eps=(4e-4, 2e-4, 1e-4, 5e-5)):
@@ -212,19 +215,19 @@ def capacity(model, kappa=0.0, rsb=0, quadrature=None, tol=None):
     from .models import get_model
 
     spec = get_model(model)
-    quad, tol = quadrature or Quadrature(), tol or Tolerance()
+    quad, tol, adaptive = quadrature or Quadrature(), tol or Tolerance(), quadrature is None
     if rsb not in (0, 1):
         raise ParameterError(f"rsb must be 0 (replica symmetric) or 1 (one-step RSB), got {rsb}")
     kappa = _finite("kappa", kappa)
     if spec is SPHERICAL:
         if rsb == 1:
-            return _rsb1_capacity(kappa, quad, tol)
+            return _rsb1_capacity(kappa, quad, tol, adaptive)
         return _spherical_capacity(kappa, quad, tol)
     if spec is BINARY:
         if rsb == 1:
             raise ParameterError("binary-perceptron: the RS zero-entropy point alpha_KM already coincides with the "
                                  "frozen 1RSB capacity; use rsb=0")
-        return _binary_capacity(kappa, quad, tol)
+        return _binary_capacity(kappa, quad, tol, adaptive)
     raise ParameterError(f"capacity is not defined for {model}; available for spherical-perceptron, binary-perceptron")
 
 
@@ -242,27 +245,24 @@ def max_margin(model, alpha, quadrature=None, tol=None):
     spec = get_model(model)
     if spec is not BINARY:
         raise ParameterError(f"max-margin is defined for binary-perceptron, not {model}")
-    quad, tol = quadrature or Quadrature(), tol or Tolerance()
+    tol = tol or Tolerance()
     alpha = _finite("alpha", alpha)
     if not alpha > 0:
         raise ParameterError(f"alpha={alpha:g}: kappa_max is defined for 0 < alpha (it diverges as alpha -> 0)")
     system = spec.system
-    ik = system.index("kappa")
+    adaptive = quadrature is None
     k0 = 0.0
-    while alpha > 0.75 * alpha_gd_binary(k0):  # start well inside the region the quadrature resolves
+    while alpha > 0.75 * alpha_gd_binary(k0):  # start well inside the region where the RS solution is easy
         k0 -= 0.5
-    sol, v = _solved(spec, {"alpha": alpha, "kappa": k0}, quad, tol)
+    sol, v, quad = _solved(spec, {"alpha": alpha, "kappa": k0}, quadrature, tol)
     if v is None:
         raise ParameterError(f"binary-perceptron: no RS solution at alpha={alpha:g}, kappa={k0:g}: {sol.message}")
     s0 = system.call("phi", v, quad)[0]
-    step = 0.1 if s0 > 0 else -0.1
-    lo, hi, ok = _march(system, v, "kappa", step, lambda w: (system.call("phi", w, quad)[0] > 0) != (s0 > 0),
-                        quad, tol)
-    start = _secant(system, lo, hi, quad) if ok else hi
-    unknowns = ["q", "qhat", "kappa"]
-    res, w = system.solve(start, quad, method="newton", tol=tol, unknowns=unknowns, phi_target=0.0)
-    return _threshold_from(spec, "kappa_max", w[ik], {"alpha": alpha}, (res, w), quad, tol,
-                           {"criterion": "zero RS entropy"}, unknowns, 0.0)
+    lo, hi, ok, quad = _march(system, v, "kappa", 0.1 if s0 > 0 else -0.1,
+                              lambda w, qd: (system.call("phi", w, qd)[0] > 0) != (s0 > 0), quad, tol, adaptive)
+    start = _secant(system, lo, hi, quad, "entropy", 0.0) if ok else hi
+    return _locate(spec, "kappa_max", "kappa", {"alpha": alpha}, start, quad, tol, ("entropy", 0.0), adaptive,
+                   {"criterion": "zero RS entropy"})
 
 
 def dat_line(model, kappa, quadrature=None, tol=None):
@@ -284,59 +284,47 @@ def dat_line(model, kappa, quadrature=None, tol=None):
     if not kappa < 0:
         raise ParameterError(f"kappa={kappa:g}: the dAT line lies below capacity only for kappa < 0 (for kappa >= 0 "
                              "RS is stable up to alpha_c)")
-    quad, tol = quadrature or Quadrature(), tol or Tolerance()
+    tol = tol or Tolerance()
+    adaptive = quadrature is None
     system = spec.system
     ac = alpha_c_spherical(kappa)
-    ia = system.index("alpha")
     il = system.observable_names.index("lambda_AT")
-
-    def lam(w):
-        return system.call("obs", w, quad)[il]
-
-    sol, v = _solved(spec, {"alpha": 0.02 * ac, "kappa": kappa}, quad, tol)
-    lo, hi, ok = _march(system, v, "alpha", 0.02 * ac, lambda w: lam(w) > 1, quad, tol)
+    sol, v, quad = _solved(spec, {"alpha": 0.02 * ac, "kappa": kappa}, quadrature, tol)
+    lo, hi, ok, quad = _march(system, v, "alpha", 0.02 * ac, lambda w, qd: system.call("obs", w, qd)[il] > 1,
+                              quad, tol, adaptive)
     if not ok:
-        return Threshold("alpha_dAT", None, spec.name, {"kappa": kappa}, False, "max_iter",
-                         "lambda_AT did not reach 1 along the RS solution", REMEDIES["max_iter"])
-    cache = {lo[ia]: lo, hi[ia]: hi}
-
-    def f(a):
-        near = min(cache, key=lambda x: abs(x - a))
-        res, w = continue_to(system, cache[near], "alpha", a, quad, tol)
-        if not res.converged:
-            raise RuntimeError(res.status)
-        cache[a] = w
-        return lam(w) - 1
-
-    a_dat = scipy.optimize.brentq(f, lo[ia], hi[ia], xtol=1e-13, rtol=1e-15)
-    w = cache[a_dat]
-    res, w = system.solve(w, quad, method="newton", tol=tol)
-    return _threshold_from(spec, "alpha_dAT", a_dat, {"kappa": kappa}, (res, w), quad, tol,
-                           {"alpha_c": ac, "criterion": "lambda_AT = 1"})
+        return Threshold("alpha_dAT", None, spec.name, {"kappa": kappa}, False, "stalled",
+                         "the RS solution could not be followed to lambda_AT = 1", REMEDIES["stalled"])
+    start = _secant(system, lo, hi, quad, "lambda_AT", 1.0)
+    return _locate(spec, "alpha_dAT", "alpha", {"kappa": kappa}, start, quad, tol, ("lambda_AT", 1.0), adaptive,
+                   {"alpha_c": ac, "criterion": "lambda_AT = 1"})
 
 
-def _rsb1_branch(system, kappa, quad, tol, unknowns):
-    """Search the non-trivial stationary point (finite mu, q0 < 1) at alpha = 0.99 alpha_RS from a grid of starts,
-    then solve Phi = 0 for (mu, q0, alpha) from it."""
-    res, w = None, None
+def _nontrivial(w):
+    """On the non-trivial 1RSB branch: finite mu and q0 < 1 (the trivial branch runs to mu -> inf, q0 -> 1)."""
+    return w[0] < 1e3 and w[1] < 0.999
+
+
+def _rsb1_start(system, kappa, quad, tol):
+    """A non-trivial stationary point (mu, q0) at alpha = 0.99 alpha_RS(kappa), from a small grid of starts."""
     for mu0 in (1.0, 3.0, 10.0, 0.3, 30.0):
         for q00 in (0.5, 0.3, 0.7, 0.1, 0.9):
-            v0 = system.vector([mu0, q00], [0.99 * alpha_c_spherical(kappa), kappa])
-            r, v = system.solve(v0, quad, method="newton", tol=tol)
-            if not (r.converged and v[0] < 1e3 and v[1] < 0.999):
-                continue
-            res, w = system.solve(v, quad, method="newton", tol=tol, unknowns=unknowns, phi_target=0.0)
-            if res.converged and w[0] < 1e3 and w[1] < 0.999:
-                return res, w
-    if res is None:
-        return SolverResult(v0, False, "stalled", 0, math.inf, "search"), v0
-    return res, w
+            r, v = system.solve(system.vector([mu0, q00], [0.99 * alpha_c_spherical(kappa), kappa]), quad,
+                                method="newton", tol=tol)
+            if r.converged and _nontrivial(v):
+                w0 = v.copy()
+                res, w = system.solve(v, quad, method="newton", tol=tol, unknowns=["mu", "q0", "alpha"],
+                                      target=("entropy", 0.0))
+                if res.converged and _nontrivial(w):
+                    return w0
+    return None
 
 
-def _rsb1_capacity(kappa, quad, tol):
+def _rsb1_capacity(kappa, quad, tol, adaptive):
     """The 1RSB SAT/UNSAT point of the spherical perceptron, kappa < 0: dPhi/dmu = dPhi/dq0 = 0 and Phi = 0 on the
-    non-trivial branch. A non-trivial stationary point (finite mu, q0 < 1) is searched at alpha just below the RS
-    capacity from a small grid of starts, then Newton solves the three equations for (mu, q0, alpha)."""
+    non-trivial branch. A non-trivial stationary point is searched at alpha just below the RS capacity from a small
+    grid of starts; near kappa = 0, where the branch lives in a thin window below alpha_RS, the point at kappa = -1
+    is followed by continuation in kappa. Then Newton solves the three equations for (mu, q0, alpha)."""
     if not kappa < 0:
         raise ParameterError(f"kappa={kappa:g}: the 1RSB SAT/UNSAT line is computed for kappa < 0 (for kappa >= 0 "
                              "RS is exact up to capacity: use rsb=0)")
@@ -344,22 +332,27 @@ def _rsb1_capacity(kappa, quad, tol):
     system = spec.system
     quad = Quadrature(gauss=max(quad.gauss, 512), trunc=quad.trunc, rule=quad.rule)
     a_rs = alpha_c_spherical(kappa)
-    unknowns = ["mu", "q0", "alpha"]
-    res, w = _rsb1_branch(system, kappa, quad, tol, unknowns)
-    if not res.converged and kappa != -1.0:
-        # near kappa = 0 the non-trivial branch lives in a thin window below alpha_RS: follow it from kappa = -1
-        start, w0 = _rsb1_branch(system, -1.0, quad, tol, unknowns)
-        if start.converged:
+    unknowns, target = ["mu", "q0", "alpha"], ("entropy", 0.0)
+    start = _rsb1_start(system, kappa, quad, tol)
+    if start is None:
+        w0 = _rsb1_start(system, -1.0, quad, tol)
+        if w0 is not None:
+            res, w0 = system.solve(w0, quad, method="newton", tol=tol, unknowns=unknowns, target=target)
             res, w = continue_to(system, w0, "kappa", kappa, quad, tol, method="newton", unknowns=unknowns,
-                                 phi_target=0.0)
-    if not (res.converged and w[0] < 1e3 and w[1] < 0.999):
-        return Threshold("alpha_c", None, SPHERICAL.name, {"kappa": kappa}, False, res.status,
-                         "no non-trivial 1RSB stationary point was found", REMEDIES["stalled"],
-                         extra={"rsb": 1, "alpha_c_rs": a_rs})
-    ia = system.index("alpha")
-    thr = _threshold_from(spec, "alpha_c", w[ia], {"kappa": kappa}, (res, w), quad, tol,
-                          {"rsb": 1, "alpha_c_rs": a_rs, "mu": float(w[0]), "q0": float(w[1]),
-                           "criterion": "1RSB: Phi = dPhi/dmu = dPhi/dq0 = 0, non-trivial branch"},
-                          unknowns, 0.0)
+                                 target=target)
+            start = w if res.converged and _nontrivial(w) else None
+    if start is None:
+        return Threshold("alpha_c", None, SPHERICAL.name, {"kappa": kappa}, False, "wrong_branch",
+                         "no non-trivial 1RSB stationary point was found (only the trivial mu -> inf, q0 -> 1 "
+                         "branch, which is RS)", REMEDIES["wrong_branch"], extra={"rsb": 1, "alpha_c_rs": a_rs})
+    thr = _locate(spec, "alpha_c", "alpha", {"kappa": kappa}, start, quad, tol, target, adaptive,
+                  {"rsb": 1, "alpha_c_rs": a_rs,
+                   "criterion": "1RSB: Phi = dPhi/dmu = dPhi/dq0 = 0, non-trivial branch"})
+    w = system.vector(thr.solution.order, thr.solution.params) if thr.converged else None
+    if w is not None and not _nontrivial(w):
+        thr.value, thr.converged, thr.status = None, False, "wrong_branch"
+        thr.message, thr.remedy = "Newton ran to the trivial (RS) branch", REMEDIES["wrong_branch"]
+    elif w is not None:
+        thr.extra.update(mu=float(w[0]), q0=float(w[1]))
     thr.model = SPHERICAL.name
     return thr

@@ -14,6 +14,8 @@ REMEDIES = {
     "singular": "a spinodal or bifurcation is near: approach it by continuation with smaller steps",
     "not_finite": "the start point is outside the region where the equations are finite: give x0 inside it",
     "inaccurate": "increase the quadrature nodes (quadrature=Quadrature(gauss=...), CLI --nodes)",
+    "wrong_branch": "the solution sought may not exist here (for the 1RSB line: kappa too close to 0, where it "
+                    "merges with the RS one); try a parameter further from that limit",
 }
 
 
@@ -130,7 +132,7 @@ class Threshold:
         row = {"model": self.model}
         row.update({k: _num(v) for k, v in self.params.items()})
         row[self.name] = _num(self.value)
-        row.update({k: (_num(v) if isinstance(v, (int, float)) else v) for k, v in self.extra.items()})
+        row.update({k: (_num(v) if isinstance(v, float) else v) for k, v in self.extra.items()})
         if self.solution is not None:
             row.update({k: _num(v) for k, v in self.solution.order.items()})
             row["quad_error"] = _num(self.solution.quad_error)

@@ -212,7 +212,7 @@ def _identifier(name, taken):
 
 def generate_source(inputs, bundles, header_comment="", with_solvers=True):
     """Python/numba source for ``bundles`` (name -> list of expressions) as functions of the ``inputs`` symbols,
-    followed by the compiled solvers of :mod:`replica.solvers.root` (which need res, res_jac, phi and phi_grad)."""
+    followed by the compiled solvers of :mod:`replica.solvers.root` (which need res, res_jac and obs_grad_<k>)."""
     taken = set()
     names = {s: _identifier(s.name, taken) for s in inputs}
     out = [
@@ -240,7 +240,7 @@ def generate_source(inputs, bundles, header_comment="", with_solvers=True):
         out += [f"    out[{i}] = {em.code(e)}" for i, e in enumerate(reduced)]
         out.append("    return out")
     if with_solvers:
-        out.append(_root.template("fp" in bundles))
+        out.append(_root.template("fp" in bundles, sum(1 for name in bundles if name.startswith("obs_grad_"))))
     return "\n".join(out) + "\n"
 
 

@@ -7,24 +7,24 @@ from .root import SolverResult, Tolerance
 __all__ = ["continue_to"]
 
 
-def continue_to(system, v_start, name, target, quad=Quadrature(), tol=Tolerance(), first_step=None, min_step=None,
+def continue_to(system, v_start, name, to, quad=Quadrature(), tol=Tolerance(), first_step=None, min_step=None,
                 max_steps=200, **solve_options):
-    """March input ``name`` of ``system`` from its value in the solved vector ``v_start`` to ``target``.
+    """March input ``name`` of ``system`` from its value in the solved vector ``v_start`` to the value ``to``.
 
     Each step predicts the unknowns by a secant through the last two solutions and corrects with the system's solver;
     a failed step is halved and retried, a success lets the next step grow by 1.5; steps below ``min_step`` (by
     default 1e-7 of the span) mean the solution cannot be followed further. Returns ``(SolverResult, v)``:
-    converged only when the march arrived at ``target``; otherwise the failure, with the vector where it stopped.
+    converged only when the march arrived at ``to``; otherwise the failure, with the vector where it stopped.
     """
     k = system.index(name)
     v = np.array(v_start, dtype=float)
     prev = None
-    span = target - v[k]
+    span = to - v[k]
     step = first_step if first_step is not None else span / 8
-    min_step = min_step if min_step is not None else 1e-7 * max(abs(span), abs(target), 1e-3)
+    min_step = min_step if min_step is not None else 1e-7 * max(abs(span), abs(to), 1e-3)
     result = None
     for _ in range(max_steps):
-        remaining = target - v[k]
+        remaining = to - v[k]
         if remaining == 0:
             break
         h = np.copysign(min(abs(step), abs(remaining)), remaining)
@@ -42,9 +42,9 @@ def continue_to(system, v_start, name, target, quad=Quadrature(), tol=Tolerance(
             step = h / 2
             if abs(step) < min_step:
                 return result, v
-    if result is None:  # nothing to do: already at the target
+    if result is None:  # nothing to do: already there
         return system.solve(v, quad, tol=tol, **solve_options)
-    if v[k] == target:
+    if v[k] == to:
         return result, v
-    # the march ran out of steps before the target: not a solution at the target
+    # the march ran out of steps on the way: not a solution at ``to``
     return SolverResult(v, False, "max_iter", result.iterations, result.residual, result.method), v

@@ -2,8 +2,8 @@
 search, and the two combined. Pure numerics.
 
 The algorithms are written once, below, as numba source that code generation appends to every compiled model module:
-there they call the model's own ``res``, ``res_jac``, ``phi``, ``phi_grad`` and ``fp`` directly, so a whole solve runs
-in compiled code (and is cached with the module). The Python side (:class:`~replica.solvers.system.System`) only
+there they call the model's own ``res``, ``res_jac``, ``obs_grad_<k>`` and ``fp`` directly, so a whole solve runs in
+compiled code (and is cached with the module). The Python side (:class:`~replica.solvers.system.System`) only
 chooses the unknowns and reads the status.
 
 Convergence is judged on the residual of the stationarity equations, componentwise:
@@ -124,30 +124,30 @@ def _lu_solve(A, b):
 
 
 @_jit
-def _equations(v, idx, use_target, target, gx, gw, tx, tw):
+def _equations(v, idx, target_k, target, gx, gw, tx, tw):
     r0 = res(v, gx, gw, tx, tw)
-    if not use_target:
+    if target_k < 0:
         return r0
     r = np.empty(r0.shape[0] + 1)
     r[:r0.shape[0]] = r0
-    r[r0.shape[0]] = phi(v, gx, gw, tx, tw)[0] - target
+    r[r0.shape[0]] = _target(target_k, v, gx, gw, tx, tw)[0] - target
     return r
 
 
 @_jit
-def _equations_jac(v, idx, use_target, target, gx, gw, tx, tw):
+def _equations_jac(v, idx, target_k, target, gx, gw, tx, tw):
     out = res_jac(v, gx, gw, tx, tw)
     nall = v.shape[0]
     n = out.shape[0] // (nall + 1)
-    m = n + (1 if use_target else 0)
+    m = n + (1 if target_k >= 0 else 0)
     r = np.empty(m)
     J = np.empty((m, m))
     r[:n] = out[:n]
     for i in range(n):
         for k in range(m):
             J[i, k] = out[n + i * nall + idx[k]]
-    if use_target:
-        g = phi_grad(v, gx, gw, tx, tw)
+    if target_k >= 0:
+        g = _target(target_k, v, gx, gw, tx, tw)
         r[n] = g[0] - target
         for k in range(m):
             J[n, k] = g[1 + idx[k]]
@@ -155,12 +155,13 @@ def _equations_jac(v, idx, use_target, target, gx, gw, tx, tw):
 
 
 @_jit
-def newton(v0, idx, use_target, target, lo, hi, lo_open, hi_open, atol, rtol, max_iter, gx, gw, tx, tw):
+def newton(v0, idx, target_k, target, lo, hi, lo_open, hi_open, atol, rtol, max_iter, gx, gw, tx, tw):
     """Newton on the unknowns v[idx] with a backtracking (Armijo, max-norm) line search that keeps iterates in the
-    domain. Returns (v, status code, iterations, max|r|)."""
+    domain; with target_k >= 0 the equation observable[target_k] = target is added. Returns (v, status code,
+    iterations, max|r|)."""
     v = v0.copy()
-    n_res = idx.shape[0] - (1 if use_target else 0)
-    r, J = _equations_jac(v, idx, use_target, target, gx, gw, tx, tw)
+    n_res = idx.shape[0] - (1 if target_k >= 0 else 0)
+    r, J = _equations_jac(v, idx, target_k, target, gx, gw, tx, tw)
     if not (_all_finite(r) and _all_finite(J.ravel())):
         return v, 5, 0, math.inf
     nr = _norm(r)
@@ -174,7 +175,7 @@ def newton(v0, idx, use_target, target, lo, hi, lo_open, hi_open, atol, rtol, ma
                 for k in range(idx.shape[0]):
                     w[idx[k]] += dx[k]
                 if _in_domain(w, idx, lo, hi, lo_open, hi_open):
-                    rw = _equations(w, idx, use_target, target, gx, gw, tx, tw)
+                    rw = _equations(w, idx, target_k, target, gx, gw, tx, tw)
                     if _all_finite(rw) and _norm(rw) <= nr:
                         return w, 0, it, _norm(rw)
             return v, 0, it - 1, nr
@@ -188,7 +189,7 @@ def newton(v0, idx, use_target, target, lo, hi, lo_open, hi_open, atol, rtol, ma
             for k in range(idx.shape[0]):
                 w[idx[k]] += t * dx[k]
             if _in_domain(w, idx, lo, hi, lo_open, hi_open):
-                rw = _equations(w, idx, use_target, target, gx, gw, tx, tw)
+                rw = _equations(w, idx, target_k, target, gx, gw, tx, tw)
                 if _all_finite(rw):
                     nw = _norm(rw)
                     if nw <= (1.0 - 1e-4 * t) * nr or _error(rw, w, n_res, atol, rtol) <= 1.0:
@@ -199,7 +200,7 @@ def newton(v0, idx, use_target, target, lo, hi, lo_open, hi_open, atol, rtol, ma
             if t < 1e-10:
                 return v, 2 if left else 3, it, nr
         v = w
-        r, J = _equations_jac(v, idx, use_target, target, gx, gw, tx, tw)
+        r, J = _equations_jac(v, idx, target_k, target, gx, gw, tx, tw)
         nr = _norm(r)
     if _error(r, v, n_res, atol, rtol) <= 1.0:
         return v, 0, max_iter, nr
@@ -265,7 +266,12 @@ def _scaled(r, v):
 '''
 
 
-def template(with_fixed_point):
-    """The numba source of the solvers, appended to a generated module (which defines res, res_jac, phi, phi_grad
-    and, when the model has a fixed-point form, fp)."""
-    return _COMMON + (_FIXED_POINT if with_fixed_point else "")
+def template(with_fixed_point, n_observables):
+    """The numba source of the solvers, appended to a generated module (which defines res, res_jac, obs_grad_<k> for
+    k < n_observables and, when the model has a fixed-point form, fp)."""
+    branches = "".join(f"    if k == {k}:\n        return obs_grad_{k}(v, gx, gw, tx, tw)\n"
+                       for k in range(n_observables))
+    dispatch = (f"\n\n@_jit\ndef _target(k, v, gx, gw, tx, tw):\n"
+                f"    \"\"\"Observable k and its gradient with respect to every input.\"\"\"\n{branches}"
+                f"    return obs_grad_0(v, gx, gw, tx, tw)\n")
+    return dispatch + _COMMON + (_FIXED_POINT if with_fixed_point else "")

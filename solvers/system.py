@@ -3,8 +3,8 @@ plumbing to solve it with any choice of unknowns.
 
 The input vector ``v`` holds every symbol, order parameters first, then control parameters. By default the order
 parameters are the unknowns and the stationarity residuals the equations; any control parameter can be exchanged with
-an order parameter (fix q, solve for alpha), and phi = target can be added as an equation (thresholds), because the
-Jacobian and the gradient of phi are compiled with respect to every symbol.
+an order parameter (fix q, solve for alpha), and "observable = value" can be added as an equation (thresholds: phi = 0,
+lambda_AT = 1), because the Jacobian and the gradients of the observables are compiled with respect to every symbol.
 """
 import math
 
@@ -66,25 +66,36 @@ class System:
         return self.names.index(name)
 
     # ----- solving -----------------------------------------------------------------------------------------------
-    def _unknowns(self, unknowns, phi_target):
+    def _unknowns(self, unknowns, target):
         idx = np.arange(self.n_order) if unknowns is None else np.array(
             [self.index(u) if isinstance(u, str) else u for u in unknowns], dtype=np.int64)
-        n_eq = self.n_order + (phi_target is not None)
+        n_eq = self.n_order + (target is not None)
         if n_eq != len(idx):
             raise ValueError(f"{self.name}: {len(idx)} unknowns for {n_eq} equations")
         return idx
 
-    def solve(self, v0, quad=Quadrature(), method="auto", tol=Tolerance(), unknowns=None, phi_target=None,
+    def _target(self, target):
+        """(observable index, value) for ``target=(name, value)``; (-1, 0) for none."""
+        if target is None:
+            return -1, 0.0
+        name, value = target
+        if name not in self.observable_names:
+            raise ValueError(f"{self.name}: no observable {name!r}; observables: {', '.join(self.observable_names)}")
+        return self.observable_names.index(name), float(value)
+
+    def solve(self, v0, quad=Quadrature(), method="auto", tol=Tolerance(), unknowns=None, target=None,
               damping=1.0, max_iter=2000, handover=0.1):
         """Solve for ``unknowns`` (names or indices; default: the order parameters) from the full vector ``v0``.
 
         ``method``: ``"fixed-point"`` (needs a fixed-point form and the default unknowns), ``"newton"``, or ``"auto"``
         (damped fixed point until max|r| < ``handover``, then Newton; Newton alone where there is no fixed-point
-        form). With ``phi_target`` the equation phi = phi_target is added (one more unknown: a threshold).
+        form). With ``target=(observable, value)`` the equation observable = value is added, and one more input is
+        an unknown: a threshold (``("entropy", 0)`` for a capacity).
         Returns ``(SolverResult, v)`` with ``v`` the full vector at the last iterate.
         """
-        idx = self._unknowns(unknowns, phi_target)
-        standard = phi_target is None and np.array_equal(idx, np.arange(self.n_order))
+        idx = self._unknowns(unknowns, target)
+        target_k, target_value = self._target(target)
+        standard = target is None and np.array_equal(idx, np.arange(self.n_order))
         use_fp = standard and self.has_fixed_point
         if method not in ("auto", "fixed-point", "newton"):
             raise ValueError(f"unknown method {method!r}; allowed: 'auto', 'fixed-point', 'newton'")
@@ -106,24 +117,24 @@ class System:
             history.append(fp_result)
             if not np.all(np.isfinite(v)):
                 v = np.array(v0, dtype=float)
-        use_target = phi_target is not None
-        v, code, it, nr = self.module.newton(v, idx, use_target, 0.0 if phi_target is None else float(phi_target),
-                                             lo, hi, lo_open, hi_open, tol.atol, tol.rtol, 50, *arrays)
+        v, code, it, nr = self.module.newton(v, idx, target_k, target_value, lo, hi, lo_open, hi_open, tol.atol,
+                                             tol.rtol, 50, *arrays)
         name = "fixed-point+newton" if history else "newton"
         return SolverResult(v[idx], code == 0, STATUS_CODES[code], iterations + it, nr, name, history), v
 
-    def quadrature_error(self, v, quad, unknowns=None, phi_target=None):
+    def quadrature_error(self, v, quad, unknowns=None, target=None):
         """Node-doubling estimate at a solved point: the largest of |change of phi| and |Newton step of the
         unknowns| when the rules are doubled (the first-order shift of the root). Infinite when the equations on the
         doubled rule are not finite or their Jacobian is singular."""
-        idx = self._unknowns(unknowns, phi_target)
+        idx = self._unknowns(unknowns, target)
         fine = quad.doubled()
         out = self.call("res_jac", v, fine)
         n, nall = self.n_order, len(self.names)
         r, J = out[:n], out[n:].reshape(n, nall)[:, idx]
-        if phi_target is not None:
-            g = self.call("phi_grad", v, fine)
-            r, J = np.append(r, g[0] - phi_target), np.vstack([J, g[1:][idx]])
+        if target is not None:
+            k, value = self._target(target)
+            g = self.call(f"obs_grad_{k}", v, fine)
+            r, J = np.append(r, g[0] - value), np.vstack([J, g[1:][idx]])
         try:
             dx = np.linalg.solve(J, -r)
         except np.linalg.LinAlgError:
@@ -131,6 +142,23 @@ class System:
         dphi = self.call("phi", v, fine)[0] - self.call("phi", v, quad)[0]
         err = max(abs(dphi), float(np.max(np.abs(dx))))
         return err if math.isfinite(err) else math.inf
+
+    def refine(self, result, v, quad, tol=Tolerance(), quad_tol=1e-8, max_nodes=8192, unknowns=None, target=None):
+        """Node doubling until the error estimate is below ``quad_tol``: while it is not, the Gaussian nodes are
+        doubled (up to ``max_nodes``) and the point re-solved by Newton from the previous one. Returns
+        ``(result, v, quad, error)``; the error is the last estimate (the caller decides what it means)."""
+        if not result.converged:
+            return result, v, quad, math.inf
+        err = self.quadrature_error(v, quad, unknowns, target)
+        while not err <= quad_tol and quad.gauss < max_nodes:
+            finer = quad.doubled()
+            r, w = self.solve(v, finer, method="newton", tol=tol, unknowns=unknowns, target=target)
+            if not r.converged:
+                break
+            r.iterations += result.iterations
+            result, v, quad = r, w, finer
+            err = self.quadrature_error(v, quad, unknowns, target)
+        return result, v, quad, err
 
     def observables(self, v, quad=Quadrature()):
         return dict(zip(self.observable_names, self.call("obs", v, quad)))

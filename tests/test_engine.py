@@ -63,13 +63,14 @@ def test_solution_matches_independent_reference(system, params, method):
 
 
 def test_stationarity_is_the_gradient_of_phi(system):
-    """The phi_grad bundle (sympy) equals finite differences of the compiled phi, for every input symbol."""
+    """The gradient of phi (sympy, bundle obs_grad_0) equals finite differences of the compiled phi, for every
+    input symbol."""
     quad = Quadrature(gauss=64, trunc=64)
     rng = np.random.default_rng(1)
     for _ in range(5):
         v = np.array([rng.uniform(-0.9, 0.9), rng.uniform(-1, 1), rng.uniform(0.2, 2), rng.uniform(0.1, 1),
                       rng.uniform(-1, 1)])
-        g = system.call("phi_grad", v, quad)[1:]
+        g = system.call("obs_grad_0", v, quad)[1:]
         f = lambda w: system.call("phi", w, quad)[0]  # noqa: E731
         fd = []
         for i in range(len(v)):
