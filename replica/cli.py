@@ -32,9 +32,11 @@ class _Parser(argparse.ArgumentParser):
 
 def _common(p, json_help="print one JSON object"):
     p.add_argument("--json", action="store_true", help=json_help)
-    p.add_argument("--nodes", type=int, default=None, help="Gaussian quadrature nodes (default 128)")
-    p.add_argument("--rule", choices=["trapezoid", "hermite"], default="trapezoid",
-                   help="rule for Gaussian averages (default: Gaussian-weighted trapezoid)")
+    p.add_argument("--nodes", type=int, default=None,
+                   help="fixed number of Gaussian quadrature nodes (default: adaptive, 128 doubled until the "
+                        "node-doubling error estimate is below 1e-8)")
+    p.add_argument("--rule", choices=["trapezoid", "hermite"], default=None,
+                   help="rule for Gaussian averages (default: Gaussian-weighted trapezoid); fixes the nodes")
 
 
 def _parser():
@@ -115,10 +117,14 @@ def _model_params(spec, extra, command):
 
 
 def _quadrature(args):
+    """None (adaptive) unless --nodes or --rule fixes the quadrature."""
     from replica.solvers.quadrature import Quadrature
 
+    if args.nodes is None and args.rule is None:
+        return None
     try:
-        return Quadrature(gauss=args.nodes if args.nodes is not None else Quadrature.gauss, rule=args.rule)
+        return Quadrature(gauss=args.nodes if args.nodes is not None else Quadrature.gauss,
+                          rule=args.rule or Quadrature.rule)
     except ValueError as e:
         raise ReplicaError(f"--nodes: {e}") from None
 

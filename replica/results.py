@@ -7,7 +7,8 @@ __all__ = ["Solution", "Threshold", "REMEDIES"]
 
 REMEDIES = {
     "converged": "",
-    "max_iter": "increase max_iter, or start closer: replica.sweep continues from a converged neighbour",
+    "max_iter": "increase max_iter, start closer (replica.sweep continues from a converged neighbour), or use "
+                "more quadrature nodes (the default quadrature adapts them)",
     "left_domain": "the saddle point may not exist here (beyond the capacity?); otherwise start closer by "
                    "continuation (replica.sweep)",
     "stalled": "start closer by continuation (replica.sweep), or try method='newton'",
@@ -101,8 +102,9 @@ class Solution:
         width = max(len(k) for k in [*self.order, *self.observables, "quad_error"])
         for k, v in [*self.order.items(), *self.observables.items()]:
             lines.append(f"  {k:<{width}}  {'-' if v is None else format(v, '.12g')}")
+        nodes = self.settings.get("quadrature", {}).get("gauss")
         lines.append(f"  status: {self.status} ({self.message}); {self.iterations} iterations, residual "
-                     f"{self.residual:.1e}, quad_error {self.quad_error:.1e}, method {self.method}")
+                     f"{self.residual:.1e}, quad_error {self.quad_error:.1e} ({nodes} nodes), method {self.method}")
         if self.remedy:
             lines.append(f"  remedy: {self.remedy}")
         lines += [f"  note: {n}" for n in self.notes]
