@@ -174,10 +174,10 @@ def _spherical_capacity(kappa, quad, tol, eps=(4e-4, 2e-4, 1e-4, 5e-5)):
     fine = Quadrature(gauss=max(quad.gauss, 2**15), trunc=quad.trunc, rule=quad.rule)
     loose = Tolerance(atol=tol.atol, rtol=max(tol.rtol, 1e-9))  # qhat ~ 1/eps^2: roundoff limits the residual
     sol = spec.solve({"alpha": 0.9 * ac, "kappa": kappa}, quadrature=Quadrature(gauss=4096), tol=tol)
-    v = system.vector(sol.order, sol.params)
     iq, ih, ia = system.index("q"), system.index("qhat"), system.index("alpha")
-    alphas, status = [], "converged"
-    for e in eps:
+    alphas, status = [], sol.status
+    v = system.vector(sol.order, sol.params) if sol.converged else None
+    for e in eps if sol.converged else ():
         v = v.copy()
         v[iq], v[ih] = 1 - e, (1 - e) / e**2
         res, v = system.solve(v, fine, method="newton", tol=loose, unknowns=["qhat", "alpha"])
@@ -193,7 +193,6 @@ def _spherical_capacity(kappa, quad, tol, eps=(4e-4, 2e-4, 1e-4, 5e-5)):
                      extra={"alpha_c_solver": limit, "solver_status": status,
                             "solver_limit": f"q -> 1 fit through q = 1 - eps, eps in {list(eps)}",
                             "lambda_AT_at_capacity": lam, "rs_stable_at_capacity": bool(lam <= 1 + 1e-12)})
-
 
 
 def capacity(model, kappa=0.0, rsb=0, quadrature=None, tol=None):
