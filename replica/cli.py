@@ -54,8 +54,9 @@ def _parser():
         p = sub.add_parser(name, help=text, description=text + ". Parameters: --NAME VALUE"
                            + (" (VALUE may be START:STOP:NUM or a,b,c)" if name == "sweep" else "")
                            + "; `replica models` lists each model's parameters.")
-        p.add_argument("model")
-        p.add_argument("--method", choices=["auto", "fixed-point", "newton"], default="auto")
+        p.add_argument("model", help="one of: " + ", ".join(api.models()))
+        p.add_argument("--method", choices=["auto", "fixed-point", "newton"], default="auto",
+                       help="auto (default): damped fixed point, then Newton")
         _common(p, "print JSON (a list of row objects for a sweep)")
         if name == "sweep":
             p.add_argument("--out", help="write rows to FILE.csv (or .parquet) as they are computed; resumes")
