@@ -97,24 +97,20 @@ def _model_params(spec, extra, command):
         if not token.startswith("--"):
             raise ReplicaError(f"unexpected argument {token!r}; parameters are given as --NAME VALUE")
         name, _, value = token[2:].partition("=")
+        name = name.replace("-", "_")
         if not value:
             if i + 1 >= len(extra):
                 raise ReplicaError(f"--{name} needs a value")
             value, i = extra[i + 1], i + 1
         if name not in declared:
-            allowed = ", ".join("--" + k for k in declared)
+            allowed = ", ".join("--" + k.replace("_", "-") for k in declared)
             raise ReplicaError(f"unknown option --{name} for {command} {spec.name}; its parameters are {allowed}")
         params[name] = value
         i += 1
-    if command == "solve":
-        out = {}
-        for k, v in params.items():
-            try:
-                out[k] = float(v)
-            except ValueError:
-                raise ReplicaError(f"--{k}: {v!r} is not a number") from None
-        return out
-    return {k: parse_grid(v, "--" + k) for k, v in params.items()}
+    if command == "solve":  # numbers, or a model's named values (ref_kappa 'max'), checked by the model
+        return params
+    return {k: v if v in spec.special.get(k, {}) else parse_grid(v, "--" + k.replace("_", "-"))
+            for k, v in params.items()}
 
 
 def _quadrature(args):
@@ -162,7 +158,7 @@ def _main(argv):
             print(json.dumps(table))
         else:
             for name, info in table.items():
-                params = ", ".join(f"--{k} ({d})" for k, d in info["parameters"].items())
+                params = ", ".join(f"--{k.replace('_', '-')} ({d})" for k, d in info["parameters"].items())
                 print(f"{name}\n    {info['summary']}\n    parameters: {params}")
         return 0
     if args.command == "figure":

@@ -34,10 +34,15 @@ class ModelSpec:
     """A registered model.
 
     ``build`` returns the :class:`~replica.equations.FreeEntropy`; ``defaults`` fills optional parameters; ``start``
-    gives a starting point (order-parameter dict) from the parameters; ``check`` raises :class:`ParameterError` for
-    parameters where the saddle point does not exist (beyond capacity); ``notes`` returns physics remarks on a solved
-    point; ``path`` is the parameter to continue along (from ``path_start``, where ``start`` is exact) when a direct
-    solve fails.
+    gives a starting point (order-parameter dict) from the free entropy's parameters; ``check`` raises
+    :class:`ParameterError` for parameters where the saddle point does not exist (beyond capacity); ``notes`` returns
+    physics remarks on a solved point; ``path`` is the free-entropy parameter to continue along (from ``path_start``,
+    a number or a function of the parameters, where ``start`` is reliable) when a direct solve fails.
+
+    A model whose free entropy takes other parameters than the user gives (a reference's overlap, solved from another
+    model) declares ``user_params`` (Symbols with ranges) and ``inputs``: validated user parameters -> the free
+    entropy's parameters; ``report`` names those of them shown among the observables; ``special`` maps a parameter to
+    named values computed from the others (``{"ref_kappa": {"max": ...}}``).
     """
 
     name: str
@@ -48,8 +53,14 @@ class ModelSpec:
     check: Callable = None
     notes: Callable = None
     path: str = "alpha"
-    path_start: float = 1e-3
+    path_start: object = 1e-3
     hidden: bool = False
+    user_params: list = None
+    inputs: Callable = None
+    report: tuple = ()
+    special: dict = field(default_factory=dict)
+    quadrature: Quadrature = field(default_factory=Quadrature)
+    max_nodes: int = MAX_ADAPTIVE_NODES  # the adaptive quadrature's cap on Gaussian nodes (nested averages: lower)
 
     @cached_property
     def system(self):
@@ -57,9 +68,20 @@ class ModelSpec:
 
     @cached_property
     def declared(self):
-        """Parameter name -> declared Symbol (domain and description), without compiling."""
-        fe = self.build()
-        return {s.name: s for s in fe.params}
+        """User parameter name -> declared Symbol (domain and description), without compiling."""
+        return {s.name: s for s in (self.user_params or self.build().params)}
+
+    def inputs_of(self, params):
+        """The free entropy's parameters at validated user ``params`` (cached: it may solve a reference)."""
+        if self.inputs is None:
+            return params
+        key = tuple(sorted(params.items()))
+        cache = self.__dict__.setdefault("_inputs_cache", {})
+        if key not in cache:
+            if len(cache) > 4096:
+                cache.clear()
+            cache[key] = self.inputs(params)
+        return cache[key]
 
     @cached_property
     def _ranges(self):
@@ -79,10 +101,13 @@ class ModelSpec:
                                  f"({'; '.join(f'{k}: {declared[k].doc}' for k in missing)})")
         out = {}
         for k in declared:
+            if isinstance(values[k], str) and values[k] in self.special.get(k, {}):
+                values[k] = self.special[k][values[k]](out)
             try:
                 x = float(values[k])
             except (TypeError, ValueError):
-                raise ParameterError(f"{k} must be a number, got {values[k]!r}") from None
+                named = "".join(f" or '{name}'" for name in self.special.get(k, {}))
+                raise ParameterError(f"{k} must be a number{named}, got {values[k]!r}") from None
             s = declared[k]
             if not (math.isfinite(x) and in_interval(x, self._ranges[k])):
                 raise ParameterError(f"{k}={values[k]} is outside the allowed range {interval_text(s.domain)} "
@@ -97,18 +122,22 @@ class ModelSpec:
         """Solve at validated ``params``; see :func:`replica.solve`."""
         system = self.system
         adaptive = quadrature is None
-        quad = quadrature or Quadrature()
+        quad = quadrature or self.quadrature
         tol = tol or Tolerance()
-        start = x0 if x0 is not None else self.start(params)
+        inputs = self.inputs_of(params)
+        start = x0 if x0 is not None else self.start(inputs)
         if isinstance(start, dict):
             unknown = sorted(set(start) - set(system.order_names))
             if unknown:
                 raise ParameterError(f"x0 has unknown order parameters {', '.join(unknown)}; "
                                      f"{self.name} has {', '.join(system.order_names)}")
-            start = {**self.start(params), **start}
-        v0 = system.vector(start, params)
-        result, v = system.solve(v0, quad, method=method, tol=tol, max_iter=max_iter)
-        if not result.converged and x0 is None and self.path and method != "fixed-point":
+            start = {**self.start(inputs), **start}
+        v0 = system.vector(start, inputs)
+        fallback = x0 is None and self.path and method != "fixed-point"
+        # with a continuation to fall back on, a direct Newton attempt that is not converging soon is cut short
+        result, v = system.solve(v0, quad, method=method, tol=tol, max_iter=max_iter,
+                                 newton_iter=15 if fallback else 50)
+        if not result.converged and fallback:
             result, v, quad = self._by_continuation(params, quad, tol, method, adaptive)
         return self.package(params, result, v, quad, tol, method, quad_tol, strict, adaptive)
 
@@ -117,30 +146,33 @@ class ModelSpec:
         and the quadrature is adaptive, the Gaussian nodes are doubled and the march goes on from where it stopped
         (coarse nodes can leave the discretized equations without a root near q -> 1)."""
         system = self.system
-        near = {**params, self.path: min(self.path_start, params[self.path])}
+        inputs = self.inputs_of(params)
+        begin = self.path_start(inputs) if callable(self.path_start) else min(self.path_start, inputs[self.path])
+        near = {**inputs, self.path: begin}
         result, v = system.solve(system.vector(self.start(near), near), quad, method=method, tol=tol)
         if not result.converged:
             return result, v, quad
         while True:
-            result, v = continue_to(system, v, self.path, params[self.path], quad, tol, method="newton")
-            if result.converged or not adaptive or quad.gauss >= MAX_ADAPTIVE_NODES:
+            result, v = continue_to(system, v, self.path, inputs[self.path], quad, tol, method="newton")
+            if result.converged or not adaptive or quad.gauss >= self.max_nodes:
                 return result, v, quad
             quad = quad.doubled()
 
     def package(self, params, result, v, quad, tol, method, quad_tol, strict, adaptive=False):
         """Turn a solver result at full vector ``v`` into a :class:`Solution`, checking the quadrature by node
-        doubling. With ``adaptive``, the Gaussian nodes are doubled (up to ``MAX_ADAPTIVE_NODES``) and the point
+        doubling. With ``adaptive``, the Gaussian nodes are doubled (up to ``max_nodes``) and the point
         re-solved by Newton until the error estimate is below ``quad_tol``."""
         system = self.system
         result, v, quad, quad_error = system.refine(result, v, quad, tol, quad_tol,
-                                                    MAX_ADAPTIVE_NODES if adaptive else quad.gauss)
+                                                    self.max_nodes if adaptive else quad.gauss)
         status = result.status
         order = {n: None for n in system.order_names}
-        obs = {n: None for n in system.observable_names}
+        obs = {n: None for n in [*system.observable_names, *self.report]}
         notes = []
         if result.converged:
             order = dict(zip(system.order_names, map(float, v[: system.n_order])))
             obs = {k: float(x) for k, x in system.observables(v, quad).items()}
+            obs.update({k: float(v[system.index(k)]) for k in self.report})
             if not quad_error <= quad_tol:
                 status = "inaccurate"
             if self.notes is not None:
@@ -180,5 +212,5 @@ def models():
 
 
 def _load():
-    from . import perceptron  # noqa: F401  (registers its models)
+    from . import local_entropy, perceptron  # noqa: F401  (they register their models)
 

@@ -112,7 +112,7 @@ def _locate(spec, name, param, params, start, quad, tol, target, adaptive, extra
     system = spec.system
     unknowns = system.order_names + [param]
     res, w = system.solve(start, quad, method="newton", tol=tol, unknowns=unknowns, target=target)
-    res, w, quad, err = system.refine(res, w, quad, tol, QUAD_TOL, MAX_ADAPTIVE_NODES if adaptive else quad.gauss,
+    res, w, quad, err = system.refine(res, w, quad, tol, QUAD_TOL, spec.max_nodes if adaptive else quad.gauss,
                                       unknowns, target)
     sol = spec.package({k: float(w[system.index(k)]) for k in system.param_names}, res, w, quad, tol, "newton",
                        QUAD_TOL, strict=False)
@@ -131,7 +131,7 @@ def _march(system, v, name, step, stop, quad, tol, adaptive, max_steps=400):
     for _ in range(max_steps):
         result, w = continue_to(system, v, name, v[system.index(name)] + step, quad, tol, method="newton")
         if not result.converged:
-            if adaptive and quad.gauss < MAX_ADAPTIVE_NODES:
+            if adaptive and quad.gauss < MAX_ADAPTIVE_NODES:  # storage models only
                 quad = quad.doubled()
                 continue
             return prev, v, False, quad

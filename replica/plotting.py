@@ -18,7 +18,9 @@ def plot_sweep(df, path, x=None, quantities=None, title=None):
     if x is None:
         raise ValueError("nothing is swept: give a parameter as a range to plot against")
     numeric = [c for c in df.columns if c not in _SKIP and c != x and c not in swept and df[c].dtype.kind == "f"]
-    quantities = quantities or [c for c in numeric if df[c].notna().any() and df[c].nunique() > 1]
+    quantities = quantities or sorted(
+        (c for c in numeric if df[c].notna().any() and df[c].nunique() > 1 and c != "upper_bound"),
+        key=lambda c: c != "entropy")  # the entropy panel first
     ok = df[df["converged"].astype(bool)]
     fig, axes = plt.subplots(len(quantities), 1, figsize=(6, 2.2 * len(quantities) + 0.6), sharex=True,
                              squeeze=False)
@@ -28,6 +30,9 @@ def plot_sweep(df, path, x=None, quantities=None, title=None):
         ax.grid(alpha=0.3)
         if name == "entropy":
             ax.axhline(0, color="k", lw=0.6)
+            if "upper_bound" in ok:  # local-entropy models: the log-number of configurations at that distance
+                ax.plot(ok[x], ok["upper_bound"], "--", color="gray", lw=1, label="upper bound")
+                ax.legend(fontsize=8)
     axes[-1, 0].set_xlabel(x)
     failed = len(df) - len(ok)
     fixed = ", ".join(f"{c}={df[c].iloc[0]:g}" for c in df.columns

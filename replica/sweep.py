@@ -14,7 +14,6 @@ import numpy as np
 import pandas as pd
 
 from replica.solvers.continuation import continue_to
-from replica.solvers.quadrature import Quadrature
 from replica.solvers.root import Tolerance
 
 from .errors import ParameterError
@@ -48,13 +47,19 @@ def _grid(spec, grids):
     """Validate every point before anything runs; returns (swept names, list of parameter dicts)."""
     axes = {}
     for k, v in grids.items():
+        if isinstance(v, str) and v in spec.special.get(k, {}):  # a named value such as ref_kappa='max'
+            axes[k] = [v]
+            continue
         if isinstance(v, str):
             v = parse_grid(v, k)
-        arr = np.atleast_1d(np.asarray(v, dtype=float))
+        try:
+            arr = np.atleast_1d(np.asarray(v, dtype=float))
+        except (TypeError, ValueError):
+            raise ParameterError(f"{k}: give a number or a 1-D sequence of numbers, got {v!r}") from None
         if arr.ndim != 1 or arr.size == 0:
             raise ParameterError(f"{k}: give a number or a 1-D sequence of numbers")
-        axes[k] = arr
-    swept = [k for k, a in axes.items() if a.size > 1]
+        axes[k] = list(arr)
+    swept = [k for k, a in axes.items() if len(a) > 1]
     points = [dict(zip(axes, combo)) for combo in itertools.product(*axes.values())]
     return swept, [spec.validate(p) for p in points]
 
@@ -122,7 +127,7 @@ def sweep(model, *, out=None, resume=True, progress=None, method="auto", quadrat
     spec = get_model(model)
     swept, points = _grid(spec, grids)
     names = list(spec.declared)
-    quad, tol = quadrature or Quadrature(), tol or Tolerance()
+    quad, tol = quadrature or spec.quadrature, tol or Tolerance()
     rows, done = [], {}
     path = partial = None
     if out is not None:
@@ -152,13 +157,13 @@ def sweep(model, *, out=None, resume=True, progress=None, method="auto", quadrat
                 rec = done[k]
                 rows.append(rec)
                 if rec.get("converged") and all(pd.notna(rec.get(n)) for n in system.order_names):
-                    last = system.vector({n: rec[n] for n in system.order_names}, p)
+                    last = system.vector({n: rec[n] for n in system.order_names}, spec.inputs_of(p))
             else:
                 sol = _solve_point(spec, p, last, method, quad, tol, quad_tol, max_iter, quadrature is None)
                 row = sol.as_dict()
                 rows.append(row)
                 if sol.converged or sol.status == "inaccurate":
-                    last = system.vector(sol.order, p)
+                    last = system.vector(sol.order, spec.inputs_of(p))
                 if partial is not None:
                     _append(partial, row)
             if bar is not None:
@@ -185,14 +190,15 @@ def _append(partial, row):
 def _solve_point(spec, params, last, method, quad, tol, quad_tol, max_iter, adaptive):
     """Warm start from the last converged point; if that fails, continue from it in small steps; then cold."""
     system = spec.system
+    inputs = spec.inputs_of(params)
     if last is not None:
         v0 = last.copy()
-        v0[system.n_order:] = [params[n] for n in system.param_names]
+        v0[system.n_order:] = [inputs[n] for n in system.param_names]
         result, v = system.solve(v0, quad, method=method, tol=tol, max_iter=max_iter)
         if not result.converged and method != "fixed-point":
             for name in system.param_names:
-                if last[system.index(name)] != params[name]:
-                    result, last = continue_to(system, last, name, params[name], quad, tol, method="newton")
+                if last[system.index(name)] != inputs[name]:
+                    result, last = continue_to(system, last, name, inputs[name], quad, tol, method="newton")
                     if not result.converged:
                         break
             v = last

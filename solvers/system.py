@@ -84,13 +84,14 @@ class System:
         return self.observable_names.index(name), float(value)
 
     def solve(self, v0, quad=Quadrature(), method="auto", tol=Tolerance(), unknowns=None, target=None,
-              damping=1.0, max_iter=2000, handover=0.1):
+              damping=1.0, max_iter=2000, handover=0.1, newton_iter=50):
         """Solve for ``unknowns`` (names or indices; default: the order parameters) from the full vector ``v0``.
 
         ``method``: ``"fixed-point"`` (needs a fixed-point form and the default unknowns), ``"newton"``, or ``"auto"``
         (damped fixed point until max|r| < ``handover``, then Newton; Newton alone where there is no fixed-point
         form). With ``target=(observable, value)`` the equation observable = value is added, and one more input is
         an unknown: a threshold (``("entropy", 0)`` for a capacity).
+        ``max_iter`` bounds the fixed-point iterations, ``newton_iter`` the Newton ones.
         Returns ``(SolverResult, v)`` with ``v`` the full vector at the last iterate.
         """
         idx = self._unknowns(unknowns, target)
@@ -118,7 +119,7 @@ class System:
             if not np.all(np.isfinite(v)):
                 v = np.array(v0, dtype=float)
         v, code, it, nr = self.module.newton(v, idx, target_k, target_value, lo, hi, lo_open, hi_open, tol.atol,
-                                             tol.rtol, 50, *arrays)
+                                             tol.rtol, newton_iter, *arrays)
         name = "fixed-point+newton" if history else "newton"
         return SolverResult(v[idx], code == 0, STATUS_CODES[code], iterations + it, nr, name, history), v
 

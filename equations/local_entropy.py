@@ -1,0 +1,87 @@
+r"""Franz–Parisi local entropy of the perceptron around a reference solution (physics notes, perceptron §C).
+
+A reference W~ is drawn uniformly among the solutions with margin kappa_ref (its RS overlap q_ref and conjugate
+qhat_ref come from the storage problem at (alpha, kappa_ref) and enter here as parameters); one counts the solutions
+W with margin kappa at overlap p = W.W~/N = 1 - 2d with it. Replica structure: n -> 0 reference replicas, s -> 0
+constrained replicas attached to W~^1; t = W.W~^{b != 1}/N, q1 = W^c.W^{c'}/N.
+"""
+import sympy as sp
+
+from .model import FreeEntropy, Symbol
+from .vocabulary import E, E_trunc, log2cosh, logH
+
+__all__ = ["binary_perceptron_fp", "spherical_perceptron_fp"]
+
+t, q1, phat, that, q1hat = sp.symbols("t q1 phat that q1hat")
+alpha, kappa, kappa_ref, p, q_ref, qhat_ref = sp.symbols("alpha kappa kappa_ref p q_ref qhat_ref")
+z0, z1, x = sp.symbols("z0 z1 x")
+
+ALPHA = Symbol(alpha, sp.Interval(0, sp.oo), "load P/N")
+KAPPA = Symbol(kappa, sp.S.Reals, "margin of the counted solutions")
+KAPPA_REF = Symbol(kappa_ref, sp.S.Reals, "margin of the reference")
+P = Symbol(p, sp.Interval.open(-1, 1), "overlap with the reference, p = 1 - 2d")
+Q_REF = Symbol(q_ref, sp.Interval.Ropen(0, 1), "RS overlap of the references")
+
+
+def _energetic():
+    r"""G_E = int Dz0 (1/H(x~)) int_{x > x~} Dx int Dz1 ln H((kappa - t/sqrt(q~) z0 - (p-t)/sqrt(1-q~) x
+    - sqrt(B) z1)/sqrt(1-q1)), x~ = (kappa_ref - sqrt(q~) z0)/sqrt(1-q~), B = q1 - t^2/q~ - (p-t)^2/(1-q~):
+    the reference's stability x conditioned on x > x~ (a truncated Gaussian average)."""
+    B = q1 - t**2 / q_ref - (p - t) ** 2 / (1 - q_ref)
+    x_ref = (kappa_ref - sp.sqrt(q_ref) * z0) / sp.sqrt(1 - q_ref)
+    u = (kappa - t / sp.sqrt(q_ref) * z0 - (p - t) / sp.sqrt(1 - q_ref) * x - sp.sqrt(B) * z1) / sp.sqrt(1 - q1)
+    return E(E_trunc(E(logH(u), z1), x, x_ref), z0)
+
+
+def _binary_entropy(p_):
+    d = (1 - p_) / 2
+    return -d * sp.log(d) - (1 - d) * sp.log(1 - d)
+
+
+def binary_perceptron_fp():
+    r"""Franz–Parisi local entropy, binary weights [Huang–Kabashima 2014; PRL 2021; physics notes §C.2]:
+
+        phi_FP = extr_{t, q1, phat, that, q1hat} [ G_S + alpha G_E ],
+        G_S = -phat p + that t - q1hat (1-q1)/2
+              + int Dz0 (1 + tanh(sqrt(qhat~) z0)) int Dz1 ln 2cosh(that/sqrt(qhat~) z0
+                                                   + sqrt(q1hat - that^2/qhat~) z1 + phat - that),
+
+    G_E as in :func:`_energetic`. The weight 1 + tanh is twice the probability of W~_i = +1 after the gauge
+    W~_i -> +1. Observable ``upper_bound`` = H2(d) = -d ln d - (1-d) ln(1-d), d = (1-p)/2: the log-number of
+    configurations at distance d (the alpha = 0 value of phi_FP).
+    """
+    h = that / sp.sqrt(qhat_ref) * z0 + sp.sqrt(q1hat - that**2 / qhat_ref) * z1 + phat - that
+    gs = (-phat * p + that * t - q1hat * (1 - q1) / 2
+          + E((1 + sp.tanh(sp.sqrt(qhat_ref) * z0)) * E(log2cosh(h), z1), z0))
+    return FreeEntropy(
+        name="binary-perceptron-fp",
+        phi=gs + alpha * _energetic(),
+        order=[Symbol(t, sp.Interval(-1, 1), "overlap with other references"),
+               Symbol(q1, sp.Interval.Ropen(0, 1), "overlap between constrained solutions"),
+               Symbol(phat, sp.S.Reals, "conjugate of p"), Symbol(that, sp.S.Reals, "conjugate of t"),
+               Symbol(q1hat, sp.Interval(0, sp.oo), "conjugate of q1")],
+        params=[ALPHA, KAPPA, KAPPA_REF, P, Q_REF, Symbol(qhat_ref, sp.Interval.open(0, sp.oo), "conjugate of q_ref")],
+        pairs={t: that, q1: q1hat},
+        observables={"upper_bound": _binary_entropy(p)},
+    )
+
+
+def spherical_perceptron_fp():
+    r"""Franz–Parisi local entropy, spherical weights [physics notes §C.3]:
+
+        phi_FP = extr_{t, q1} [ 1/2 (ln(1-q1) + (q1 - c)/(1-q1)) + alpha G_E ],
+        c = [p^2 - t^2 - q~ (p-t)^2/(1-q~)]/(1-q~),
+
+    the Schur complement of the replicated overlap matrix (n -> 0 before s -> 0). Observable ``upper_bound`` =
+    1/2 ln(1 - p^2), the alpha = 0 value (the log-volume of the sphere at overlap p with a point).
+    """
+    c = (p**2 - t**2 - q_ref * (p - t) ** 2 / (1 - q_ref)) / (1 - q_ref)
+    gs = (sp.log(1 - q1) + (q1 - c) / (1 - q1)) / 2
+    return FreeEntropy(
+        name="spherical-perceptron-fp",
+        phi=gs + alpha * _energetic(),
+        order=[Symbol(t, sp.Interval(-1, 1), "overlap with other references"),
+               Symbol(q1, sp.Interval.Ropen(0, 1), "overlap between constrained solutions")],
+        params=[ALPHA, KAPPA, KAPPA_REF, P, Q_REF],
+        observables={"upper_bound": sp.log(1 - p**2) / 2},
+    )

@@ -1,0 +1,105 @@
+"""Franz–Parisi local-entropy models of the perceptron: the free entropies live in ``replica.equations.local_entropy``;
+here the reference problem is solved and its overlap handed to them.
+
+User parameters: ``alpha``, ``kappa`` (margin of the counted solutions, default 0), ``ref_kappa`` (margin of the
+reference; for binary weights also ``"max"``, the maximal margin kappa_max(alpha) — for spherical weights the
+references at the maximal margin have q~ = 1 and the RS formula degenerates), ``d`` (distance d = (1 - p)/2 to the
+reference, in (0, 1/2)).
+"""
+import math
+
+import sympy as sp
+
+from replica.equations import local_entropy as eq
+from replica.equations.model import Symbol
+from replica.solvers.quadrature import Quadrature
+
+from .errors import ParameterError
+from .models import ModelSpec, register
+from .perceptron import BINARY, SPHERICAL, max_margin
+
+__all__ = ["BINARY_FP", "SPHERICAL_FP"]
+
+def _user_params(ref_doc):
+    return [
+        Symbol(sp.Symbol("alpha"), sp.Interval.open(0, sp.oo), "load P/N > 0 (at alpha = 0 phi_FP is the upper bound)"),
+        Symbol(sp.Symbol("kappa"), sp.S.Reals, "margin of the counted solutions"),
+        Symbol(sp.Symbol("ref_kappa"), sp.S.Reals, ref_doc),
+        Symbol(sp.Symbol("d"), sp.Interval.open(0, sp.Rational(1, 2)), "distance to the reference, d = (1-p)/2"),
+    ]
+
+
+ENTROPY_SLACK = 1e-9  # a reference at kappa_max has zero entropy up to this
+
+
+def _inputs(storage, params):
+    """Solve the reference problem and map the user parameters to the free entropy's."""
+    if params["kappa"] > params["ref_kappa"]:
+        raise ParameterError(f"kappa={params['kappa']:g} exceeds ref_kappa={params['ref_kappa']:g}: the counted "
+                             "solutions cannot have a larger margin than the reference; allowed: kappa <= ref_kappa")
+    ref_params = {"alpha": params["alpha"], "kappa": params["ref_kappa"]}
+    try:
+        ref = storage.solve(storage.validate(ref_params))
+    except ParameterError as e:
+        raise ParameterError(f"ref_kappa={params['ref_kappa']:g} is above the maximal margin at alpha="
+                             f"{params['alpha']:g} ({e}); allowed: ref_kappa <= kappa_max(alpha), or 'max'") from None
+    if not ref.converged:
+        raise ParameterError(f"the reference problem {storage.name} at alpha={params['alpha']:g}, kappa="
+                             f"{params['ref_kappa']:g} did not converge: {ref.status} ({ref.remedy})")
+    if storage is BINARY and ref.entropy < -ENTROPY_SLACK:  # spherical: alpha < alpha_c(ref_kappa) was checked
+        raise ParameterError(f"ref_kappa={params['ref_kappa']:g} is above the maximal margin at alpha="
+                             f"{params['alpha']:g}: no reference solutions exist (their RS entropy is "
+                             f"{ref.entropy:.3g}); allowed: ref_kappa <= kappa_max(alpha), or 'max'")
+    out = {"alpha": params["alpha"], "kappa": params["kappa"], "kappa_ref": params["ref_kappa"],
+           "p": 1 - 2 * params["d"], "q_ref": ref.q}
+    if storage is BINARY:
+        out["qhat_ref"] = ref.qhat
+    return out
+
+
+def _start(inputs):
+    """Order parameters of W = p W~ + (an independent part with the references' own overlap): t = p q~,
+    q1 = p^2 + (1 - p^2) q~, inside the domain B > 0; conjugates near the reference's."""
+    p, q = inputs["p"], inputs["q_ref"]
+    start = {"t": p * q, "q1": p * p + (1 - p * p) * q}
+    if "qhat_ref" in inputs:
+        qh = inputs["qhat_ref"]
+        start.update(phat=max(qh, math.atanh(p)), that=0.9 * qh, q1hat=qh)
+    return start
+
+
+def _path_start(inputs):
+    """An overlap a quarter of the way from the typical point p = q~ towards 1, where the start is reliable (the
+    typical point itself lies on the boundary B = 0)."""
+    return inputs["q_ref"] + 0.25 * (1 - inputs["q_ref"])
+
+
+def _notes(params, order, obs):
+    notes = []
+    if obs["entropy"] > obs["upper_bound"] + 1e-9:
+        notes.append("entropy above the upper bound: this saddle point is not the Franz-Parisi one")
+    if obs["entropy"] < 0:
+        notes.append("entropy < 0: no solutions at this distance from typical references (isolated)")
+    return notes
+
+
+BINARY_FP = register(ModelSpec(
+    name="binary-perceptron-fp",
+    summary="Franz-Parisi local entropy of the binary perceptron at distance d from a reference of margin ref_kappa",
+    build=eq.binary_perceptron_fp, defaults={"kappa": 0.0, "ref_kappa": 0.0}, start=_start, notes=_notes,
+    path="p", path_start=_path_start, user_params=_user_params("margin of the reference, or 'max' for kappa_max"),
+    inputs=lambda p: _inputs(BINARY, p),
+    report=("q_ref", "qhat_ref"),
+    special={"ref_kappa": {"max": lambda p: max_margin("binary-perceptron", alpha=p["alpha"]).value}},
+    quadrature=Quadrature(gauss=64, trunc=32), max_nodes=256,
+))
+SPHERICAL_FP = register(ModelSpec(
+    name="spherical-perceptron-fp",
+    summary="Franz-Parisi local entropy of the spherical perceptron at distance d from a reference of margin "
+            "ref_kappa",
+    build=eq.spherical_perceptron_fp, defaults={"kappa": 0.0, "ref_kappa": 0.0}, start=_start, notes=_notes,
+    path="p", path_start=_path_start, user_params=_user_params("margin of the reference"),
+    inputs=lambda p: _inputs(SPHERICAL, p),
+    report=("q_ref",),
+    quadrature=Quadrature(gauss=64, trunc=32), max_nodes=256,
+))

@@ -1,0 +1,87 @@
+"""Franz–Parisi local entropy: public anchor, identities, limits, bounds, bad input."""
+import math
+
+import numpy as np
+import pytest
+from replica.solvers.quadrature import Quadrature
+
+import replica
+from replica.models import get_model
+
+
+def h2(d):
+    return -d * math.log(d) - (1 - d) * math.log(1 - d)
+
+
+def test_binary_anchor_perceptron_jl():
+    """kappa_ref = kappa = 0, alpha = 0.6, p = 0.9: 0.053944 in Perceptron.jl's stored data (six digits)."""
+    sol = replica.solve("binary-perceptron-fp", alpha=0.6, kappa=0, ref_kappa=0, d=0.05)
+    assert abs(sol.entropy - 0.053944) <= 5e-7
+    assert sol.entropy < sol.upper_bound == pytest.approx(h2(0.05), abs=1e-15)
+    assert sol.q_ref == pytest.approx(0.3910495, abs=1e-7)
+
+
+@pytest.mark.parametrize("model, storage", [("binary-perceptron-fp", "binary-perceptron"),
+                                            ("spherical-perceptron-fp", "spherical-perceptron")])
+def test_typical_point_is_the_equilibrium_entropy(model, storage):
+    """kappa = kappa_ref and p = q_ref: t = q1 = q_ref (conjugates = qhat_ref) is stationary and phi_FP = s_RS."""
+    ref = replica.solve(storage, alpha=0.5, kappa=0.2)
+    spec = get_model(model)
+    system = spec.system
+    inputs = {"alpha": 0.5, "kappa": 0.2, "kappa_ref": 0.2, "p": ref.q, "q_ref": ref.q}
+    order = {"t": ref.q, "q1": ref.q}
+    if model.startswith("binary"):
+        inputs["qhat_ref"] = ref.qhat
+        order.update(phat=ref.qhat, that=ref.qhat, q1hat=ref.qhat)
+    v = system.vector(order, inputs)
+    quad = Quadrature(gauss=96, trunc=48)
+    assert system.call("phi", v, quad)[0] == pytest.approx(ref.entropy, abs=1e-9)
+    assert np.max(np.abs(system.call("res", v, quad))) <= 1e-7
+
+
+def test_curve_peaks_at_the_typical_distance():
+    ref = replica.solve("binary-perceptron", alpha=0.5)
+    d_typ = (1 - ref.q) / 2
+    values = [replica.solve("binary-perceptron-fp", alpha=0.5, d=d).entropy for d in (d_typ - 0.02, d_typ + 0.02)]
+    assert max(values) < ref.entropy
+
+
+@pytest.mark.parametrize("model, bound", [("binary-perceptron-fp", lambda d: h2(d)),
+                                          ("spherical-perceptron-fp", lambda d: 0.5 * math.log(1 - (1 - 2 * d) ** 2))])
+def test_small_alpha_gives_the_upper_bound(model, bound):
+    for d in (0.1, 0.3):
+        sol = replica.solve(model, alpha=1e-7, d=d)
+        assert sol.entropy == pytest.approx(bound(d), abs=1e-5)
+        assert sol.upper_bound == pytest.approx(bound(d), abs=1e-14)
+
+
+def test_below_the_upper_bound():
+    for d in (0.2, 0.05):
+        sol = replica.solve("binary-perceptron-fp", alpha=0.6, d=d)
+        assert sol.converged and sol.entropy < sol.upper_bound
+
+
+@pytest.mark.slow
+def test_typical_solutions_are_isolated():
+    """Huang-Kabashima: around typical references the local entropy turns negative at small d (about a minute)."""
+    sol = replica.solve("binary-perceptron-fp", alpha=0.6, d=0.01)
+    assert sol.converged and sol.entropy < 0
+
+
+@pytest.mark.parametrize("params, match", [
+    (dict(alpha=0.6, kappa=0.5, ref_kappa=0.0, d=0.1), "exceeds ref_kappa"),
+    (dict(alpha=0.6, ref_kappa=2.0, d=0.1), "above the maximal margin"),
+    (dict(alpha=0.6, d=0.6), "outside the allowed range"),
+    (dict(alpha=0.6, d=0.0), "outside the allowed range"),
+    (dict(alpha=0.0, d=0.1), "outside the allowed range"),
+    (dict(alpha=0.6, ref_kappa="biggest", d=0.1), "must be a number or 'max'"),
+])
+def test_bad_input(params, match):
+    with pytest.raises(replica.ParameterError, match=match):
+        replica.solve("binary-perceptron-fp", **params)
+
+
+def test_max_margin_reference():
+    sol = replica.solve("binary-perceptron-fp", alpha=0.5, ref_kappa="max", d=0.05)
+    assert sol.converged and sol.entropy < sol.upper_bound
+    assert sol.params["ref_kappa"] == pytest.approx(replica.max_margin("binary-perceptron", alpha=0.5).value)
