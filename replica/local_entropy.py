@@ -91,7 +91,7 @@ BINARY_FP = register(ModelSpec(
     inputs=lambda p: _inputs(BINARY, p),
     report=("q_ref", "qhat_ref"),
     special={"ref_kappa": {"max": lambda p: max_margin("binary-perceptron", alpha=p["alpha"]).value}},
-    quadrature=Quadrature(gauss=64, trunc=32), max_nodes=256,
+    quadrature=Quadrature(gauss=64, trunc=32), max_nodes=256, direct=False,
 ))
 SPHERICAL_FP = register(ModelSpec(
     name="spherical-perceptron-fp",
@@ -101,5 +101,5 @@ SPHERICAL_FP = register(ModelSpec(
     path="p", path_start=_path_start, user_params=_user_params("margin of the reference"),
     inputs=lambda p: _inputs(SPHERICAL, p),
     report=("q_ref",),
-    quadrature=Quadrature(gauss=64, trunc=32), max_nodes=256,
+    quadrature=Quadrature(gauss=64, trunc=32), max_nodes=256, direct=False,
 ))

@@ -61,6 +61,7 @@ class ModelSpec:
     special: dict = field(default_factory=dict)
     quadrature: Quadrature = field(default_factory=Quadrature)
     max_nodes: int = MAX_ADAPTIVE_NODES  # the adaptive quadrature's cap on Gaussian nodes (nested averages: lower)
+    direct: bool = True  # try a direct solve from ``start`` before continuing along ``path``
 
     @cached_property
     def system(self):
@@ -134,6 +135,9 @@ class ModelSpec:
             start = {**self.start(inputs), **start}
         v0 = system.vector(start, inputs)
         fallback = x0 is None and self.path and method != "fixed-point"
+        if fallback and not self.direct:
+            result, v, quad = self._by_continuation(params, quad, tol, method, adaptive)
+            return self.package(params, result, v, quad, tol, method, quad_tol, strict, adaptive)
         # with a continuation to fall back on, a direct Newton attempt that is not converging soon is cut short
         result, v = system.solve(v0, quad, method=method, tol=tol, max_iter=max_iter,
                                  newton_iter=15 if fallback else 50)
