@@ -69,9 +69,10 @@ def _start(inputs):
 
 
 def _path_start(inputs):
-    """An overlap a quarter of the way from the typical point p = q~ towards 1, where the start is reliable (the
-    typical point itself lies on the boundary B = 0)."""
-    return inputs["q_ref"] + 0.25 * (1 - inputs["q_ref"])
+    """An overlap a quarter of the way from the typical point p = q~ towards the target side (1 or 0), where the
+    start is reliable; the continuation never crosses the typical point, which lies on the boundary B = 0."""
+    q = inputs["q_ref"]
+    return q + 0.25 * (1 - q) if inputs["p"] >= q else 0.75 * q
 
 
 def _notes(params, order, obs):

@@ -156,8 +156,13 @@ class ModelSpec:
         result, v = system.solve(system.vector(self.start(near), near), quad, method=method, tol=tol)
         if not result.converged:
             return result, v, quad
+        def reseed(w):  # the model's own starting point at the inputs of w
+            at = dict(zip(system.param_names, w[system.n_order:]))
+            return system.vector(self.start(at), at)
+
         while True:
-            result, v = continue_to(system, v, self.path, inputs[self.path], quad, tol, method="newton")
+            result, v = continue_to(system, v, self.path, inputs[self.path], quad, tol, method="newton",
+                                    reseed=reseed)
             if result.converged or not adaptive or quad.gauss >= self.max_nodes:
                 return result, v, quad
             quad = quad.doubled()

@@ -8,10 +8,12 @@ __all__ = ["continue_to"]
 
 
 def continue_to(system, v_start, name, to, quad=Quadrature(), tol=Tolerance(), first_step=None, min_step=None,
-                max_steps=200, **solve_options):
+                max_steps=200, reseed=None, **solve_options):
     """March input ``name`` of ``system`` from its value in the solved vector ``v_start`` to the value ``to``.
 
-    Each step predicts the unknowns by a secant through the last two solutions and corrects with the system's solver;
+    Each step predicts the unknowns by a secant through the last two solutions (where that prediction leaves the region
+    where the equations are finite: the last solution, else ``reseed(v)``, a model's own guess at the new inputs) and
+    corrects with the system's solver;
     a failed step is halved and retried, a success lets the next step grow by 1.5; steps below ``min_step`` (by
     default 1e-7 of the span) mean the solution cannot be followed further. Returns ``(SolverResult, v)``:
     converged only when the march arrived at ``to``; otherwise the failure, with the vector where it stopped.
@@ -28,12 +30,17 @@ def continue_to(system, v_start, name, to, quad=Quadrature(), tol=Tolerance(), f
         if remaining == 0:
             break
         h = np.copysign(min(abs(step), abs(remaining)), remaining)
-        guess = v.copy()
+        candidates = []
         if prev is not None and prev[k] != v[k]:
-            guess = v + (v - prev) * h / (v[k] - prev[k])
-            if not system.in_domain(guess):
-                guess = v.copy()
-        guess[k] = v[k] + h
+            candidates.append(v + (v - prev) * h / (v[k] - prev[k]))
+        candidates.append(v.copy())
+        for guess in candidates:
+            guess[k] = v[k] + h
+            if _defined(system, guess, quad):
+                break
+        else:  # every prediction left the region where the equations are defined
+            if reseed is not None:
+                guess = reseed(guess)
         result, w = system.solve(guess, quad, tol=tol, **solve_options)
         if result.converged:
             prev, v = v, w
@@ -48,3 +55,7 @@ def continue_to(system, v_start, name, to, quad=Quadrature(), tol=Tolerance(), f
         return result, v
     # the march ran out of steps on the way: not a solution at ``to``
     return SolverResult(v, False, "max_iter", result.iterations, result.residual, result.method), v
+
+
+def _defined(system, v, quad):
+    return system.in_domain(v) and bool(np.all(np.isfinite(system.call("res", v, quad))))
