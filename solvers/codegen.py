@@ -42,11 +42,16 @@ def cache_dir():
 
 
 def module_key(text):
-    """Hash of a model's declaration together with the code generator and the kernels it calls."""
-    h = hashlib.sha256()
-    for part in (CODEGEN_VERSION.encode(), Path(_special.__file__).read_bytes(), Path(_root.__file__).read_bytes(),
-                 text.encode()):
-        h.update(part)
+    """Hash of a model's declaration together with everything that turns it into code: the derivation rules
+    (vocabulary, model), the code generator, the kernels and the solver template. Editing any of them invalidates the
+    cached modules."""
+    from replica.equations import model as _model
+    from replica.equations import vocabulary as _vocabulary
+
+    h = hashlib.sha256(CODEGEN_VERSION.encode())
+    for module in (_vocabulary, _model, sys.modules[__name__], _special, _root):
+        h.update(Path(module.__file__).read_bytes())
+    h.update(text.encode())
     return h.hexdigest()[:20]
 
 

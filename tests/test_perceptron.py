@@ -18,8 +18,8 @@ from replica.perceptron import alpha_c_spherical, alpha_gd_binary
 
 def gardner_mp(kappa):
     """1/int_{-kappa}^inf Dz (z+kappa)^2 by mpmath quadrature (independent of the closed form)."""
-    mp.mp.dps = 30
-    return 1 / mp.quad(lambda z: mp.npdf(z) * (z + kappa) ** 2, [-kappa, mp.inf])
+    with mp.workdps(30):
+        return 1 / mp.quad(lambda z: mp.npdf(z) * (z + kappa) ** 2, [-kappa, mp.inf])
 
 
 # ----- capacities --------------------------------------------------------------------------------------------------

@@ -6,7 +6,12 @@ import sympy as sp
 from replica.equations import vocabulary as V
 from replica.solvers import special as K
 
-mp.mp.dps = 40
+
+@pytest.fixture(autouse=True)
+def _forty_digits():
+    """References at 40 digits, restored after each test (no global state leaks into other files)."""
+    with mp.workdps(40):
+        yield
 
 
 def H(x):
