@@ -121,9 +121,6 @@ class FreeEntropy:
             linear.append(False)
         return residuals, linear
 
-    def has_fixed_point_form(self):
-        return all(self.stationarity()[1])
-
     def bundles(self):
         """Every expression list the solvers need, keyed by compiled-function name."""
         res, linear = self.stationarity()

@@ -63,9 +63,6 @@ class _Printer(PythonCodePrinter):
     def _print_Symbol(self, expr):
         return self._names.get(expr, super()._print_Symbol(expr))
 
-    def _print_tanh(self, expr):
-        return "math.tanh(%s)" % self._print(expr.args[0])
-
 
 def _special_printer(name):
     def method(self, expr):

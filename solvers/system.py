@@ -164,9 +164,6 @@ class System:
     def observables(self, v, quad=Quadrature()):
         return dict(zip(self.observable_names, self.call("obs", v, quad)))
 
-    def latex(self):
-        return self.free_entropy.latex()
-
 
 def interval_text(interval):
     """A human-readable allowed range, e.g. '[0, inf)' or '(-inf, 0)'."""
