@@ -167,13 +167,15 @@ class ModelSpec:
                 return result, v, quad
             quad = quad.doubled()
 
-    def package(self, params, result, v, quad, tol, method, quad_tol, strict, adaptive=False):
+    def package(self, params, result, v, quad, tol, method, quad_tol, strict, adaptive=False, quad_error=None):
         """Turn a solver result at full vector ``v`` into a :class:`Solution`, checking the quadrature by node
         doubling. With ``adaptive``, the Gaussian nodes are doubled (up to ``max_nodes``) and the point
-        re-solved by Newton until the error estimate is below ``quad_tol``."""
+        re-solved by Newton until the error estimate is below ``quad_tol``. A caller that already refined the point
+        (a threshold, whose estimate covers its own unknowns) passes its ``quad_error``."""
         system = self.system
-        result, v, quad, quad_error = system.refine(result, v, quad, tol, quad_tol,
-                                                    self.max_nodes if adaptive else quad.gauss)
+        if quad_error is None:
+            result, v, quad, quad_error = system.refine(result, v, quad, tol, quad_tol,
+                                                        self.max_nodes if adaptive else quad.gauss)
         status = result.status
         order = {n: None for n in system.order_names}
         obs = {n: None for n in [*system.observable_names, *self.report]}

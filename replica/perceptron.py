@@ -8,7 +8,7 @@ import numpy as np
 from replica.equations import perceptron as eq
 from replica.solvers.continuation import continue_to
 from replica.solvers.quadrature import Quadrature
-from replica.solvers.root import STATUS, Tolerance
+from replica.solvers.root import Tolerance
 
 from .errors import ParameterError
 from .models import MAX_ADAPTIVE_NODES, QUAD_TOL, ModelSpec, numeric, register
@@ -115,13 +115,10 @@ def _locate(spec, name, param, params, start, quad, tol, target, adaptive, extra
     res, w, quad, err = system.refine(res, w, quad, tol, QUAD_TOL, spec.max_nodes if adaptive else quad.gauss,
                                       unknowns, target)
     sol = spec.package({k: float(w[system.index(k)]) for k in system.param_names}, res, w, quad, tol, "newton",
-                       QUAD_TOL, strict=False)
-    status = res.status if not res.converged else ("converged" if err <= QUAD_TOL else "inaccurate")
-    sol.quad_error = err
-    message = STATUS.get(status, f"the node-doubling error estimate {err:.1e} exceeds {QUAD_TOL:.0e}")
+                       QUAD_TOL, strict=False, quad_error=err)
     return Threshold(name=name, value=float(w[system.index(param)]) if res.converged else None, model=spec.name,
-                     params=params, converged=status == "converged", status=status, message=message,
-                     remedy=REMEDIES[status], extra=extra, solution=sol)
+                     params=params, converged=sol.converged, status=sol.status, message=sol.message,
+                     remedy=sol.remedy, extra=extra, solution=sol)
 
 
 def _march(system, v, name, step, stop, quad, tol, adaptive, max_steps=400):
