@@ -75,6 +75,18 @@ def _path_start(inputs):
     return q + 0.25 * (1 - q) if inputs["p"] >= q else 0.75 * q
 
 
+def _follow(order, old, new):
+    """A solution moved to new parameters keeping its deviation from the alpha = 0 solution (t = p q~, q1 = p^2,
+    phat = atanh p, that = q1hat = 0), on which B = q1 - t^2/q~ - (p-t)^2/(1-q~) vanishes: B is unchanged by the move,
+    so the guess stays where the equations are defined even where the solution hugs B = 0 (small d around dense
+    references)."""
+    p, q, p1, q1 = old["p"], old["q_ref"], new["p"], new["q_ref"]
+    out = dict(order, t=order["t"] - p * q + p1 * q1, q1=order["q1"] - p * p + p1 * p1)
+    if "phat" in order:
+        out["phat"] = order["phat"] - math.atanh(p) + math.atanh(p1)
+    return out
+
+
 def _notes(params, order, obs):
     notes = []
     if obs["entropy"] > obs["upper_bound"] + 1e-9:
@@ -87,20 +99,22 @@ def _notes(params, order, obs):
 BINARY_FP = register(ModelSpec(
     name="binary-perceptron-fp",
     summary="Franz-Parisi local entropy of the binary perceptron at distance d from a reference of margin ref_kappa",
-    build=eq.binary_perceptron_fp, defaults={"kappa": 0.0, "ref_kappa": 0.0}, start=_start, notes=_notes,
+    build=eq.binary_perceptron_fp, defaults={"kappa": 0.0, "ref_kappa": 0.0}, start=_start, follow=_follow,
+    notes=_notes,
     path="p", path_start=_path_start, user_params=_user_params("margin of the reference, or 'max' for kappa_max"),
     inputs=lambda p: _inputs(BINARY, p),
     report=("q_ref", "qhat_ref"),
     special={"ref_kappa": {"max": lambda p: max_margin("binary-perceptron", alpha=p["alpha"]).value}},
-    quadrature=Quadrature(gauss=64, trunc=32), max_nodes=256, direct=False,
+    quadrature=Quadrature(gauss=128, trunc=32, inner=32), max_nodes=512, direct=False,
 ))
 SPHERICAL_FP = register(ModelSpec(
     name="spherical-perceptron-fp",
     summary="Franz-Parisi local entropy of the spherical perceptron at distance d from a reference of margin "
             "ref_kappa",
-    build=eq.spherical_perceptron_fp, defaults={"kappa": 0.0, "ref_kappa": 0.0}, start=_start, notes=_notes,
+    build=eq.spherical_perceptron_fp, defaults={"kappa": 0.0, "ref_kappa": 0.0}, start=_start, follow=_follow,
+    notes=_notes,
     path="p", path_start=_path_start, user_params=_user_params("margin of the reference"),
     inputs=lambda p: _inputs(SPHERICAL, p),
     report=("q_ref",),
-    quadrature=Quadrature(gauss=64, trunc=32), max_nodes=256, direct=False,
+    quadrature=Quadrature(gauss=128, trunc=32, inner=32), max_nodes=512, direct=False,
 ))

@@ -5,6 +5,7 @@ from dataclasses import dataclass, field
 from functools import cached_property
 from typing import Callable
 
+import numpy as np
 import sympy as sp
 
 from replica.solvers import special
@@ -37,7 +38,9 @@ class ModelSpec:
     gives a starting point (order-parameter dict) from the free entropy's parameters; ``check`` raises
     :class:`ParameterError` for parameters where the saddle point does not exist (beyond capacity); ``notes`` returns
     physics remarks on a solved point; ``path`` is the free-entropy parameter to continue along (from ``path_start``,
-    a number or a function of the parameters, where ``start`` is reliable) when a direct solve fails.
+    a number or a function of the parameters, where ``start`` is reliable) when a direct solve fails; ``follow``
+    maps a solution (order-parameter dict) at some parameters to a guess at others (warm starts, continuation
+    predictors; default: the same order parameters).
 
     A model whose free entropy takes other parameters than the user gives (a reference's overlap, solved from another
     model) declares ``user_params`` (Symbols with ranges) and ``inputs``: validated user parameters -> the free
@@ -62,6 +65,7 @@ class ModelSpec:
     quadrature: Quadrature = field(default_factory=Quadrature)
     max_nodes: int = MAX_ADAPTIVE_NODES  # the adaptive quadrature's cap on Gaussian nodes (nested averages: lower)
     direct: bool = True  # try a direct solve from ``start`` before continuing along ``path``
+    follow: Callable = None
 
     @cached_property
     def system(self):
@@ -71,6 +75,19 @@ class ModelSpec:
     def declared(self):
         """User parameter name -> declared Symbol (domain and description), without compiling."""
         return {s.name: s for s in (self.user_params or self.build().params)}
+
+    def moved(self, v, k, value):
+        """The full vector ``v`` (a solution) with input ``k`` set to ``value`` and its order parameters mapped by
+        ``follow``: a guess at the solution there."""
+        system = self.system
+        w = np.array(v, dtype=float)
+        w[k] = value
+        if self.follow is not None:
+            old = dict(zip(system.param_names, v[system.n_order:]))
+            new = dict(zip(system.param_names, w[system.n_order:]))
+            order = self.follow(dict(zip(system.order_names, v[: system.n_order])), old, new)
+            w[: system.n_order] = [order[n] for n in system.order_names]
+        return w
 
     def inputs_of(self, params):
         """The free entropy's parameters at validated user ``params`` (cached: it may solve a reference)."""
@@ -162,7 +179,7 @@ class ModelSpec:
 
         while True:
             result, v = continue_to(system, v, self.path, inputs[self.path], quad, tol, method="newton",
-                                    reseed=reseed)
+                                    reseed=reseed, follow=self.moved)
             if result.converged or not adaptive or quad.gauss >= self.max_nodes:
                 return result, v, quad
             quad = quad.doubled()

@@ -192,13 +192,16 @@ def _solve_point(spec, params, last, method, quad, tol, quad_tol, max_iter, adap
     system = spec.system
     inputs = spec.inputs_of(params)
     if last is not None:
-        v0 = last.copy()
-        v0[system.n_order:] = [inputs[n] for n in system.param_names]
-        result, v = system.solve(v0, quad, method=method, tol=tol, max_iter=max_iter)
+        v0 = last
+        for name in system.param_names:
+            if last[system.index(name)] != inputs[name]:
+                v0 = spec.moved(v0, system.index(name), inputs[name])
+        result, v = system.solve(v0, quad, method=method, tol=tol, max_iter=max_iter, newton_iter=15)
         if not result.converged and method != "fixed-point":
             for name in system.param_names:
                 if last[system.index(name)] != inputs[name]:
-                    result, last = continue_to(system, last, name, inputs[name], quad, tol, method="newton")
+                    result, last = continue_to(system, last, name, inputs[name], quad, tol, method="newton",
+                                               follow=spec.moved)
                     if not result.converged:
                         break
             v = last

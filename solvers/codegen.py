@@ -1,8 +1,9 @@
 """Code generation: lists of sympy expressions with Gaussian averages -> a cached module of numba functions.
 
-Every function takes ``(v, gx, gw, tx, tw)``: the values of the input symbols in a fixed order, and the node arrays of
-a :class:`~replica.solvers.quadrature.Quadrature` (Gauss–Hermite nodes/weights, truncated-rule nodes/weights). It
-returns a float64 array with one entry per expression.
+Every function takes ``(v, gx, gw, tx, tw, ix, iw, lx, lw)``: the values of the input symbols in a fixed order, and
+the node arrays of a :class:`~replica.solvers.quadrature.Quadrature` (Gaussian nodes/weights, truncated-rule
+nodes/weights, Gaussian nodes/weights for averages nested inside another, Gauss–Legendre nodes/weights). It returns a
+float64 array with one entry per expression.
 
 Each average becomes a quadrature loop; averages over the same measure at the same nesting level share one loop;
 nested averages become nested loops (a product rule). Inside a loop, subexpressions that do not depend on the
@@ -134,8 +135,9 @@ class _Emitter:
         by its accumulator.
 
         A plain Gaussian average is one loop over the Gaussian rule. A truncated one, E_{x>a}[f], is one loop over the
-        upper-tail rule when a >= 0; when a < 0 it is computed as (E[f] - H(-a) E_{x<a}[f]) / H(a), a loop over the
-        Gaussian rule and one over the mirrored tail rule, so that no rule ever maps the bulk of the Gaussian."""
+        upper-tail rule when a >= 0; when a < 0 it is computed as (int_a^0 Dx f + E_{x>0}[f] / 2) / H(a), a
+        Gauss–Legendre loop over [max(a, -10), 0] and one over the tail rule at 0: no rule maps the bulk of the
+        Gaussian, and none samples f where x < a (where f may have a kink the measure never sees)."""
         averages = _outer_averages(exprs)
         if not averages:
             return list(exprs)
@@ -176,17 +178,20 @@ class _Emitter:
                 self.lines.append(f"{p}    {weight} = {weight_value}[{idx}]")
                 self.lines.extend(p + line for line in body_lines)
 
+            gx, gw = ("ix", "iw") if variant else ("gx", "gw")  # nested averages use the inner rule
             if lo is None:
-                loop(indent, "gx", "gx[{i}]", "gw")
+                loop(indent, gx, gx + "[{i}]", gw)
                 continue
             self.lines.append(f"{pad}if {lo} >= 0.0:")
             loop(indent + 1, "tx", f"_sp.tail_inverse({lo}, tx[{{i}}])", "tw")
             self.lines.append(f"{pad}else:")
-            loop(indent + 1, "gx", "gx[{i}]", "gw")
-            full = [self.fresh("F") for _ in accs]
-            self.lines.extend(f"{pad}    {f} = {a}" for f, a in zip(full, accs))
-            loop(indent + 1, "tx", f"-_sp.tail_inverse(-{lo}, tx[{{i}}])", "tw")
-            self.lines.extend(f"{pad}    {a} = ({f} - _sp.H(-{lo}) * {a}) / _sp.H({lo})" for f, a in zip(full, accs))
+            span = self.fresh("s")
+            self.lines.append(f"{pad}    {span} = -max({lo}, -_sp.GAUSS_EDGE)")
+            loop(indent + 1, "lx", f"-0.5 * {span} * (1.0 - lx[{{i}}])", f"{span} * _sp.G({node}) * lw")
+            middle = [self.fresh("M") for _ in accs]
+            self.lines.extend(f"{pad}    {m} = {a}" for m, a in zip(middle, accs))
+            loop(indent + 1, "tx", "_sp.tail_inverse(0.0, tx[{i}])", "tw")
+            self.lines.extend(f"{pad}    {a} = ({m} + 0.5 * {a}) / _sp.H({lo})" for m, a in zip(middle, accs))
         return [e.xreplace(acc_of) for e in exprs]
 
 
@@ -235,7 +240,7 @@ def generate_source(inputs, bundles, header_comment="", with_solvers=True):
         if stray:
             raise ValueError(f"{fname}: expressions use symbols that are not inputs: {sorted(map(str, stray))}")
         reduced = em.assign(em.level(exprs, 1, set()), 1)
-        out += ["", "@_jit", f"def {fname}(v, gx, gw, tx, tw):"]
+        out += ["", "@_jit", f"def {fname}(v, gx, gw, tx, tw, ix, iw, lx, lw):"]
         out += [f"    {names[s]} = v[{i}]" for i, s in enumerate(inputs)]
         out += em.lines
         out.append(f"    out = np.empty({len(exprs)})")

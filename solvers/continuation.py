@@ -8,13 +8,16 @@ __all__ = ["continue_to"]
 
 
 def continue_to(system, v_start, name, to, quad=Quadrature(), tol=Tolerance(), first_step=None, min_step=None,
-                max_steps=200, reseed=None, **solve_options):
+                max_steps=200, reseed=None, follow=None, newton_iter=15, **solve_options):
     """March input ``name`` of ``system`` from its value in the solved vector ``v_start`` to the value ``to``.
 
-    Each step predicts the unknowns by a secant through the last two solutions (where that prediction leaves the region
-    where the equations are finite: the last solution, else ``reseed(v)``, a model's own guess at the new inputs) and
-    corrects with the system's solver;
-    a failed step is halved and retried, a success lets the next step grow by 1.5; steps below ``min_step`` (by
+    Each step predicts the unknowns and corrects them with the system's solver. The prediction is ``follow(v, k,
+    value)`` (a model's map of a solution to a guess at input k = value; by default: the same unknowns) plus a secant
+    through what that map missed at the last two solutions; where that leaves the region where the equations are
+    finite, the map alone, then the last solution, else ``reseed(v)`` (a model's own guess at the new inputs);
+    a failed step is halved and retried, a success lets the next step grow by 1.5; a corrector that has not converged
+    in ``newton_iter`` Newton iterations counts as failed (from a good prediction Newton takes a handful: more means
+    the step was too long, and a shorter one is cheaper than a long search); steps below ``min_step`` (by
     default 1e-7 of the span) mean the solution cannot be followed further. Returns ``(SolverResult, v)``:
     converged only when the march arrived at ``to``; otherwise the failure, with the vector where it stopped.
     """
@@ -31,7 +34,13 @@ def continue_to(system, v_start, name, to, quad=Quadrature(), tol=Tolerance(), f
             break
         h = np.copysign(min(abs(step), abs(remaining)), remaining)
         candidates = []
-        if prev is not None and prev[k] != v[k]:
+        if follow is not None:
+            mapped = follow(v, k, v[k] + h)
+            if prev is not None and prev[k] != v[k]:
+                missed = v - follow(prev, k, v[k])
+                candidates.append(mapped + missed * h / (v[k] - prev[k]))
+            candidates.append(mapped)
+        elif prev is not None and prev[k] != v[k]:
             candidates.append(v + (v - prev) * h / (v[k] - prev[k]))
         candidates.append(v.copy())
         for guess in candidates:
@@ -41,7 +50,7 @@ def continue_to(system, v_start, name, to, quad=Quadrature(), tol=Tolerance(), f
         else:  # every prediction left the region where the equations are defined
             if reseed is not None:
                 guess = reseed(guess)
-        result, w = system.solve(guess, quad, tol=tol, **solve_options)
+        result, w = system.solve(guess, quad, tol=tol, newton_iter=newton_iter, **solve_options)
         if result.converged:
             prev, v = v, w
             step = 1.5 * h

@@ -124,19 +124,19 @@ def _lu_solve(A, b):
 
 
 @_jit
-def _equations(v, idx, target_k, target, gx, gw, tx, tw):
-    r0 = res(v, gx, gw, tx, tw)
+def _equations(v, idx, target_k, target, gx, gw, tx, tw, ix, iw, lx, lw):
+    r0 = res(v, gx, gw, tx, tw, ix, iw, lx, lw)
     if target_k < 0:
         return r0
     r = np.empty(r0.shape[0] + 1)
     r[:r0.shape[0]] = r0
-    r[r0.shape[0]] = _target(target_k, v, gx, gw, tx, tw)[0] - target
+    r[r0.shape[0]] = _target(target_k, v, gx, gw, tx, tw, ix, iw, lx, lw)[0] - target
     return r
 
 
 @_jit
-def _equations_jac(v, idx, target_k, target, gx, gw, tx, tw):
-    out = res_jac(v, gx, gw, tx, tw)
+def _equations_jac(v, idx, target_k, target, gx, gw, tx, tw, ix, iw, lx, lw):
+    out = res_jac(v, gx, gw, tx, tw, ix, iw, lx, lw)
     nall = v.shape[0]
     n = out.shape[0] // (nall + 1)
     m = n + (1 if target_k >= 0 else 0)
@@ -147,7 +147,7 @@ def _equations_jac(v, idx, target_k, target, gx, gw, tx, tw):
         for k in range(m):
             J[i, k] = out[n + i * nall + idx[k]]
     if target_k >= 0:
-        g = _target(target_k, v, gx, gw, tx, tw)
+        g = _target(target_k, v, gx, gw, tx, tw, ix, iw, lx, lw)
         r[n] = g[0] - target
         for k in range(m):
             J[n, k] = g[1 + idx[k]]
@@ -155,13 +155,13 @@ def _equations_jac(v, idx, target_k, target, gx, gw, tx, tw):
 
 
 @_jit
-def newton(v0, idx, target_k, target, lo, hi, lo_open, hi_open, atol, rtol, max_iter, gx, gw, tx, tw):
+def newton(v0, idx, target_k, target, lo, hi, lo_open, hi_open, atol, rtol, max_iter, gx, gw, tx, tw, ix, iw, lx, lw):
     """Newton on the unknowns v[idx] with a backtracking (Armijo, max-norm) line search that keeps iterates in the
     domain; with target_k >= 0 the equation observable[target_k] = target is added. Returns (v, status code,
     iterations, max|r|)."""
     v = v0.copy()
     n_res = idx.shape[0] - (1 if target_k >= 0 else 0)
-    r, J = _equations_jac(v, idx, target_k, target, gx, gw, tx, tw)
+    r, J = _equations_jac(v, idx, target_k, target, gx, gw, tx, tw, ix, iw, lx, lw)
     if not (_all_finite(r) and _all_finite(J.ravel())):
         return v, 5, 0, math.inf
     nr = _norm(r)
@@ -175,7 +175,7 @@ def newton(v0, idx, target_k, target, lo, hi, lo_open, hi_open, atol, rtol, max_
                 for k in range(idx.shape[0]):
                     w[idx[k]] += dx[k]
                 if _in_domain(w, idx, lo, hi, lo_open, hi_open):
-                    rw = _equations(w, idx, target_k, target, gx, gw, tx, tw)
+                    rw = _equations(w, idx, target_k, target, gx, gw, tx, tw, ix, iw, lx, lw)
                     if _all_finite(rw) and _norm(rw) <= nr:
                         return w, 0, it, _norm(rw)
             return v, 0, it - 1, nr
@@ -189,7 +189,7 @@ def newton(v0, idx, target_k, target, lo, hi, lo_open, hi_open, atol, rtol, max_
             for k in range(idx.shape[0]):
                 w[idx[k]] += t * dx[k]
             if _in_domain(w, idx, lo, hi, lo_open, hi_open):
-                rw = _equations(w, idx, target_k, target, gx, gw, tx, tw)
+                rw = _equations(w, idx, target_k, target, gx, gw, tx, tw, ix, iw, lx, lw)
                 if _all_finite(rw):
                     nw = _norm(rw)
                     if nw <= (1.0 - 1e-4 * t) * nr or _error(rw, w, n_res, atol, rtol) <= 1.0:
@@ -200,7 +200,7 @@ def newton(v0, idx, target_k, target, lo, hi, lo_open, hi_open, atol, rtol, max_
             if t < 1e-10:
                 return v, 2 if left else 3, it, nr
         v = w
-        r, J = _equations_jac(v, idx, target_k, target, gx, gw, tx, tw)
+        r, J = _equations_jac(v, idx, target_k, target, gx, gw, tx, tw, ix, iw, lx, lw)
         nr = _norm(r)
     if _error(r, v, n_res, atol, rtol) <= 1.0:
         return v, 0, max_iter, nr
@@ -210,7 +210,7 @@ def newton(v0, idx, target_k, target, lo, hi, lo_open, hi_open, atol, rtol, max_
 _FIXED_POINT = '''
 
 @_jit
-def fixed_point(v0, lo, hi, lo_open, hi_open, atol, rtol, damping, max_iter, stop_at, gx, gw, tx, tw):
+def fixed_point(v0, lo, hi, lo_open, hi_open, atol, rtol, damping, max_iter, stop_at, gx, gw, tx, tw, ix, iw, lx, lw):
     """Damped iteration x <- x + eta (T(x) - x) over the order parameters, with adaptive eta.
 
     The residual r = T(x) - x is measured as max_i |r_i|/(1 + |x_i|). A step is accepted when it stays in the domain,
@@ -220,11 +220,11 @@ def fixed_point(v0, lo, hi, lo_open, hi_open, atol, rtol, damping, max_iter, sto
     max|r| <= stop_at (a hand-over to Newton) or when the tolerance test passes.
     Returns (v, status code, iterations, max|r|).
     """
-    n = fp(v0, gx, gw, tx, tw).shape[0]
+    n = fp(v0, gx, gw, tx, tw, ix, iw, lx, lw).shape[0]
     idx = np.arange(n)
     n_res = n
     v = v0.copy()
-    t = fp(v, gx, gw, tx, tw)
+    t = fp(v, gx, gw, tx, tw, ix, iw, lx, lw)
     if not _all_finite(t):
         return v, 5, 0, math.inf
     r = t - v[:n]
@@ -242,7 +242,7 @@ def fixed_point(v0, lo, hi, lo_open, hi_open, atol, rtol, damping, max_iter, sto
             w[:n] += eta * r
             inside = _in_domain(w, idx, lo, hi, lo_open, hi_open)
             if inside:
-                tw_ = fp(w, gx, gw, tx, tw)
+                tw_ = fp(w, gx, gw, tx, tw, ix, iw, lx, lw)
                 if _all_finite(tw_):
                     rw = tw_ - w[:n]
                     s = _scaled(rw, w)
@@ -269,9 +269,9 @@ def _scaled(r, v):
 def template(with_fixed_point, n_observables):
     """The numba source of the solvers, appended to a generated module (which defines res, res_jac, obs_grad_<k> for
     k < n_observables and, when the model has a fixed-point form, fp)."""
-    branches = "".join(f"    if k == {k}:\n        return obs_grad_{k}(v, gx, gw, tx, tw)\n"
+    branches = "".join(f"    if k == {k}:\n        return obs_grad_{k}(v, gx, gw, tx, tw, ix, iw, lx, lw)\n"
                        for k in range(n_observables))
-    dispatch = (f"\n\n@_jit\ndef _target(k, v, gx, gw, tx, tw):\n"
+    dispatch = (f"\n\n@_jit\ndef _target(k, v, gx, gw, tx, tw, ix, iw, lx, lw):\n"
                 f"    \"\"\"Observable k and its gradient with respect to every input.\"\"\"\n{branches}"
-                f"    return obs_grad_0(v, gx, gw, tx, tw)\n")
+                f"    return obs_grad_0(v, gx, gw, tx, tw, ix, iw, lx, lw)\n")
     return dispatch + _COMMON + (_FIXED_POINT if with_fixed_point else "")

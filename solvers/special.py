@@ -18,6 +18,7 @@ __all__ = ["G", "H", "GH", "logH", "log2cosh", "expit", "logaddexp", "tanh", "ta
 
 _SQRT_2PI = math.sqrt(2.0 * math.pi)
 _LOG_SQRT_2PI = 0.5 * math.log(2.0 * math.pi)
+GAUSS_EDGE = 10.0  # Gaussian averages ignore |z| > 10 (mass 1.5e-23)
 _TWO_OVER_SQRT_PI = 2.0 / math.sqrt(math.pi)
 _C_HI = 0.7071067811865476  # 1/sqrt(2) rounded
 _C_LO = -4.833646656726457e-17  # 1/sqrt(2) - _C_HI

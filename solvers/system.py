@@ -125,17 +125,18 @@ class System:
 
     def quadrature_error(self, v, quad, unknowns=None, target=None):
         """Node-doubling estimate at a solved point: the largest of |change of phi| and |Newton step of the
-        unknowns| when the rules are doubled (the first-order shift of the root). Infinite when the equations on the
-        doubled rule are not finite or their Jacobian is singular."""
+        unknowns| when the rules are doubled (the first-order shift of the root: the residual on the doubled rules
+        against the Jacobian on the solved ones, whose own change is second order). Infinite when the equations on the
+        doubled rules are not finite or the Jacobian is singular."""
         idx = self._unknowns(unknowns, target)
         fine = quad.doubled()
-        out = self.call("res_jac", v, fine)
         n, nall = self.n_order, len(self.names)
-        r, J = out[:n], out[n:].reshape(n, nall)[:, idx]
+        J = self.call("res_jac", v, quad)[n:].reshape(n, nall)[:, idx]
+        r = self.call("res", v, fine)
         if target is not None:
             k, value = self._target(target)
-            g = self.call(f"obs_grad_{k}", v, fine)
-            r, J = np.append(r, g[0] - value), np.vstack([J, g[1:][idx]])
+            g = self.call(f"obs_grad_{k}", v, quad)
+            r, J = np.append(r, self.call("obs", v, fine)[k] - value), np.vstack([J, g[1:][idx]])
         try:
             dx = np.linalg.solve(J, -r)
         except np.linalg.LinAlgError:
