@@ -53,7 +53,11 @@ class FreeEntropy:
     pairs : dict
         ``{x: xhat}``: order parameters coupled linearly to a conjugate. Gives the fixed-point form.
     observables : dict
-        Name -> expression in the order parameters and control parameters (``entropy`` is phi itself and is added).
+        Name -> expression in the order parameters and control parameters (phi itself is added first, named
+        ``phi_name``).
+    phi_name : str
+        What phi is called among the observables: ``entropy`` (default) where phi is the entropy of the counted
+        configurations; a large-deviation free entropy is ``free_entropy`` and its ``entropy`` is a derivative.
     """
 
     name: str
@@ -62,9 +66,10 @@ class FreeEntropy:
     params: list
     pairs: dict = field(default_factory=dict)
     observables: dict = field(default_factory=dict)
+    phi_name: str = "entropy"
 
     def __post_init__(self):
-        self.observables = {"entropy": self.phi, **self.observables}
+        self.observables = {self.phi_name: self.phi, **self.observables}
         known = set(self.symbols)
         for what, expr in [("phi", self.phi), *self.observables.items()]:
             stray = sp.sympify(expr).free_symbols - known

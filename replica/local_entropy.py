@@ -57,22 +57,36 @@ def _inputs(storage, params):
     return out
 
 
+MANIFOLD_EXPONENT = 4.0  # start where the alpha = 0 solution is exact up to about exp(-4)
+
+
 def _start(inputs):
-    """Order parameters of W = p W~ + (an independent part with the references' own overlap): t = p q~,
-    q1 = p^2 + (1 - p^2) q~, inside the domain B > 0; conjugates near the reference's."""
+    """Where the counted margin is below the reference's (kappa < ref_kappa), the alpha = 0 solution t = p q~,
+    q1 = p^2, phat = atanh p, that = q1hat = 0, moved slightly into the domain B > 0: near p = 1 the constraints of
+    the counted solutions are exponentially inactive and it is the solution. Otherwise W = p W~ + (an independent
+    part with the references' own overlap): t = p q~, q1 = p^2 + (1 - p^2) q~, conjugates near the reference's."""
     p, q = inputs["p"], inputs["q_ref"]
-    start = {"t": p * q, "q1": p * p + (1 - p * p) * q}
+    below = inputs["kappa"] < inputs["kappa_ref"]
+    eps = 1e-3 if below else 1.0
+    start = {"t": p * q, "q1": p * p + eps * (1 - p * p) * q}
     if "qhat_ref" in inputs:
         qh = inputs["qhat_ref"]
-        start.update(phat=max(qh, math.atanh(p)), that=0.9 * qh, q1hat=qh)
+        start.update(phat=math.atanh(p), that=0.0, q1hat=eps * qh) if below else start.update(
+            phat=max(qh, math.atanh(p)), that=0.9 * qh, q1hat=qh)
     return start
 
 
 def _path_start(inputs):
-    """An overlap a quarter of the way from the typical point p = q~ towards the target side (1 or 0), where the
-    start is reliable; the continuation never crosses the typical point, which lies on the boundary B = 0."""
-    q = inputs["q_ref"]
-    return q + 0.25 * (1 - q) if inputs["p"] >= q else 0.75 * q
+    """Where kappa < ref_kappa: a distance d0 so small that the alpha = 0 solution is close there, up to terms
+    exp(-(ref_kappa - kappa)^2 / (8 d0)) = exp(-4) (the counted solutions' constraints are nearly inactive; much
+    closer, the equations degenerate towards the boundary that = q1hat = 0), or the target itself if it is closer.
+    Otherwise an overlap a quarter of the way from the typical point p = q~ towards the target side (1 or 0), where
+    the start is reliable; the continuation never crosses the typical point, which lies on the boundary B = 0."""
+    p, q, gap = inputs["p"], inputs["q_ref"], inputs["kappa_ref"] - inputs["kappa"]
+    if gap > 0:
+        d0 = max(gap * gap / (8 * MANIFOLD_EXPONENT), 1e-6)
+        return max(p, 1 - 2 * d0)
+    return q + 0.25 * (1 - q) if p >= q else 0.75 * q
 
 
 def _follow(order, old, new):

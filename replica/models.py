@@ -240,5 +240,5 @@ def models():
 
 
 def _load():
-    from . import local_entropy, perceptron  # noqa: F401  (they register their models)
+    from . import large_deviation, local_entropy, perceptron  # noqa: F401  (they register their models)
 
