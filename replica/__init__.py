@@ -11,11 +11,11 @@ thresholds.
 from replica.solvers.quadrature import Quadrature
 from replica.solvers.root import Tolerance
 
-from .api import capacity, dat_line, max_margin, models, solve
+from .api import capacity, dat_line, max_margin, models, onset, solve
 from .errors import ConvergenceError, ParameterError, ReplicaError
 from .results import Solution, Threshold
 from .sweep import sweep
 
 __version__ = "0.1.0"
-__all__ = ["solve", "sweep", "capacity", "max_margin", "dat_line", "models", "Quadrature", "Tolerance", "Solution",
-           "Threshold", "ReplicaError", "ParameterError", "ConvergenceError"]
+__all__ = ["solve", "sweep", "capacity", "max_margin", "dat_line", "onset", "models", "Quadrature", "Tolerance",
+           "Solution", "Threshold", "ReplicaError", "ParameterError", "ConvergenceError"]

@@ -1,9 +1,10 @@
-"""The public entry points: solve, sweep, capacity, max_margin, dat_line, models."""
+"""The public entry points: solve, sweep, capacity, max_margin, dat_line, onset, models."""
+from .local_entropy import onset
 from .models import QUAD_TOL, get_model
 from .models import models as _model_names
 from .perceptron import capacity, dat_line, max_margin
 
-__all__ = ["solve", "capacity", "max_margin", "dat_line", "models"]
+__all__ = ["solve", "capacity", "max_margin", "dat_line", "onset", "models"]
 
 
 def models():

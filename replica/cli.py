@@ -1,4 +1,4 @@
-"""The ``replica`` command line: models, solve, capacity, max-margin, dat-line, sweep, equations.
+"""The ``replica`` command line: models, solve, sweep, capacity, max-margin, dat-line, onset, equations, figure.
 
 Control parameters are given as ``--NAME VALUE`` (``--alpha 0.6 --kappa 0``); in ``sweep`` a value may be a range
 ``START:STOP:NUM`` or a list ``a,b,c``. Bad input prints one line and exits with status 2; a solve that does not
@@ -19,6 +19,7 @@ EXAMPLES = """examples:
   replica capacity spherical-perceptron --kappa -1 --rsb 1
   replica max-margin binary-perceptron --alpha 0.5
   replica dat-line spherical-perceptron --kappa -1
+  replica onset binary-perceptron-fp --ref-kappa max --alpha-range 0.6:0.8
   replica sweep binary-perceptron --alpha 0.05:0.8:76 --kappa 0 --out sweep.csv --plot sweep.png
   replica equations binary-perceptron
   replica figure list
@@ -78,6 +79,14 @@ def _parser():
     p.add_argument("model")
     p.add_argument("--kappa", type=float, required=True)
     _common(p)
+
+    p = sub.add_parser("onset", help="load at which the Franz-Parisi curve first dips at small d")
+    p.add_argument("model")
+    p.add_argument("--ref-kappa", default="max", help="margin of the reference, or 'max' (default)")
+    p.add_argument("--kappa", type=float, default=0.0, help="margin of the counted solutions (default 0)")
+    p.add_argument("--alpha-range", default="0.4:0.9", help="LOW:HIGH bracket of the onset (default 0.4:0.9)")
+    p.add_argument("--d-min", type=float, default=4e-3, help="smallest distance searched for a dip (default 4e-3)")
+    p.add_argument("--json", action="store_true", help="print one JSON object")
 
     p = sub.add_parser("equations", help="print the free entropy and the derived saddle-point equations (LaTeX)")
     p.add_argument("model")
@@ -168,6 +177,8 @@ def _main(argv):
         for line in spec.build().latex():
             print(line)
         return 0
+    if args.command == "onset":
+        return _onset(spec, args)
     quad = _quadrature(args)
     if args.command == "solve":
         sol = api.solve(spec.name, method=args.method, quadrature=quad, strict=False,
@@ -182,6 +193,20 @@ def _main(argv):
         thr = api.dat_line(spec.name, kappa=args.kappa, quadrature=quad)
     else:
         return _sweep(spec, args, extra, quad)
+    _emit(thr, args.json)
+    return 0 if thr.converged else 1
+
+
+def _onset(spec, args):
+    try:
+        lo, hi = (float(x) for x in args.alpha_range.split(":"))
+    except ValueError:
+        raise ReplicaError(f"--alpha-range {args.alpha_range!r}: give LOW:HIGH, e.g. 0.6:0.8") from None
+    try:
+        ref = float(args.ref_kappa)
+    except ValueError:
+        ref = args.ref_kappa
+    thr = api.onset(spec.name, ref_kappa=ref, kappa=args.kappa, alpha_range=(lo, hi), d_min=args.d_min)
     _emit(thr, args.json)
     return 0 if thr.converged else 1
 

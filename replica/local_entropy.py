@@ -8,6 +8,7 @@ reference, in (0, 1/2)).
 """
 import math
 
+import numpy as np
 import sympy as sp
 
 from replica.equations import local_entropy as eq
@@ -15,10 +16,12 @@ from replica.equations.model import Symbol
 from replica.solvers.quadrature import Quadrature
 
 from .errors import ParameterError
-from .models import ModelSpec, register
+from .models import ModelSpec, get_model, register
 from .perceptron import BINARY, SPHERICAL, max_margin
+from .results import Threshold
+from .sweep import sweep
 
-__all__ = ["BINARY_FP", "SPHERICAL_FP"]
+__all__ = ["BINARY_FP", "SPHERICAL_FP", "onset"]
 
 def _user_params(ref_doc):
     return [
@@ -132,3 +135,96 @@ SPHERICAL_FP = register(ModelSpec(
     report=("q_ref",),
     quadrature=Quadrature(gauss=128, trunc=32, inner=32), max_nodes=512, direct=False,
 ))
+
+
+def _slope(spec, order, params):
+    """d phi_FP / d d at a solved point: -2 d phi / d p, the explicit derivative (the saddle point is stationary in
+    the order parameters), on the model's quadrature doubled."""
+    system = spec.system
+    v = system.vector(order, spec.inputs_of(params))
+    return -2.0 * float(system.call("obs_grad_0", v, spec.quadrature.doubled())[1 + system.index("p")])
+
+
+class _Failed(Exception):
+    pass
+
+
+def _dip(spec, alpha, ref_kappa, kappa, d_min, points):
+    """The smallest slope of phi_FP(d) below the main peak, on d in [d_min, 0.8 d_typ] (d_typ = (1 - q~)/2, near
+    where the curve peaks): negative iff the curve has a dip at small d. Grid of ``points`` geometric steps (a
+    warm-started sweep), then Brent's method around the lowest grid slope. Returns (slope, d)."""
+    from scipy.optimize import minimize_scalar
+
+    params = spec.validate({"alpha": alpha, "kappa": kappa, "ref_kappa": ref_kappa, "d": 0.25})
+    d_hi = 0.8 * (1 - spec.inputs_of(params)["q_ref"]) / 2
+    if not d_hi > d_min:
+        raise _Failed(f"at alpha={alpha:g} the typical distance 0.8 (1-q~)/2 = {d_hi:.3g} is below d_min={d_min:g}")
+    grid = np.geomspace(d_min, d_hi, points)
+    df = sweep(spec.name, progress=False, alpha=alpha, kappa=kappa, ref_kappa=params["ref_kappa"], d=grid)
+    failed = df.loc[~df["converged"].to_numpy(bool), "d"].tolist()
+    if failed:
+        raise _Failed(f"Franz-Parisi points did not converge at alpha={alpha:g}, d={failed}")
+    names = spec.system.order_names
+    rows = df.to_dict("records")
+    slopes = [_slope(spec, {n: r[n] for n in names}, {**params, "d": r["d"]}) for r in rows]
+    k = int(np.argmin(slopes))
+    if k in (0, points - 1):
+        return slopes[k], float(grid[k])
+    x0 = {n: rows[k][n] for n in names}
+
+    def slope(d):
+        at = {**params, "d": float(d)}
+        sol = spec.solve(at, x0=x0, strict=False)
+        if not sol.converged:
+            raise _Failed(f"Franz-Parisi point did not converge at alpha={alpha:g}, d={d:g}: {sol.status}")
+        return _slope(spec, sol.order, at)
+
+    best = minimize_scalar(slope, bracket=(grid[k - 1], grid[k], grid[k + 1]), tol=1e-3)
+    return float(best.fun), float(best.x)
+
+
+def onset(model="binary-perceptron-fp", *, ref_kappa="max", kappa=0.0, alpha_range=(0.4, 0.9), d_min=4e-3,
+          xtol=1e-3, points=12):
+    """The load alpha_onset at which the Franz-Parisi curve phi_FP(d) around references of margin ``ref_kappa``
+    (default: the maximal margin) first stops increasing in d at small d: below it phi_FP grows with d up to its main
+    peak; above it a dip opens (a local maximum, then a local minimum) at d ~ ``extra['d_dip']``.
+
+    For each alpha the smallest slope d phi_FP / d d on [d_min, 0.8 (1-q~)/2] is found (a warm-started sweep, then
+    Brent's method); the onset is its sign change in ``alpha_range``, located by Brent's root finder to ``xtol``. A dip
+    below ``d_min`` is not seen (lower it, at the cost of more quadrature nodes).
+
+    Returns a :class:`~replica.results.Threshold` named ``alpha_onset``; status ``not_bracketed`` when the curve
+    already dips at the lower end of ``alpha_range`` or does not dip at the upper end.
+    """
+    from scipy.optimize import brentq
+
+    spec = get_model(model)
+    if spec not in (BINARY_FP, SPHERICAL_FP):
+        raise ParameterError(f"onset is defined for the Franz-Parisi models (binary-perceptron-fp, "
+                             f"spherical-perceptron-fp), not {model}")
+    lo, hi = (float(a) for a in alpha_range)
+    if not 0 < lo < hi:
+        raise ParameterError(f"alpha_range=({lo:g}, {hi:g}): need 0 < low < high")
+    found = {}
+
+    def dip(alpha):
+        m, found[alpha] = _dip(spec, alpha, ref_kappa, kappa, d_min, points)
+        return m
+
+    params = {"ref_kappa": ref_kappa, "kappa": kappa, "alpha_range": f"{lo:g}:{hi:g}", "d_min": d_min}
+    try:
+        m_lo, m_hi = dip(lo), dip(hi)
+        if m_lo > 0 > m_hi:
+            alpha = brentq(dip, lo, hi, xtol=xtol)
+    except _Failed as e:
+        return Threshold("alpha_onset", None, spec.name, params, False, "not_converged", message=str(e),
+                         remedy="narrow alpha_range or raise d_min (the smallest distances need the most nodes)")
+    if not (m_lo > 0 > m_hi):
+        where = "already dips at" if m_lo <= 0 else "does not dip at"
+        edge = lo if m_lo <= 0 else hi
+        return Threshold("alpha_onset", None, spec.name, params, False, "not_bracketed",
+                         message=f"phi_FP(d) {where} alpha={edge:g}",
+                         remedy="widen alpha_range (or lower d_min if the dip lies at smaller d)")
+    nearest = min(found, key=lambda a: abs(a - alpha))
+    return Threshold("alpha_onset", alpha, spec.name, params, True, "converged",
+                     message=f"located to +-{xtol:g} in alpha", extra={"d_dip": found[nearest]})

@@ -6,6 +6,7 @@ import pytest
 from replica.solvers.quadrature import Quadrature
 
 import replica
+from replica.errors import ParameterError
 from replica.models import get_model
 
 
@@ -85,3 +86,24 @@ def test_max_margin_reference():
     sol = replica.solve("binary-perceptron-fp", alpha=0.5, ref_kappa="max", d=0.05)
     assert sol.converged and sol.entropy < sol.upper_bound
     assert sol.params["ref_kappa"] == pytest.approx(replica.max_margin("binary-perceptron", alpha=0.5).value)
+
+
+@pytest.mark.parametrize("kwargs, match", [
+    ({"model": "binary-perceptron"}, "Franz-Parisi models"),
+    ({"alpha_range": (0.8, 0.5)}, "0 < low < high"),
+])
+def test_onset_bad_input(kwargs, match):
+    with pytest.raises(ParameterError, match=match):
+        replica.onset(**kwargs)
+
+
+@pytest.mark.slow
+def test_kappa_max_curves_dip_only_at_larger_alpha():
+    """The smallest slope of phi_FP(d) below the peak, around kappa_max references: positive at alpha = 0.55 (the
+    curve rises monotonically), negative at alpha = 0.75 (a dip; phi_FP < 0 near d = 0.012)."""
+    from replica.local_entropy import _dip
+
+    spec = get_model("binary-perceptron-fp")
+    low, _ = _dip(spec, 0.55, "max", 0.0, 4e-3, 8)
+    high, _ = _dip(spec, 0.75, "max", 0.0, 4e-3, 8)
+    assert low > 0.1 and high < -0.1
