@@ -134,6 +134,7 @@ class FreeEntropy:
         out = {
             "phi": [self.phi],
             "res": res,
+            "phi_res": [self.phi] + res,  # one pass for the node-doubling check
             "res_jac": res + jac,
             "obs": list(self.observables.values()),
         }

@@ -132,7 +132,8 @@ class System:
         fine = quad.doubled()
         n, nall = self.n_order, len(self.names)
         J = self.call("res_jac", v, quad)[n:].reshape(n, nall)[:, idx]
-        r = self.call("res", v, fine)
+        out = self.call("phi_res", v, fine)
+        phi_fine, r = out[0], out[1:]
         if target is not None:
             k, value = self._target(target)
             g = self.call(f"obs_grad_{k}", v, quad)
@@ -141,7 +142,7 @@ class System:
             dx = np.linalg.solve(J, -r)
         except np.linalg.LinAlgError:
             return math.inf
-        dphi = self.call("phi", v, fine)[0] - self.call("phi", v, quad)[0]
+        dphi = phi_fine - self.call("phi", v, quad)[0]
         err = max(abs(dphi), float(np.max(np.abs(dx))))
         return err if math.isfinite(err) else math.inf
 
