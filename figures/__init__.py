@@ -3,8 +3,8 @@
 ``replica figure list`` lists them; ``replica figure NAME --out DIR`` writes ``DIR/NAME.png`` and the data behind it
 as ``DIR/NAME.csv``. Each recipe says which figure it reconstructs and what it could not pin down.
 """
-from . import storage
+from . import local_entropy, storage
 
-RECIPES = {recipe.NAME: recipe for recipe in (storage.ENTROPY, storage.PHASE_DIAGRAM)}
+RECIPES = {recipe.NAME: recipe for recipe in (storage.ENTROPY, storage.PHASE_DIAGRAM, local_entropy.LD_CURVES)}
 
 __all__ = ["RECIPES"]

@@ -54,4 +54,5 @@ BINARY_LD = register(ModelSpec(
         Symbol(sp.Symbol("d"), sp.Interval.open(0, sp.Rational(1, 2)), "distance to the reference, d = (1-S)/2"),
     ],
     inputs=_inputs,
+    max_nodes=1024,  # two nested levels: 1024^2 nodes per evaluation at most
 ))

@@ -163,9 +163,11 @@ class ModelSpec:
         return self.package(params, result, v, quad, tol, method, quad_tol, strict, adaptive)
 
     def _by_continuation(self, params, quad, tol, method, adaptive):
-        """Reach ``params`` from ``path = path_start``, where the starting point is reliable. Where the march stalls
-        and the quadrature is adaptive, the Gaussian nodes are doubled and the march goes on from where it stopped
-        (coarse nodes can leave the discretized equations without a root near q -> 1)."""
+        """Reach ``params`` from ``path = path_start``, where the starting point is reliable. Where the march stalls,
+        the quadrature is adaptive and phi at the last solution changes beyond the tolerance when the nodes double, the
+        Gaussian nodes are doubled and the march goes on from where it stopped (coarse nodes can leave the
+        discretized equations without a root near q -> 1); where the estimate is fine the stall is the solution
+        branch's own (a turning point) and is reported."""
         system = self.system
         inputs = self.inputs_of(params)
         begin = self.path_start(inputs) if callable(self.path_start) else min(self.path_start, inputs[self.path])
@@ -181,6 +183,10 @@ class ModelSpec:
             result, v = continue_to(system, v, self.path, inputs[self.path], quad, tol, method="newton",
                                     reseed=reseed, follow=self.moved)
             if result.converged or not adaptive or quad.gauss >= self.max_nodes:
+                return result, v, quad
+            # phi is as good on this rule as on the doubled one where the march stopped: more nodes would not help
+            # (a turning point of the branch; there the Newton-step part of the estimate is large by itself)
+            if abs(system.call("phi", v, quad.doubled())[0] - system.call("phi", v, quad)[0]) <= QUAD_TOL:
                 return result, v, quad
             quad = quad.doubled()
 

@@ -20,6 +20,10 @@ REMEDIES = {
 }
 
 
+def _text(v):
+    return f"{v:g}" if isinstance(v, (int, float)) else str(v)
+
+
 def _num(x):
     """A plain float for output (numpy scalars are not JSON serializable); None for a missing or non-finite value."""
     if x is None:
@@ -132,7 +136,7 @@ class Threshold:
 
     def as_dict(self):
         row = {"model": self.model}
-        row.update({k: _num(v) for k, v in self.params.items()})
+        row.update({k: v if isinstance(v, str) else _num(v) for k, v in self.params.items()})
         row[self.name] = _num(self.value)
         row.update({k: (_num(v) if isinstance(v, float) else v) for k, v in self.extra.items()})
         if self.solution is not None:
@@ -145,7 +149,7 @@ class Threshold:
         return json.dumps(self.as_dict(), allow_nan=False, default=_json_default)
 
     def __str__(self):
-        head = f"{self.model}  ({', '.join(f'{k}={v:g}' for k, v in self.params.items())})"
+        head = f"{self.model}  ({', '.join(f'{k}={_text(v)}' for k, v in self.params.items())})"
         lines = [head, f"  {self.name} = " + ("-" if self.value is None else f"{self.value:.12g}")]
         lines += [f"  {k} = {v:.12g}" if isinstance(v, float) else f"  {k} = {v}" for k, v in self.extra.items()]
         lines.append(f"  status: {self.status}" + (f" ({self.message})" if self.message else ""))
