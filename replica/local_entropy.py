@@ -77,8 +77,10 @@ def _start(inputs):
     start = {"t": p * q, "q1": p * p + eps * (1 - p * p) * q}
     if "qhat_ref" in inputs:
         qh = inputs["qhat_ref"]
-        start.update(phat=math.atanh(p), that=0.0, q1hat=eps * qh) if below else start.update(
-            phat=max(qh, math.atanh(p)), that=0.9 * qh, q1hat=qh)
+        if below:
+            start.update(phat=math.atanh(p), that=0.0, q1hat=eps * qh)
+        else:
+            start.update(phat=max(qh, math.atanh(p)), that=0.9 * qh, q1hat=qh)
     return start
 
 
@@ -155,7 +157,7 @@ class _Failed(Exception):
 def _dip(spec, alpha, ref_kappa, kappa, d_min, points):
     """The smallest slope of phi_FP(d) below the main peak, on d in [d_min, 0.8 d_typ] (d_typ = (1 - q~)/2, near
     where the curve peaks): negative iff the curve has a dip at small d. Grid of ``points`` geometric steps (a
-    warm-started sweep), then Brent's method around the lowest grid slope. Returns (slope, d)."""
+    warm-started sweep), then Brent's method between the neighbours of the lowest grid slope. Returns (slope, d)."""
     from scipy.optimize import minimize_scalar
 
     params = spec.validate({"alpha": alpha, "kappa": kappa, "ref_kappa": ref_kappa, "d": 0.25})
@@ -173,16 +175,18 @@ def _dip(spec, alpha, ref_kappa, kappa, d_min, points):
     k = int(np.argmin(slopes))
     if k in (0, points - 1):
         return slopes[k], float(grid[k])
-    x0 = {n: rows[k][n] for n in names}
 
     def slope(d):
         at = {**params, "d": float(d)}
-        sol = spec.solve(at, x0=x0, strict=False)
+        near = rows[int(np.argmin(np.abs(grid - d)))]  # warm start from the closest grid point
+        sol = spec.solve(at, x0={n: near[n] for n in names}, strict=False)
         if not sol.converged:
             raise _Failed(f"Franz-Parisi point did not converge at alpha={alpha:g}, d={d:g}: {sol.status}")
         return _slope(spec, sol.order, at)
 
-    best = minimize_scalar(slope, bracket=(grid[k - 1], grid[k], grid[k + 1]), tol=1e-3)
+    best = minimize_scalar(slope, bounds=(grid[k - 1], grid[k + 1]), method="bounded", options={"xatol": 1e-4})
+    if best.fun > slopes[k]:
+        return slopes[k], float(grid[k])
     return float(best.fun), float(best.x)
 
 
