@@ -14,6 +14,7 @@ distance constraint depends on them) and drop out.
 """
 import sympy as sp
 
+from .local_entropy import binary_entropy
 from .model import FreeEntropy, Symbol
 from .vocabulary import E, log2cosh, logaddexp, logH
 
@@ -22,11 +23,6 @@ __all__ = ["binary_perceptron_ld"]
 q1, q0, q1hat, q0hat, Shat = sp.symbols("q1 q0 q1hat q0hat Shat")
 alpha, kappa, y, S = sp.symbols("alpha kappa y S")
 z, z0, z1 = sp.symbols("z z0 z1")
-
-
-def _binary_entropy(s):
-    d = (1 - s) / 2
-    return -d * sp.log(d) - (1 - d) * sp.log(1 - d)
 
 
 def binary_perceptron_ld():
@@ -65,5 +61,5 @@ def binary_perceptron_ld():
                 Symbol(y, sp.Interval.open(0, sp.oo), "number of replicas per reference (large-deviation parameter)"),
                 Symbol(S, sp.Interval.open(-1, 1), "overlap with the reference, S = 1 - 2d")],
         pairs={q1: q1hat, q0: q0hat},
-        observables={"entropy": local, "complexity": phi - y * local, "upper_bound": _binary_entropy(S)},
+        observables={"entropy": local, "complexity": phi - y * local, "upper_bound": binary_entropy(S)},
     )

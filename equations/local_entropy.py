@@ -10,7 +10,7 @@ import sympy as sp
 from .model import FreeEntropy, Symbol
 from .vocabulary import E, E_trunc, log2cosh, logH
 
-__all__ = ["binary_perceptron_fp", "spherical_perceptron_fp"]
+__all__ = ["binary_perceptron_fp", "spherical_perceptron_fp", "binary_entropy"]
 
 t, q1, phat, that, q1hat = sp.symbols("t q1 phat that q1hat")
 alpha, kappa, kappa_ref, p, q_ref, qhat_ref = sp.symbols("alpha kappa kappa_ref p q_ref qhat_ref")
@@ -33,7 +33,9 @@ def _energetic():
     return E(E_trunc(E(logH(u), z1), x, x_ref), z0)
 
 
-def _binary_entropy(p_):
+def binary_entropy(p_):
+    """H2(d) = -d ln d - (1-d) ln(1-d) at d = (1 - p)/2: the log-number of binary configurations at overlap p with a
+    given one (the upper bound of the binary local entropies)."""
     d = (1 - p_) / 2
     return -d * sp.log(d) - (1 - d) * sp.log(1 - d)
 
@@ -62,7 +64,7 @@ def binary_perceptron_fp():
                Symbol(q1hat, sp.Interval(0, sp.oo), "conjugate of q1")],
         params=[ALPHA, KAPPA, KAPPA_REF, P, Q_REF, Symbol(qhat_ref, sp.Interval.open(0, sp.oo), "conjugate of q_ref")],
         pairs={t: that, q1: q1hat},
-        observables={"upper_bound": _binary_entropy(p)},
+        observables={"upper_bound": binary_entropy(p)},
     )
 
 

@@ -179,7 +179,8 @@ def _dip(spec, alpha, ref_kappa, kappa, d_min, points):
     def slope(d):
         at = {**params, "d": float(d)}
         near = rows[int(np.argmin(np.abs(grid - d)))]  # warm start: the closest grid point, moved to d
-        x0 = _follow({n: near[n] for n in names}, spec.inputs_of({**params, "d": near["d"]}), spec.inputs_of(at))
+        x0 = spec.follow({n: near[n] for n in names}, spec.inputs_of({**params, "d": near["d"]}),
+                         spec.inputs_of(at))
         sol = spec.solve(at, x0=x0, strict=False)
         if not sol.converged:
             raise _Failed(f"Franz-Parisi point did not converge at alpha={alpha:g}, d={d:g}: {sol.status}")
