@@ -10,7 +10,8 @@ Conventions: Dz is the standard Gaussian measure, ``G(x) = exp(-x**2/2)/sqrt(2*p
 """
 import sympy as sp
 
-__all__ = ["G", "H", "logH", "GH", "log2cosh", "logaddexp", "expit", "Average", "E", "E_trunc", "SPECIAL_FUNCTIONS"]
+__all__ = ["G", "H", "logH", "GH", "log2cosh", "logaddexp", "expit", "Average", "E", "E_trunc", "AtMax", "Max",
+           "SPECIAL_FUNCTIONS"]
 
 
 class G(sp.Function):
@@ -191,3 +192,67 @@ def E(expr, var):
 def E_trunc(expr, var, lower):
     """(1/H(lower)) int_lower^inf Dvar expr: the average over a Gaussian variable conditioned on var > lower."""
     return Average(expr, var, lower)
+
+
+class AtMax(sp.Expr):
+    """``g`` evaluated at the maximizer u* of ``f`` over the auxiliary variable ``u``: g(u*), u* = argmax_u f(u).
+
+    ``Max(f, u, start)`` = max_u f(u) is ``AtMax(f, f, u, start)``. Maxima over an auxiliary variable appear in
+    large-deviation limits: ln int Du exp(y f(u)) ~ y max_u [f(u) - u^2/2] as y -> infinity. Derivatives follow the
+    implicit-function theorem, d/ds g(u*(s), s) = g_s - g_u f_us / f_uu at u*; for g = f this is the envelope theorem
+    (f_u = 0 at u*), so the derivative of a maximum is the maximum's partial derivative.
+
+    u* is found numerically by Newton ascent from ``start``, with steps u <- u + f_u where f is not concave there
+    (for f = -u^2/2 + c(u) with c convex this is the ascent step u <- c'(u)). The declaration must make the maximum
+    reached from ``start`` the global one: f concave in u, or a start on the side of the global maximum.
+    ``g`` splits over sums and pulls out factors free of u, so that Gaussian integration by parts sees them.
+    """
+
+    is_commutative = True
+
+    def __new__(cls, g, f, u, start=0):
+        g, f, start = sp.sympify(g), sp.sympify(f), sp.sympify(start)
+        if not isinstance(u, sp.Symbol):
+            raise TypeError("the maximized variable must be a sympy Symbol")
+        for e in (g, f, start):
+            if e.has(Average, AtMax):
+                raise ValueError("a maximum cannot contain an average or another maximum")
+        if u not in g.free_symbols:
+            return g
+        if g != f:
+            if g.is_Add:
+                return sp.Add(*[AtMax(t, f, u, start) for t in g.args])
+            if g.is_Mul:
+                free, dep = g.as_independent(u, as_Add=False)
+                if free != 1:
+                    return free * AtMax(dep, f, u, start)
+        return sp.Expr.__new__(cls, g, f, u, start)
+
+    @property
+    def free_symbols(self):
+        g, f, u, start = self.args
+        return (g.free_symbols | f.free_symbols | start.free_symbols) - {u}
+
+    def _eval_subs(self, old, new):
+        if old == self.args[2]:
+            return self
+        return None
+
+    def _eval_derivative(self, s):
+        g, f, u, start = self.args
+        if g == f:
+            return AtMax(f.diff(s), f, u, start)
+        f_u = f.diff(u)
+        return AtMax(g.diff(s) - g.diff(u) * f_u.diff(s) / f_u.diff(u), f, u, start)
+
+    def _latex(self, printer, exp=None):
+        g, f, u, _ = self.args
+        uu = printer._print(u)
+        if g == f:
+            return _power(r"\max_{%s}\left[%s\right]" % (uu, printer._print(f)), exp)
+        return _power(r"\left.%s\right|_{%s = \arg\max %s}" % (printer._print(g), uu, printer._print(f)), exp)
+
+
+def Max(f, u, start=0):
+    """max over ``u`` of ``f`` (found by Newton ascent from ``start``; see :class:`AtMax`)."""
+    return AtMax(f, f, u, start)

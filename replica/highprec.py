@@ -6,7 +6,7 @@ erfc. Use it to check any compiled number: ``phi(model, point)`` re-evaluates th
 import mpmath as mp
 import sympy as sp
 
-from replica.equations.vocabulary import GH, Average, G, H, expit, log2cosh, logaddexp, logH
+from replica.equations.vocabulary import GH, AtMax, Average, G, H, expit, log2cosh, logaddexp, logH
 
 __all__ = ["evaluate", "phi"]
 
@@ -49,6 +49,19 @@ def _eval(e, env):
             return mp.quad(integrand, [-mp.inf, -4, 0, 4, mp.inf])
         a = _eval(lower, env)
         return mp.quad(integrand, [a, a + 4, mp.inf]) / _H(a)
+    if isinstance(e, AtMax):
+        g, f, u, start = e.args
+        f_u = f.diff(u)
+        f_uu = f_u.diff(u)
+        t = _eval(start, env)
+        for _ in range(200):  # Newton with the same gradient fallback as the compiled ascent
+            at = {**env, u: t}
+            d1, d2 = _eval(f_u, at), _eval(f_uu, at)
+            step = -d1 / d2 if d2 < 0 else d1
+            t += step
+            if abs(step) < mp.mpf(10) ** (-mp.mp.dps + 3) * (1 + abs(t)):
+                return _eval(g, {**env, u: t})
+        raise ArithmeticError("high-precision maximization did not converge")
     if e.is_Symbol:
         return env[e]
     if e.is_Number or e.is_NumberSymbol:

@@ -22,7 +22,7 @@ import time
 from pathlib import Path
 
 import sympy as sp
-from replica.equations.vocabulary import SPECIAL_FUNCTIONS, Average
+from replica.equations.vocabulary import SPECIAL_FUNCTIONS, AtMax, Average
 from sympy.printing.pycode import PythonCodePrinter
 
 from . import root as _root
@@ -63,6 +63,12 @@ class _Printer(PythonCodePrinter):
 
     def _print_Symbol(self, expr):
         return self._names.get(expr, super()._print_Symbol(expr))
+
+    def _print_Pow(self, expr, rational=False):
+        # numba raises ZeroDivisionError for 0.0 ** (negative integer); 1.0/x**n gives inf, which the solvers report
+        if expr.exp.is_Integer and expr.exp < 0:
+            return "(1.0/%s)" % self.parenthesize(sp.Pow(expr.base, -expr.exp, evaluate=False), 0)
+        return super()._print_Pow(expr, rational=rational)
 
 
 def _special_printer(name):
@@ -115,16 +121,16 @@ class _Emitter:
 
     def hoist(self, e, variant, table):
         """Replace maximal subexpressions of ``e`` free of ``variant`` symbols (and of averages) by symbols."""
-        if e.is_Atom or isinstance(e, Average):
+        if e.is_Atom or isinstance(e, (Average, AtMax)):
             return e
-        if not (e.free_symbols & variant) and not e.has(Average):
+        if not (e.free_symbols & variant) and not e.has(Average, AtMax):
             if e not in table:
                 table[e] = self.fresh("h")
             return table[e]
         if e.is_Add or e.is_Mul:
             inv, dep = e.as_independent(*variant, as_Add=e.is_Add)
             head = inv
-            if not (inv.is_Atom or inv.has(Average)):
+            if not (inv.is_Atom or inv.has(Average, AtMax)):
                 head = table.setdefault(inv, self.fresh("h"))
             rest = [self.hoist(a, variant, table) for a in e.func.make_args(dep)]
             return e.func(head, *rest)
@@ -140,7 +146,7 @@ class _Emitter:
         Gaussian, and none samples f where x < a (where f may have a kink the measure never sees)."""
         averages = _outer_averages(exprs)
         if not averages:
-            return list(exprs)
+            return self.maxima(exprs, indent)
         groups = {}
         for avg in averages:
             groups.setdefault(avg.lower, []).append(avg)
@@ -192,7 +198,61 @@ class _Emitter:
             self.lines.extend(f"{pad}    {m} = {a}" for m, a in zip(middle, accs))
             loop(indent + 1, "tx", "_sp.tail_inverse(0.0, tx[{i}])", "tw")
             self.lines.extend(f"{pad}    {a} = ({m} + 0.5 * {a}) / _sp.H({lo})" for m, a in zip(middle, accs))
-        return [e.xreplace(acc_of) for e in exprs]
+        return self.maxima([e.xreplace(acc_of) for e in exprs], indent)
+
+    def maxima(self, exprs, indent):
+        """Emit a Newton ascent for every maximum (:class:`AtMax`) in ``exprs``; return ``exprs`` with each
+        ``AtMax(g, f, u, start)`` replaced by g at the maximizer. One maximization per distinct (f, u, start).
+
+        Steps: Newton where f_uu < 0, else the gradient step u + f_u; halved until f does not decrease (Newton steps
+        below 1e-6 (1 + |u|) are taken as they are: f cannot resolve them). Converged when the step is below
+        1e-12 (1 + |u|); otherwise the maximizer is NaN, which makes the equations non-finite and the solver report
+        it."""
+        found = {}
+        for e in exprs:
+            for node in sp.preorder_traversal(e):
+                if isinstance(node, AtMax):
+                    found.setdefault(node.args[1:], []).append(node)
+        if not found:
+            return list(exprs)
+        pad = "    " * indent
+        replace = {}
+        for (f, u, start), nodes in found.items():
+            t, t_new, step, fv, fn, ok = (self.fresh(p) for p in ("t", "tn", "st", "fv", "fn", "ok"))
+            f_u = f.diff(u)
+            table = {}
+            f_t, fu_t, fuu_t = (self.hoist(e.xreplace({u: t}), {t}, table) for e in (f, f_u, f_u.diff(u)))
+            if table:
+                syms, vals = zip(*[(s, e) for e, s in table.items()])
+                for sym, val in zip(syms, self.assign(list(vals), indent)):
+                    self.lines.append(f"{pad}{sym} = {self.code(val)}")
+            (start_val,) = self.assign([start], indent)
+            self.lines.append(f"{pad}{t} = {self.code(start_val)}")
+            (val,) = self.assign([f_t], indent)
+            self.lines.append(f"{pad}{fv} = {self.code(val)}")
+            self.lines.append(f"{pad}{ok} = False")
+            self.lines.append(f"{pad}for _ in range(200):")
+            g1, g2 = self.assign([fu_t, fuu_t], indent + 1)
+            self.lines.append(f"{pad}    {step} = -({self.code(g1)}) / ({self.code(g2)}) if ({self.code(g2)}) < 0.0 "
+                              f"else {self.code(g1)}")
+            self.lines.append(f"{pad}    for _ in range(80):")
+            self.lines.append(f"{pad}        {t_new} = {t} + {step}")
+            (val,) = self.assign([f_t.xreplace({t: t_new})], indent + 2)
+            self.lines.append(f"{pad}        {fn} = {self.code(val)}")
+            # small Newton steps are taken as they are: there f changes below its rounding error
+            self.lines.append(f"{pad}        if {fn} >= {fv} or abs({step}) < 1e-6 * (1.0 + abs({t})) and "
+                              f"({self.code(g2)}) < 0.0:")
+            self.lines.append(f"{pad}            break")
+            self.lines.append(f"{pad}        {step} *= 0.5")
+            self.lines.append(f"{pad}    {t}, {fv} = {t_new}, {fn}")
+            self.lines.append(f"{pad}    if abs({step}) <= 1e-12 * (1.0 + abs({t})):")
+            self.lines.append(f"{pad}        {ok} = True")
+            self.lines.append(f"{pad}        break")
+            self.lines.append(f"{pad}if not {ok}:")
+            self.lines.append(f"{pad}    {t} = math.nan")
+            for node in nodes:
+                replace[node] = node.args[0].xreplace({u: t})
+        return [e.xreplace(replace) for e in exprs]
 
 
 class _Fresh:
