@@ -11,11 +11,12 @@ thresholds.
 from replica.solvers.quadrature import Quadrature
 from replica.solvers.root import Tolerance
 
-from .api import capacity, dat_line, max_margin, models, onset, solve
+from .api import capacity, dat_line, max_margin, models, onset, optimize, simulate, solve
 from .errors import ConvergenceError, ParameterError, ReplicaError
 from .results import Solution, Threshold
 from .sweep import sweep
 
 __version__ = "0.1.0"
-__all__ = ["solve", "sweep", "capacity", "max_margin", "dat_line", "onset", "models", "Quadrature", "Tolerance",
+__all__ = ["solve", "sweep", "capacity", "max_margin", "dat_line", "onset", "optimize", "simulate", "models",
+           "Quadrature", "Tolerance",
            "Solution", "Threshold", "ReplicaError", "ParameterError", "ConvergenceError"]

@@ -1,10 +1,12 @@
-"""The public entry points: solve, sweep, capacity, max_margin, dat_line, onset, models."""
+"""The public entry points: solve, sweep, capacity, max_margin, dat_line, onset, optimize, simulate, models."""
+from .gaussian_mixture import optimize
 from .local_entropy import onset
 from .models import QUAD_TOL, get_model
 from .models import models as _model_names
 from .perceptron import capacity, dat_line, max_margin
+from .simulate import simulate
 
-__all__ = ["solve", "capacity", "max_margin", "dat_line", "onset", "models"]
+__all__ = ["solve", "capacity", "max_margin", "dat_line", "onset", "optimize", "simulate", "models"]
 
 
 def models():

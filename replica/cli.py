@@ -1,4 +1,5 @@
-"""The ``replica`` command line: models, solve, sweep, capacity, max-margin, dat-line, onset, equations, figure.
+"""The ``replica`` command line: models, solve, sweep, capacity, max-margin, dat-line, onset, optimize, simulate,
+equations, figure.
 
 Control parameters are given as ``--NAME VALUE`` (``--alpha 0.6 --kappa 0``); in ``sweep`` a value may be a range
 ``START:STOP:NUM`` or a list ``a,b,c``. Bad input prints one line and exits with status 2; a solve that does not
@@ -20,6 +21,9 @@ EXAMPLES = """examples:
   replica max-margin binary-perceptron --alpha 0.5
   replica dat-line spherical-perceptron --kappa -1
   replica onset binary-perceptron-fp --ref-kappa max --alpha-range 0.6:0.8
+  replica solve gm-ridge --alpha 2 --delta 0.5 --rho 0.2 --lam 0.47 --json
+  replica optimize gm-ridge lam --alpha 2 --delta 0.5 --rho 0.2
+  replica simulate gm-ridge --alpha 2 --delta 0.5 --rho 0.2 --lam 0.47 --n 1000 --seeds 20
   replica sweep binary-perceptron --alpha 0.05:0.8:76 --kappa 0 --out sweep.csv --plot sweep.png
   replica equations binary-perceptron
   replica figure list
@@ -86,6 +90,23 @@ def _parser():
     p.add_argument("--kappa", type=float, default=0.0, help="margin of the counted solutions (default 0)")
     p.add_argument("--alpha-range", default="0.4:0.9", help="LOW:HIGH bracket of the onset (default 0.4:0.9)")
     p.add_argument("--d-min", type=float, default=4e-3, help="smallest distance searched for a dip (default 4e-3)")
+    p.add_argument("--json", action="store_true", help="print one JSON object")
+
+    p = sub.add_parser("optimize", help="minimize an observable (default: error) over one parameter",
+                       description="minimize an observable over one parameter, the others given as --NAME VALUE")
+    p.add_argument("model")
+    p.add_argument("param", help="the parameter to optimize, e.g. lam")
+    p.add_argument("--observable", default="error", help="observable to minimize (default: error)")
+    p.add_argument("--bounds", default="1e-5:1e3", help="LOW:HIGH, searched on a log scale (default 1e-5:1e3)")
+    p.add_argument("--json", action="store_true", help="print one JSON object")
+
+    p = sub.add_parser("simulate", help="finite-N simulation of a Gaussian-mixture estimator (mean and error bar)",
+                       description="fit the estimator on --seeds training sets of dimension --n; parameters as "
+                                   "--NAME VALUE")
+    p.add_argument("model", help="gm-ridge or gm-bayes")
+    p.add_argument("--n", type=int, default=1000, help="dimension N (default 1000)")
+    p.add_argument("--seeds", type=int, default=10, help="number of training sets (default 10)")
+    p.add_argument("--seed", type=int, default=0, help="random seed (default 0)")
     p.add_argument("--json", action="store_true", help="print one JSON object")
 
     p = sub.add_parser("equations", help="print the free entropy and the derived saddle-point equations (LaTeX)")
@@ -157,7 +178,7 @@ def main(argv=None):
 def _main(argv):
     parser = _parser()
     args, extra = parser.parse_known_args(argv)
-    if args.command not in ("solve", "sweep") and extra:
+    if args.command not in ("solve", "sweep", "optimize", "simulate") and extra:
         raise ReplicaError(f"unrecognized arguments: {' '.join(extra)}")
     if args.command == "models":
         table = {name: {"summary": get_model(name).summary,
@@ -179,6 +200,10 @@ def _main(argv):
         return 0
     if args.command == "onset":
         return _onset(spec, args)
+    if args.command == "optimize":
+        return _optimize(spec, args, extra)
+    if args.command == "simulate":
+        return _simulate(spec, args, extra)
     quad = _quadrature(args)
     if args.command == "solve":
         sol = api.solve(spec.name, method=args.method, quadrature=quad, strict=False,
@@ -209,6 +234,40 @@ def _onset(spec, args):
     thr = api.onset(spec.name, ref_kappa=ref, kappa=args.kappa, alpha_range=(lo, hi), d_min=args.d_min)
     _emit(thr, args.json)
     return 0 if thr.converged else 1
+
+
+def _numbers(spec, extra, command):
+    params = _model_params(spec, extra, "solve")
+    try:
+        return {k: float(v) for k, v in params.items()}
+    except ValueError:
+        raise ReplicaError(f"{command} takes numbers: " + " ".join(f"--{k} {v}" for k, v in params.items())) from None
+
+
+def _optimize(spec, args, extra):
+    try:
+        bounds = tuple(float(x) for x in args.bounds.split(":"))
+    except ValueError:
+        bounds = ()
+    if len(bounds) != 2:
+        raise ReplicaError(f"--bounds {args.bounds!r}: give LOW:HIGH, e.g. 1e-4:10")
+    thr = api.optimize(spec.name, args.param, observable=args.observable, bounds=bounds,
+                   **_numbers(spec, extra, "optimize"))
+    _emit(thr, args.json)
+    return 0 if thr.converged else 1
+
+
+def _simulate(spec, args, extra):
+    df = api.simulate(spec.name, n=args.n, seeds=args.seeds, seed=args.seed, **_numbers(spec, extra, "simulate"))
+    summary = {"model": spec.name, "n": args.n, "seeds": args.seeds,
+               **{k: float(df[k].mean()) for k in df}, **{k + "_sem": float(df[k].sem()) for k in df}}
+    if args.json:
+        print(json.dumps(summary))
+    else:
+        print(f"{spec.name}  (N={args.n}, {args.seeds} training sets; mean +- standard error)")
+        for k in df:
+            print(f"  {k} = {df[k].mean():.6g} +- {df[k].sem():.2g}")
+    return 0
 
 
 def _figure(args):

@@ -246,5 +246,5 @@ def models():
 
 
 def _load():
-    from . import large_deviation, local_entropy, perceptron  # noqa: F401  (they register their models)
+    from . import gaussian_mixture, large_deviation, local_entropy, perceptron  # noqa: F401  (they register models)
 

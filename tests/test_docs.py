@@ -6,7 +6,8 @@ from pathlib import Path
 
 import pytest
 
-MODULES = ["replica", "replica.api", "replica.sweep", "replica.perceptron"]
+MODULES = ["replica", "replica.api", "replica.sweep", "replica.perceptron", "replica.gaussian_mixture",
+           "replica.simulate"]
 
 
 @pytest.mark.parametrize("name", MODULES)

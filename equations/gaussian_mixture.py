@@ -1,0 +1,105 @@
+r"""Two-cluster Gaussian mixture classified by a threshold-linear classifier (physics notes, gaussian_mixture §A–§C).
+
+Data: x = y v/sqrt(N) + sqrt(Delta) z, with v, z ~ N(0, I_N), P(y = +1) = rho, alpha = P/N. Classifier:
+sign(w.x/sqrt(N) + b). On a fresh point, w.x/sqrt(N) = y m + sqrt(Delta q) zeta with m = w.v/N and q = |w|^2/N,
+so the generalization error of (w, b) is
+
+    eps_g(m, q, b) = rho H((m + b)/sqrt(Delta q)) + (1 - rho) H((m - b)/sqrt(Delta q)).
+
+Only free entropies (energies) and closed forms are written here; every derivative is taken by sympy.
+"""
+import sympy as sp
+
+from .model import FreeEntropy, Symbol
+from .vocabulary import H
+
+__all__ = ["gm_bayes", "gm_ridge", "generalization_error", "bayes_bias"]
+
+m, q, chi, mhat, qhat, chihat = sp.symbols("m q chi mhat qhat chihat")
+alpha, delta, rho, lam = sp.symbols("alpha delta rho lam")
+
+ALPHA = Symbol(alpha, sp.Interval.open(0, sp.oo), "samples per dimension P/N > 0")
+DELTA = Symbol(delta, sp.Interval.open(0, sp.oo), "noise variance of each cluster, Delta > 0")
+RHO = Symbol(rho, sp.Interval.open(0, 1), "fraction of labels y = +1, 0 < rho < 1")
+
+
+def generalization_error(m_, q_, b_):
+    """Test error of sign(w.x/sqrt N + b) with overlaps m = w.v/N and q = |w|^2/N (physics notes §A.2)."""
+    s = sp.sqrt(delta * q_)
+    return rho * H((m_ + b_) / s) + (1 - rho) * H((m_ - b_) / s)
+
+
+def bayes_bias():
+    """The Bayes-optimal bias b_BO = (Delta/2) ln(rho/(1-rho)) (physics notes §B.1)."""
+    return delta / 2 * sp.log(rho / (1 - rho))
+
+
+def gm_bayes():
+    r"""Bayes-optimal classification (physics notes §B): the posterior of the cluster mean v given the labelled data,
+
+        phi = extr_{q, qhat} [ -q qhat/2 + (qhat - ln(1 + qhat))/2 + alpha q/(2 Delta) ] ,
+
+    a Gaussian prior channel psi(qhat) = (qhat - ln(1+qhat))/2 and a Gaussian output channel of signal-to-noise
+    1/Delta per sample. Its state evolution is qhat = alpha/Delta, q = qhat/(1 + qhat) = alpha/(alpha + Delta): the
+    posterior mean w has m = q (Nishimori). The Bayes-optimal classifier is threshold-linear with bias
+    b_BO = (Delta/2) ln(rho/(1-rho)).
+
+    Observables: ``error`` = eps_g(q, q, b_BO), ``bias`` = b_BO, ``oracle_error`` = eps_g at m = q = 1 (alpha ->
+    infinity: v known), and ``phi``.
+    """
+    b = bayes_bias()
+    phi = -q * qhat / 2 + (qhat - sp.log(1 + qhat)) / 2 + alpha * q / (2 * delta)
+    return FreeEntropy(
+        name="gm-bayes",
+        phi=phi,
+        phi_name="phi",
+        order=[Symbol(q, sp.Interval.Ropen(0, 1), "overlap of the posterior mean with v (= its norm, Nishimori)"),
+               Symbol(qhat, sp.Interval(0, sp.oo), "conjugate of q (signal-to-noise of the prior channel)")],
+        params=[ALPHA, DELTA, RHO],
+        pairs={q: qhat},
+        observables={"error": generalization_error(q, q, b), "bias": b,
+                     "oracle_error": generalization_error(1, 1, b)},
+    )
+
+
+def gm_ridge():
+    r"""Square-loss ERM with ridge penalty and a trained bias, zero temperature (physics notes §C.1):
+
+        e = (1/N) min_{w, b} [ 1/2 sum_mu (y^mu - w.x^mu/sqrt(N) - b)^2 + (lam/2) |w|^2 ]
+          = extr [ -chihat q/2 + qhat chi/2 + mhat m - (mhat^2 + qhat)/(2 (lam + chihat))
+                   + alpha (4 rho (1-rho)(1-m)^2 + Delta q) / (2 (1 + Delta chi)) ] ,
+
+    with m = w.v/N, q = |w|^2/N, chi the susceptibility. The prior term is the ridge proximal map averaged over
+    mhat v + sqrt(qhat) xi; the output term is the Moreau envelope of the square loss at the field
+    y m + b + sqrt(Delta q) xi with variance Delta chi, minimized over b at b = (2 rho - 1)(1 - m) (which turns
+    rho (1-m-b)^2 + (1-rho)(1-m+b)^2 into 4 rho (1-rho)(1-m)^2; by the envelope theorem the other equations are
+    unchanged). Stationarity reproduces the GaussMixtureProject equations (code conventions q_c = Delta q,
+    V = Delta chi, Vhat = chihat/Delta).
+
+    Observables: ``energy`` (e), ``b``, ``error`` = eps_g(m, q, b), ``train_loss`` per sample (without the penalty),
+    ``train_error`` (fraction of misclassified training points).
+    """
+    b = (2 * rho - 1) * (1 - m)
+    eb = 4 * rho * (1 - rho) * (1 - m) ** 2
+    phi = (-chihat * q / 2 + qhat * chi / 2 + mhat * m - (mhat**2 + qhat) / (2 * (lam + chihat))
+           + alpha * (eb + delta * q) / (2 * (1 + delta * chi)))
+    s = sp.sqrt(delta * q)
+    return FreeEntropy(
+        name="gm-ridge",
+        phi=phi,
+        phi_name="energy",
+        order=[Symbol(m, sp.S.Reals, "overlap with the cluster mean, w.v/N"),
+               Symbol(q, sp.Interval(0, sp.oo), "squared norm |w|^2/N"),
+               Symbol(chi, sp.Interval.open(0, sp.oo), "susceptibility"),
+               Symbol(mhat, sp.S.Reals, "conjugate of m"),
+               Symbol(qhat, sp.Interval(0, sp.oo), "conjugate of chi"),
+               Symbol(chihat, sp.Interval(0, sp.oo), "conjugate of q")],
+        params=[ALPHA, DELTA, RHO, Symbol(lam, sp.Interval(0, sp.oo), "ridge penalty lambda >= 0")],
+        pairs={m: mhat, q: chihat, chi: qhat},
+        observables={
+            "b": b,
+            "error": generalization_error(m, q, b),
+            "train_loss": (eb + delta * q) / (2 * (1 + delta * chi) ** 2),
+            "train_error": rho * H((m + b + delta * chi) / s) + (1 - rho) * H((m - b + delta * chi) / s),
+        },
+    )

@@ -1,0 +1,143 @@
+"""Gaussian-mixture classification: Bayes-optimal error and square-loss (ridge) ERM with a bias. The free entropies
+live in ``replica.equations.gaussian_mixture``; this module registers them, gives the hand-derived closed forms they
+are tested against, and finds optimal hyperparameters.
+
+Parameters: ``alpha`` = P/N > 0, ``delta`` = cluster variance Delta > 0, ``rho`` = P(y = +1) in (0, 1), ``lam`` =
+ridge penalty >= 0.
+"""
+import math
+
+from scipy.optimize import minimize_scalar
+
+from replica.equations import gaussian_mixture as eq
+from replica.solvers.special import H
+
+from .errors import ParameterError
+from .models import ModelSpec, get_model, register
+from .results import Threshold
+
+__all__ = ["bayes_error", "ridge_closed_form", "optimize"]
+
+
+def bayes_error(alpha, delta, rho):
+    """Closed form of the Bayes-optimal test error (physics notes §B.1): m = q = alpha/(alpha + Delta),
+    eps_BO = rho H((m + b)/sqrt(Delta m)) + (1 - rho) H((m - b)/sqrt(Delta m)), b = (Delta/2) ln(rho/(1-rho))."""
+    m = alpha / (alpha + delta)
+    b = delta / 2 * math.log(rho / (1 - rho))
+    s = math.sqrt(delta * m)
+    return rho * H((m + b) / s) + (1 - rho) * H((m - b) / s)
+
+
+def ridge_closed_form(alpha, delta, rho, lam):
+    """The ridge saddle point solved by hand (physics notes §C.1): V = Delta chi from
+    lam V^2 + (lam + Delta (alpha - 1)) V - Delta = 0, c = 4 rho (1-rho) alpha V/(Delta (1 + V)), m = c/(1 + c),
+    b = (2 rho - 1)(1 - m), mhat = 4 rho (1-rho) alpha (1-m)/(1+V), k = alpha V^2/(1+V)^2,
+    Delta q = (k E_b + V^2 mhat^2/Delta)/(1 - k). At lam = 0 the lam -> 0+ limit: V = 1/(alpha - 1) above alpha = 1,
+    the min-norm interpolator below it (V -> infinity with V mhat finite). Returns m, q, chi, b and error."""
+    r4 = 4 * rho * (1 - rho)
+    if lam == 0:
+        if alpha == 1:
+            raise ParameterError("lam=0 at alpha=1 is the interpolation peak: |w| diverges; use lam > 0")
+        if alpha > 1:
+            v = 1 / (alpha - 1)
+            c = r4 * alpha * v / (delta * (1 + v))
+            m = c / (1 + c)
+            mhat_v = r4 * alpha * (1 - m) * v / (1 + v)  # V mhat
+            k = alpha * v**2 / (1 + v) ** 2
+        else:  # V -> infinity: V/(1+V) -> 1, V mhat -> 4 rho (1-rho) alpha (1-m)
+            v = math.inf
+            c = r4 * alpha / delta
+            m = c / (1 + c)
+            mhat_v = r4 * alpha * (1 - m)
+            k = alpha
+    else:
+        a = lam + delta * (alpha - 1)
+        v = 2 * delta / (a + math.sqrt(a * a + 4 * lam * delta))  # the positive root, without cancellation
+        c = r4 * alpha * v / (delta * (1 + v))
+        m = c / (1 + c)
+        mhat_v = r4 * alpha * (1 - m) * v / (1 + v)
+        k = alpha * v**2 / (1 + v) ** 2
+    b = (2 * rho - 1) * (1 - m)
+    e_b = r4 * (1 - m) ** 2
+    q = (k * e_b + mhat_v**2 / delta) / (1 - k) / delta
+    s = math.sqrt(delta * q)
+    error = rho * H((m + b) / s) + (1 - rho) * H((m - b) / s)
+    return {"m": m, "q": q, "chi": v / delta, "b": b, "error": error}
+
+
+def _check_ridge(p):
+    if p["lam"] == 0 and p["alpha"] <= 1:
+        raise ParameterError(f"lam=0 needs alpha > 1 (alpha={p['alpha']:g}): below, the lam -> 0+ limit is the "
+                             f"min-norm interpolator with an infinite susceptibility; give a small lam > 0 (e.g. "
+                             f"1e-8, which converges to it) or use replica.gaussian_mixture.ridge_closed_form")
+
+
+def _start_ridge(p):
+    """A generic point inside the domain (not the closed form: the engine solves the symbolic equations itself)."""
+    chi = 1 / (p["lam"] + p["alpha"] * p["delta"])
+    return {"m": 0.5, "q": 0.5, "chi": chi, "mhat": 0.5, "qhat": 0.5, "chihat": p["alpha"] * p["delta"] / 2}
+
+
+def _notes_bayes(params, order, obs):
+    return [] if obs["error"] <= 0.5 else ["error above 1/2: not a Bayes-optimal point"]
+
+
+BAYES = register(ModelSpec(
+    name="gm-bayes",
+    summary="Gaussian mixture, Bayes-optimal classifier: error eps_BO(alpha, delta, rho), its bias and the oracle "
+            "(alpha -> infinity) error; q = m = alpha/(alpha+delta)",
+    build=eq.gm_bayes, defaults={"rho": 0.5},
+    start=lambda p: {"q": 0.5, "qhat": 1.0}, notes=_notes_bayes, path=None,
+))
+RIDGE = register(ModelSpec(
+    name="gm-ridge",
+    summary="Gaussian mixture, square-loss ERM with ridge penalty lam and a trained bias: error, m, q, b, training "
+            "loss and error",
+    build=eq.gm_ridge, defaults={"rho": 0.5}, start=_start_ridge, check=_check_ridge, path=None,
+))
+
+
+def optimize(model, param, *, observable="error", bounds=(1e-5, 1e3), xtol=1e-6, **params):
+    """Minimize ``observable`` of ``model`` over the parameter ``param`` within ``bounds`` (Brent's method on a log
+    scale), the other parameters fixed: e.g. the optimal ridge penalty ``optimize("gm-ridge", "lam", alpha=2,
+    delta=0.5, rho=0.2)``. Returns a :class:`~replica.results.Threshold` named ``<param>_opt`` with the minimum in
+    ``extra`` and the solution there; status ``at_bound`` when the minimum lies at an end of ``bounds``.
+
+    Examples
+    --------
+    >>> from replica.gaussian_mixture import bayes_error, optimize
+    >>> best = optimize("gm-ridge", "lam", alpha=2, delta=0.5, rho=0.2)
+    >>> round(best.value, 2), round(best.extra["error"], 4), round(bayes_error(2, 0.5, 0.2), 4)
+    (0.47, 0.1024, 0.0753)
+    """
+    spec = get_model(model)
+    if param not in spec.declared:
+        raise ParameterError(f"{model} has no parameter {param}; its parameters are {', '.join(spec.declared)}")
+    if param in params:
+        raise ParameterError(f"{param} is optimized: do not fix it")
+    lo, hi = (float(x) for x in bounds)
+    if not 0 < lo < hi:
+        raise ParameterError(f"bounds=({lo:g}, {hi:g}): need 0 < low < high (the search is on a log scale)")
+    spec.validate({**params, param: lo})
+    solutions = {}
+
+    def value(t):
+        x = math.exp(t)
+        sol = spec.solve(spec.validate({**params, param: x}), strict=False)
+        if not sol.converged:
+            raise ParameterError(f"{model} did not converge at {param}={x:g}: {sol.message}")
+        solutions[t] = sol
+        return sol.observables[observable]
+
+    best = minimize_scalar(value, bounds=(math.log(lo), math.log(hi)), method="bounded",
+                           options={"xatol": xtol})
+    sol = solutions[min(solutions, key=lambda t: abs(t - best.x))]
+    x = math.exp(best.x)
+    shown = {k: v for k, v in spec.validate({**params, param: x}).items() if k != param}
+    edge = min(abs(best.x - math.log(lo)), abs(best.x - math.log(hi))) < 10 * xtol
+    status, message, remedy = "converged", f"minimum of {observable} to +-{xtol:g} in ln {param}", ""
+    if edge:
+        status, message = "at_bound", f"the minimum of {observable} lies at an end of bounds ({lo:g}, {hi:g})"
+        remedy = "widen bounds"
+    return Threshold(f"{param}_opt", x, spec.name, shown, not edge, status, message=message, remedy=remedy,
+                     extra={observable: float(best.fun)}, solution=sol)

@@ -1,0 +1,148 @@
+"""Gaussian-mixture classification: Bayes-optimal error and ridge ERM, against closed forms, limits and simulation."""
+import json
+import math
+
+import numpy as np
+import pytest
+from replica.solvers.special import H
+
+import replica
+from replica.cli import main
+from replica.gaussian_mixture import bayes_error, optimize, ridge_closed_form
+from replica.models import get_model
+from replica.simulate import simulate
+
+RIDGE_POINTS = [
+    dict(alpha=2.0, delta=0.5, rho=0.2, lam=0.47),
+    dict(alpha=3.0, delta=0.5, rho=0.3, lam=0.01),  # the undamped map diverges here (c = 1.66)
+    dict(alpha=0.5, delta=1.0, rho=0.5, lam=0.1),
+    dict(alpha=2.0, delta=1.0, rho=0.5, lam=0.0),  # lam -> 0+ above alpha = 1
+    dict(alpha=0.7, delta=0.8, rho=0.35, lam=5.0),
+]
+
+
+@pytest.mark.parametrize("alpha,delta,rho", [(1.0, 1.0, 0.5), (2.0, 0.5, 0.2), (0.3, 2.0, 0.7), (5.0, 1.0, 0.1)])
+def test_bayes_state_evolution_gives_the_closed_form(alpha, delta, rho):
+    sol = replica.solve("gm-bayes", alpha=alpha, delta=delta, rho=rho)
+    assert sol.q == pytest.approx(alpha / (alpha + delta), abs=1e-14)
+    assert sol.qhat == pytest.approx(alpha / delta, rel=1e-13)
+    assert sol.error == pytest.approx(bayes_error(alpha, delta, rho), abs=1e-14)
+    assert sol.bias == pytest.approx(delta / 2 * math.log(rho / (1 - rho)), abs=1e-14)
+    b = sol.bias
+    oracle = rho * H((1 + b) / math.sqrt(delta)) + (1 - rho) * H((1 - b) / math.sqrt(delta))
+    assert sol.oracle_error == pytest.approx(oracle, abs=1e-14)
+    assert sol.oracle_error < sol.error < min(rho, 1 - rho)
+
+
+def test_bayes_balanced_closed_form():
+    for alpha, delta in [(1.0, 1.0), (3.0, 0.5)]:
+        expected = 0.5 * math.erfc(math.sqrt(alpha / (2 * delta * (alpha + delta))))
+        assert replica.solve("gm-bayes", alpha=alpha, delta=delta).error == pytest.approx(expected, abs=1e-15)
+
+
+@pytest.mark.parametrize("params", RIDGE_POINTS, ids=lambda p: ",".join(f"{k}={v:g}" for k, v in p.items()))
+def test_ridge_saddle_point_equals_the_closed_form(params):
+    """The symbolic equations, iterated by the damped fixed point from a generic start, against the hand solution."""
+    sol = replica.solve("gm-ridge", method="fixed-point", **params)
+    closed = ridge_closed_form(**params)
+    for k in ("m", "q", "chi"):
+        assert getattr(sol, k) == pytest.approx(closed[k], rel=1e-9), k
+    assert sol.b == pytest.approx(closed["b"], abs=1e-9)
+    assert sol.error == pytest.approx(closed["error"], abs=1e-10)
+
+
+def test_ridge_min_norm_interpolator_below_alpha_one():
+    """lam -> 0+ below alpha = 1: the solve at a tiny lam approaches the closed-form limit (chi = infinity)."""
+    closed = ridge_closed_form(alpha=0.5, delta=1.0, rho=0.3, lam=0)
+    sol = replica.solve("gm-ridge", alpha=0.5, delta=1.0, rho=0.3, lam=1e-8)
+    assert sol.m == pytest.approx(closed["m"], rel=1e-6) and sol.q == pytest.approx(closed["q"], rel=1e-6)
+    assert sol.train_error == 0 and sol.train_loss < 1e-12  # interpolation
+    with pytest.raises(replica.ParameterError, match="min-norm interpolator"):
+        replica.solve("gm-ridge", alpha=0.5, delta=1.0, rho=0.3, lam=0)
+
+
+def test_undamped_iteration_diverges_where_the_solver_converges():
+    """Physics notes §C.1: at alpha=3, Delta=0.5, rho=0.3, lam=0.01 the m-update has slope -c with c > 1."""
+    spec = get_model("gm-ridge")
+    system = spec.system
+    params = dict(alpha=3.0, delta=0.5, rho=0.3, lam=0.01)
+    closed = ridge_closed_form(**params)
+    v_sol = 4 * 0.3 * 0.7 * 3.0 * closed["chi"] * 0.5 / (0.5 * (1 + closed["chi"] * 0.5))
+    assert v_sol > 1  # c = 4 rho (1-rho) alpha V/(Delta (1+V)) with V = Delta chi
+    sol = replica.solve("gm-ridge", method="fixed-point", **params)
+    v = system.vector(sol.order, params)
+    v[0] += 1e-3  # a small kick in m; the undamped map amplifies it by c per iteration
+    quad = spec.quadrature
+    with np.errstate(all="ignore"):
+        for _ in range(60):
+            v[: system.n_order] = system.call("fp", v, quad)
+    assert not abs(v[0] - sol.m) < 1e-2
+
+
+def test_large_lambda_balanced_ridge_reaches_bayes_optimal():
+    """rho = 1/2: as lam -> infinity, w -> the Hebbian direction and b -> 0, the Bayes-optimal classifier."""
+    eps_bo = bayes_error(1.5, 0.7, 0.5)
+    gaps = [replica.solve("gm-ridge", alpha=1.5, delta=0.7, lam=lam).error - eps_bo for lam in (1e1, 1e3, 1e5)]
+    assert gaps[0] > gaps[1] > gaps[2] >= -1e-15 and gaps[2] < 1e-8
+
+
+def test_optimal_ridge_is_above_bayes_when_unbalanced():
+    """Physics notes §0.3: alpha=2, Delta=0.5, rho=0.2 gives eps_ridge,min ~ 0.1025 at lam ~ 0.47, eps_BO = 0.0753."""
+    best = optimize("gm-ridge", "lam", alpha=2.0, delta=0.5, rho=0.2)
+    assert best.converged
+    assert best.value == pytest.approx(0.47, abs=0.01)
+    assert best.extra["error"] == pytest.approx(0.1025, abs=5e-4)
+    assert best.extra["error"] <= min(ridge_closed_form(2.0, 0.5, 0.2, lam)["error"] for lam in (0.3, 0.47, 0.7))
+    assert bayes_error(2.0, 0.5, 0.2) == pytest.approx(0.0753, abs=5e-5)
+    assert best.extra["error"] > bayes_error(2.0, 0.5, 0.2) + 0.02
+
+
+def _within(df, theory, keys, sigmas=3.0):
+    for k in keys:
+        mean, sem = df[k].mean(), df[k].sem()
+        assert abs(mean - theory[k]) <= sigmas * sem, (k, mean, sem, theory[k])
+
+
+def test_ridge_theory_matches_simulation():
+    params = dict(alpha=2.0, delta=0.5, rho=0.2, lam=0.47)
+    df = simulate("gm-ridge", n=1000, seeds=20, seed=3, **params)
+    sol = replica.solve("gm-ridge", **params)
+    _within(df, {**sol.order, **sol.observables}, ["m", "q", "b", "error", "train_loss", "train_error"])
+
+
+def test_bayes_theory_matches_simulation_and_nishimori():
+    """The posterior-mean plug-in at N = 1000: m and q agree with alpha/(alpha + Delta) (Nishimori m = q)."""
+    params = dict(alpha=1.0, delta=1.0, rho=0.3)
+    df = simulate("gm-bayes", n=1000, seeds=20, seed=5, **params)
+    sol = replica.solve("gm-bayes", **params)
+    _within(df, {"m": sol.q, "q": sol.q, "error": sol.error}, ["m", "q", "error"])
+    diff = df.m - df.q
+    assert abs(diff.mean()) <= 3 * diff.sem()
+
+
+def test_cli_solve_optimize_simulate(capsys):
+    assert main(["solve", "gm-ridge", "--alpha", "2", "--delta", "0.5", "--rho", "0.2", "--lam", "0.47",
+                 "--json"]) == 0
+    out = json.loads(capsys.readouterr().out)
+    assert out["error"] == pytest.approx(0.10244798, abs=1e-8) and {"m", "q", "b"} <= set(out)
+    assert main(["optimize", "gm-ridge", "lam", "--alpha", "2", "--delta", "0.5", "--rho", "0.2", "--json"]) == 0
+    assert json.loads(capsys.readouterr().out)["lam_opt"] == pytest.approx(0.471, abs=0.01)
+    assert main(["simulate", "gm-bayes", "--alpha", "1", "--delta", "1", "--n", "200", "--seeds", "3",
+                 "--json"]) == 0
+    out = json.loads(capsys.readouterr().out)
+    assert out["seeds"] == 3 and 0 < out["error"] < 0.5 and out["error_sem"] > 0
+
+
+@pytest.mark.parametrize("argv,message", [
+    (["solve", "gm-ridge", "--alpha", "-1", "--delta", "1", "--lam", "1"], "outside the allowed range"),
+    (["solve", "gm-bayes", "--alpha", "1", "--delta", "1", "--rho", "1.5"], "rho=1.5 is outside"),
+    (["optimize", "gm-ridge", "mu", "--alpha", "1", "--delta", "1"], "no parameter mu"),
+    (["optimize", "gm-ridge", "lam", "--alpha", "1", "--delta", "1", "--bounds", "3"], "--bounds"),
+    (["simulate", "gm-ridge", "--alpha", "1", "--delta", "1"], "needs lam"),
+    (["simulate", "gm-ridge", "--alpha", "1", "--delta", "1", "--lam", "0"], "min-norm"),
+    (["simulate", "binary-perceptron", "--alpha", "1"], "no simulation"),
+])
+def test_cli_bad_input(argv, message, capsys):
+    assert main(argv) == 2
+    err = capsys.readouterr().err
+    assert message in err and "Traceback" not in err and len(err.strip().splitlines()) == 1
