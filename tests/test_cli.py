@@ -138,7 +138,7 @@ def test_figure_list_and_unknown(capsys):
 
 
 @pytest.mark.slow
-@pytest.mark.parametrize("name", ["binary-entropy", "spherical-phase-diagram", "ld-curves"])
+@pytest.mark.parametrize("name", ["binary-entropy", "spherical-phase-diagram", "ld-curves", "gm-errors"])
 def test_figure_recipes(capsys, tmp_path, name):
     import pandas as pd
 
