@@ -38,8 +38,8 @@ class _Parser(argparse.ArgumentParser):
 def _common(p, json_help="print one JSON object"):
     p.add_argument("--json", action="store_true", help=json_help)
     p.add_argument("--nodes", type=int, default=None,
-                   help="fixed number of Gaussian quadrature nodes (default: adaptive, 128 doubled until the "
-                        "node-doubling error estimate is below 1e-8)")
+                   help="fixed number of outer Gaussian quadrature nodes, the model's inner and truncated rules kept "
+                        "(default: adaptive, doubled until the node-doubling error estimate is below 1e-8)")
     p.add_argument("--rule", choices=["trapezoid", "hermite"], default=None,
                    help="rule for Gaussian averages (default: Gaussian-weighted trapezoid); fixes the nodes")
 
@@ -143,15 +143,19 @@ def _model_params(spec, extra, command):
             for k, v in params.items()}
 
 
-def _quadrature(args):
-    """None (adaptive) unless --nodes or --rule fixes the quadrature."""
+def _quadrature(args, spec):
+    """None (adaptive) unless --nodes or --rule fixes the quadrature. --nodes sets the outer Gaussian nodes and --rule
+    their rule; the model's own truncated and inner rules are kept (an inner rule tied to the outer one follows it)."""
     from replica.solvers.quadrature import Quadrature
 
     if args.nodes is None and args.rule is None:
         return None
+    base = spec.quadrature
+    gauss, rule = args.nodes or base.gauss, args.rule or base.rule
     try:
-        return Quadrature(gauss=args.nodes if args.nodes is not None else Quadrature.gauss,
-                          rule=args.rule or Quadrature.rule)
+        return Quadrature(gauss=gauss, trunc=base.trunc, rule=rule,
+                          inner=gauss if base.inner == base.gauss else base.inner,
+                          inner_rule=rule if base.inner_rule == base.rule else base.inner_rule)
     except ValueError as e:
         raise ReplicaError(f"--nodes: {e}") from None
 
@@ -204,7 +208,7 @@ def _main(argv):
         return _optimize(spec, args, extra)
     if args.command == "simulate":
         return _simulate(spec, args, extra)
-    quad = _quadrature(args)
+    quad = _quadrature(args, spec)
     if args.command == "solve":
         sol = api.solve(spec.name, method=args.method, quadrature=quad, strict=False,
                         **_model_params(spec, extra, "solve"))

@@ -146,3 +146,19 @@ def test_figure_recipes(capsys, tmp_path, name):
     assert code == 0 and (tmp_path / f"{name}.png").stat().st_size > 20_000
     data = pd.read_csv(tmp_path / f"{name}.csv")
     assert len(data) > 20
+
+
+def test_nodes_keep_the_models_inner_and_truncated_rules():
+    """--nodes sets the outer Gaussian nodes; a model's own inner and truncated rules stay (FP: 12 Gauss-Hermite
+    inner nodes, 32 truncated), and an inner rule tied to the outer one (the default) follows it."""
+    import argparse
+
+    from replica.cli import _quadrature
+    from replica.models import get_model
+
+    fp = get_model("binary-perceptron-fp")
+    quad = _quadrature(argparse.Namespace(nodes=256, rule=None), fp)
+    assert (quad.gauss, quad.inner, quad.inner_rule, quad.trunc) == (256, 12, "hermite", 32)
+    quad = _quadrature(argparse.Namespace(nodes=256, rule="hermite"), get_model("binary-perceptron-ld"))
+    assert (quad.gauss, quad.inner, quad.rule, quad.inner_rule) == (256, 256, "hermite", "hermite")
+    assert _quadrature(argparse.Namespace(nodes=None, rule=None), fp) is None
