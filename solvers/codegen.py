@@ -119,6 +119,12 @@ class _Emitter:
             self.lines.append(f"{pad}{sym} = {self.code(val)}")
         return reduced
 
+    def define(self, pairs, indent):
+        """Emit ``name = value`` for each (name, average-free value) pair, CSE'd together."""
+        names, values = zip(*pairs)
+        for name, val in zip(names, self.assign(list(values), indent)):
+            self.lines.append(f"{'    ' * indent}{name} = {self.code(val)}")
+
     def hoist(self, e, variant, table):
         """Replace maximal subexpressions of ``e`` free of ``variant`` symbols (and of averages) by symbols."""
         if e.is_Atom or isinstance(e, (Average, AtMax)):
@@ -161,13 +167,10 @@ class _Emitter:
             integrands = [self.hoist(m.integrand.xreplace({m.variable: node}), inner_variant, table) for m in members]
             lo = None
             if lower != sp.S.NegativeInfinity:
-                (lower_val,) = self.assign([lower], indent)
                 lo = self.fresh("lo")
-                self.lines.append(f"{pad}{lo} = {self.code(lower_val)}")
+                self.define([(lo, lower)], indent)
             if table:
-                hoisted_syms, hoisted_vals = zip(*[(s, e) for e, s in table.items()])
-                for sym, val in zip(hoisted_syms, self.assign(list(hoisted_vals), indent)):
-                    self.lines.append(f"{pad}{sym} = {self.code(val)}")
+                self.define([(sym, val) for val, sym in table.items()], indent)
             # the loop body, emitted once at indentation 0 and placed in every loop below
             outer, self.lines = self.lines, []
             body = self.level(integrands, 1, inner_variant)
@@ -223,13 +226,9 @@ class _Emitter:
             table = {}
             f_t, fu_t, fuu_t = (self.hoist(e.xreplace({u: t}), {t}, table) for e in (f, f_u, f_u.diff(u)))
             if table:
-                syms, vals = zip(*[(s, e) for e, s in table.items()])
-                for sym, val in zip(syms, self.assign(list(vals), indent)):
-                    self.lines.append(f"{pad}{sym} = {self.code(val)}")
-            (start_val,) = self.assign([start], indent)
-            self.lines.append(f"{pad}{t} = {self.code(start_val)}")
-            (val,) = self.assign([f_t], indent)
-            self.lines.append(f"{pad}{fv} = {self.code(val)}")
+                self.define([(sym, val) for val, sym in table.items()], indent)
+            self.define([(t, start)], indent)
+            self.define([(fv, f_t)], indent)
             self.lines.append(f"{pad}{ok} = False")
             self.lines.append(f"{pad}for _ in range(200):")
             g1, g2 = self.assign([fu_t, fuu_t], indent + 1)
@@ -237,8 +236,7 @@ class _Emitter:
                               f"else {self.code(g1)}")
             self.lines.append(f"{pad}    for _ in range(80):")
             self.lines.append(f"{pad}        {t_new} = {t} + {step}")
-            (val,) = self.assign([f_t.xreplace({t: t_new})], indent + 2)
-            self.lines.append(f"{pad}        {fn} = {self.code(val)}")
+            self.define([(fn, f_t.xreplace({t: t_new}))], indent + 2)
             # small Newton steps are taken as they are: there f changes below its rounding error
             self.lines.append(f"{pad}        if {fn} >= {fv} or abs({step}) < 1e-6 * (1.0 + abs({t})) and "
                               f"({self.code(g2)}) < 0.0:")
