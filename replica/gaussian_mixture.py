@@ -7,25 +7,28 @@ ridge penalty >= 0.
 """
 import math
 
+import sympy as sp
 from scipy.optimize import minimize_scalar
 
 from replica.equations import gaussian_mixture as eq
-from replica.solvers.special import H
 
 from .errors import ParameterError
-from .models import ModelSpec, get_model, register
+from .models import ModelSpec, get_model, numeric, register
 from .results import Threshold
 
-__all__ = ["bayes_error", "ridge_closed_form", "optimize"]
+__all__ = ["generalization_error", "bayes_error", "ridge_closed_form", "optimize"]
+
+_b = sp.Symbol("b")
+generalization_error = numeric(eq.generalization_error(eq.m, eq.q, _b), eq.m, eq.q, _b, eq.delta, eq.rho)
+generalization_error.__doc__ = """eps_g(m, q, b, delta, rho): test error of sign(w.x/sqrt N + b) with m = w.v/N and
+q = |w|^2/N (the declaration's own expression, physics notes §A.2)."""
 
 
 def bayes_error(alpha, delta, rho):
-    """Closed form of the Bayes-optimal test error (physics notes §B.1): m = q = alpha/(alpha + Delta),
-    eps_BO = rho H((m + b)/sqrt(Delta m)) + (1 - rho) H((m - b)/sqrt(Delta m)), b = (Delta/2) ln(rho/(1-rho))."""
+    """Closed form of the Bayes-optimal test error (physics notes §B.1): eps_g(m, m, b_BO) with
+    m = q = alpha/(alpha + Delta) and b_BO = (Delta/2) ln(rho/(1-rho))."""
     m = alpha / (alpha + delta)
-    b = delta / 2 * math.log(rho / (1 - rho))
-    s = math.sqrt(delta * m)
-    return rho * H((m + b) / s) + (1 - rho) * H((m - b) / s)
+    return generalization_error(m, m, delta / 2 * math.log(rho / (1 - rho)), delta, rho)
 
 
 def ridge_closed_form(alpha, delta, rho, lam):
@@ -60,9 +63,7 @@ def ridge_closed_form(alpha, delta, rho, lam):
     b = (2 * rho - 1) * (1 - m)
     e_b = r4 * (1 - m) ** 2
     q = (k * e_b + mhat_v**2 / delta) / (1 - k) / delta
-    s = math.sqrt(delta * q)
-    error = rho * H((m + b) / s) + (1 - rho) * H((m - b) / s)
-    return {"m": m, "q": q, "chi": v / delta, "b": b, "error": error}
+    return {"m": m, "q": q, "chi": v / delta, "b": b, "error": generalization_error(m, q, b, delta, rho)}
 
 
 def _check_ridge(p):

@@ -10,9 +10,8 @@ import math
 import numpy as np
 import pandas as pd
 
-from replica.solvers.special import H
-
 from .errors import ParameterError
+from .gaussian_mixture import generalization_error
 
 __all__ = ["sample", "fit_ridge", "fit_bayes", "simulate", "ESTIMATORS"]
 
@@ -53,10 +52,8 @@ ESTIMATORS = {"gm-ridge": fit_ridge, "gm-bayes": fit_bayes}
 def _measure(x, y, v, w, b, delta, rho):
     n = x.shape[1]
     m, q = float(w @ v / n), float(w @ w / n)
-    s = math.sqrt(delta * q)
     field = x @ w / math.sqrt(n) + b
-    return {"m": m, "q": q, "b": b,
-            "error": rho * H((m + b) / s) + (1 - rho) * H((m - b) / s),
+    return {"m": m, "q": q, "b": b, "error": generalization_error(m, q, b, delta, rho),
             "train_loss": float(0.5 * np.mean((y - field) ** 2)),
             "train_error": float(np.mean(y * field < 0))}
 
