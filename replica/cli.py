@@ -226,11 +226,17 @@ def _main(argv):
     return 0 if thr.converged else 1
 
 
-def _onset(spec, args):
+def _pair(text, option, example):
+    """LOW:HIGH -> (low, high) as floats; ReplicaError naming ``option`` otherwise."""
     try:
-        lo, hi = (float(x) for x in args.alpha_range.split(":"))
+        lo, hi = (float(x) for x in text.split(":"))
     except ValueError:
-        raise ReplicaError(f"--alpha-range {args.alpha_range!r}: give LOW:HIGH, e.g. 0.6:0.8") from None
+        raise ReplicaError(f"{option} {text!r}: give LOW:HIGH, e.g. {example}") from None
+    return lo, hi
+
+
+def _onset(spec, args):
+    lo, hi = _pair(args.alpha_range, "--alpha-range", "0.6:0.8")
     try:
         ref = float(args.ref_kappa)
     except ValueError:
@@ -249,14 +255,9 @@ def _numbers(spec, extra, command):
 
 
 def _optimize(spec, args, extra):
-    try:
-        bounds = tuple(float(x) for x in args.bounds.split(":"))
-    except ValueError:
-        bounds = ()
-    if len(bounds) != 2:
-        raise ReplicaError(f"--bounds {args.bounds!r}: give LOW:HIGH, e.g. 1e-4:10")
+    bounds = _pair(args.bounds, "--bounds", "1e-4:10")
     thr = api.optimize(spec.name, args.param, observable=args.observable, bounds=bounds,
-                   **_numbers(spec, extra, "optimize"))
+                       **_numbers(spec, extra, "optimize"))
     _emit(thr, args.json)
     return 0 if thr.converged else 1
 
