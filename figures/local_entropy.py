@@ -8,28 +8,18 @@ import replica
 from .storage import Recipe
 
 
-def _h2(d):
-    return -d * np.log(d) - (1 - d) * np.log(1 - d)
-
-
-def _draw(ax, frames, label_of):
-    for df in frames:
-        ok = df[df.converged]
-        ax.plot(ok.d, ok.entropy, label=label_of(df.iloc[0]))
-    d = np.geomspace(1e-3, 0.3, 200)
-    ax.plot(d, _h2(d), "k--", lw=0.8, label="upper bound H2(d)")
-    ax.axhline(0, color="k", lw=0.5)
-    ax.set(xlabel="d", ylabel="local entropy (nats)")
-    ax.legend(fontsize=8)
-
-
 def _ld_curves():
     frames = []
     fig, ax = plt.subplots(figsize=(6.5, 4.2))
     for y in (1.5, 3.0, 6.0):
-        frames.append(replica.sweep("binary-perceptron-ld", alpha=0.5, y=y, d=np.geomspace(0.3, 0.01, 30),
-                                    progress=False))
-    _draw(ax, frames, lambda r: f"y = {r.y:g}")
+        df = replica.sweep("binary-perceptron-ld", alpha=0.5, y=y, d=np.geomspace(0.3, 0.01, 30), progress=False)
+        ok = df[df.converged]
+        ax.plot(ok.d, ok.entropy, label=f"y = {y:g}")
+        frames.append(df)
+    ax.plot(df.d, df.upper_bound, "k--", lw=0.8, label="upper bound H2(d)")
+    ax.axhline(0, color="k", lw=0.5)
+    ax.set(xlabel="d", ylabel="local entropy (nats)")
+    ax.legend(fontsize=8)
     ax.set_xscale("log")
     ax.set_title("Large-deviation local entropy S_I = ∂F/∂y, α = 0.5, unconstrained reference", fontsize=10)
     fig.tight_layout()
