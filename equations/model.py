@@ -18,7 +18,7 @@ from dataclasses import dataclass, field
 
 import sympy as sp
 
-from .vocabulary import Average
+from .vocabulary import Average, IidAverage
 
 __all__ = ["Symbol", "FreeEntropy"]
 
@@ -160,4 +160,6 @@ def _tidy(expr):
     """Simplify the integrand of every average, and the expression itself where it has no average."""
     expr = expr.replace(lambda e: isinstance(e, Average),
                         lambda a: Average(sp.simplify(a.integrand), a.variable, a.lower))
-    return expr if expr.has(Average) else sp.simplify(expr)
+    expr = expr.replace(lambda e: isinstance(e, IidAverage),
+                        lambda a: IidAverage(sp.simplify(a.integrand), a.variables))
+    return expr if expr.has(Average, IidAverage) else sp.simplify(expr)

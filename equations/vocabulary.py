@@ -6,12 +6,13 @@ generation needs to turn it into quadrature loops.
 
 Conventions: Dz is the standard Gaussian measure, ``G(x) = exp(-x**2/2)/sqrt(2*pi)``, ``H(x) = erfc(x/sqrt(2))/2``
 (the Gaussian tail), ``GH(x) = G(x)/H(x)`` (inverse Mills ratio), ``logH(x) = log H(x)``,
-``log2cosh(x) = log(2*cosh(x))``, ``logaddexp(a, b) = log(exp(a) + exp(b))``, ``expit(x) = 1/(1 + exp(-x))``.
+``log2cosh(x) = log(2*cosh(x))``, ``logaddexp(a, b) = log(exp(a) + exp(b))``, ``logsumexp(a, b, ...)`` (any number of
+terms), ``expit(x) = 1/(1 + exp(-x))``.
 """
 import sympy as sp
 
-__all__ = ["G", "H", "logH", "GH", "log2cosh", "logaddexp", "expit", "Average", "E", "E_trunc", "AtMax", "Max",
-           "SPECIAL_FUNCTIONS"]
+__all__ = ["G", "H", "logH", "GH", "log2cosh", "logaddexp", "logsumexp", "expit", "Average", "E", "E_trunc",
+           "IidAverage", "E_iid", "AtMax", "Max", "SPECIAL_FUNCTIONS"]
 
 
 class G(sp.Function):
@@ -100,11 +101,21 @@ class logaddexp(sp.Function):
         return _power(r"\ln\left(e^{%s} + e^{%s}\right)" % (a, b), exp)
 
 
+class logsumexp(sp.Function):
+    """log(exp(a_1) + ... + exp(a_n)) without overflow or underflow; d/da_i = exp(a_i - logsumexp) (the softmax)."""
+
+    def fdiff(self, argindex=1):
+        return sp.exp(self.args[argindex - 1] - self)
+
+    def _latex(self, printer, exp=None):
+        return _power(r"\ln\left(%s\right)" % " + ".join("e^{%s}" % printer._print(a) for a in self.args), exp)
+
+
 def _power(tex, exp):
     return tex if exp is None else r"\left(%s\right)^{%s}" % (tex, exp)
 
 
-SPECIAL_FUNCTIONS = (G, H, GH, logH, log2cosh, expit, logaddexp)
+SPECIAL_FUNCTIONS = (G, H, GH, logH, log2cosh, expit, logaddexp, logsumexp)
 
 
 def _expand_top(expr):
@@ -194,6 +205,66 @@ def E_trunc(expr, var, lower):
     return Average(expr, var, lower)
 
 
+class IidAverage(sp.Expr):
+    """Average of ``expr`` over K independent standard Gaussian variables, for ``expr`` symmetric under every
+    permutation of them: int Dz_1 ... Dz_K f(z_1, ..., z_K).
+
+    Compiled as a product rule over the multisets of nodes only (i_1 <= ... <= i_K, each weighted by its number of
+    orderings): N^K / K! evaluations instead of N^K. The symmetry is the declaration's promise (it is what tree
+    architectures give: K hidden units on disjoint inputs, summed over their internal representations). Derivatives
+    average the derivative; a term with exactly one of the variables as a factor is integrated by parts in it
+    (E[z f] = E[f']), which keeps the derivative symmetric.
+    """
+
+    is_commutative = True
+
+    def __new__(cls, expr, variables):
+        expr, variables = sp.sympify(expr), sp.Tuple(*variables)
+        if not variables or not all(isinstance(z, sp.Symbol) for z in variables) or len(set(variables)) < len(
+                variables):
+            raise TypeError("the averaged variables must be distinct sympy Symbols")
+        if not set(variables) & expr.free_symbols:
+            return expr
+        return sp.Expr.__new__(cls, expr, variables)
+
+    @property
+    def integrand(self):
+        return self.args[0]
+
+    @property
+    def variables(self):
+        return tuple(self.args[1])
+
+    @property
+    def free_symbols(self):
+        return self.integrand.free_symbols - set(self.variables)
+
+    def _eval_subs(self, old, new):
+        if old in self.variables:
+            return self
+        return None
+
+    def _eval_derivative(self, s):
+        zs = self.variables
+        df = sp.Add.make_args(_expand_top(self.integrand.diff(s)))
+        return IidAverage(sp.Add(*[_stein_one(t, zs) for t in df]), zs)
+
+    def _latex(self, printer, exp=None):
+        zs = ",".join(printer._print(z) for z in self.variables)
+        return _power(r"\mathbb{E}_{%s}\left[%s\right]" % (zs, printer._print(self.integrand)), exp)
+
+
+def _stein_one(term, zs):
+    """Integration by parts of a term with exactly one variable of ``zs`` among its factors (once)."""
+    hits = [z for z in sp.Mul.make_args(term) if z in zs]
+    return _stein(term, hits[0]) if len(hits) == 1 else term
+
+
+def E_iid(expr, variables):
+    """int Dz_1 ... Dz_K expr, for ``expr`` symmetric in the K ``variables`` (see :class:`IidAverage`)."""
+    return IidAverage(expr, variables)
+
+
 class AtMax(sp.Expr):
     """``g`` evaluated at the maximizer u* of ``f`` over the auxiliary variable ``u``: g(u*), u* = argmax_u f(u).
 
@@ -215,7 +286,7 @@ class AtMax(sp.Expr):
         if not isinstance(u, sp.Symbol):
             raise TypeError("the maximized variable must be a sympy Symbol")
         for e in (g, f, start):
-            if e.has(Average, AtMax):
+            if e.has(Average, IidAverage, AtMax):
                 raise ValueError("a maximum cannot contain an average or another maximum")
         if u not in g.free_symbols:
             return g

@@ -6,7 +6,7 @@ erfc. Use it to check any compiled number: ``phi(model, point)`` re-evaluates th
 import mpmath as mp
 import sympy as sp
 
-from replica.equations.vocabulary import GH, AtMax, Average, G, H, expit, log2cosh, logaddexp, logH
+from replica.equations import vocabulary as voc
 
 __all__ = ["evaluate", "phi"]
 
@@ -20,13 +20,14 @@ def _logH(x):
 
 
 _FUNCS = {
-    G: mp.npdf,
-    H: _H,
-    GH: lambda x: mp.npdf(x) / _H(x),
-    logH: _logH,
-    log2cosh: lambda x: abs(x) + mp.log1p(mp.exp(-2 * abs(x))),
-    expit: lambda x: 1 / (1 + mp.exp(-x)),
-    logaddexp: lambda a, b: max(a, b) + mp.log1p(mp.exp(-abs(a - b))),
+    voc.G: mp.npdf,
+    voc.H: _H,
+    voc.GH: lambda x: mp.npdf(x) / _H(x),
+    voc.logH: _logH,
+    voc.log2cosh: lambda x: abs(x) + mp.log1p(mp.exp(-2 * abs(x))),
+    voc.expit: lambda x: 1 / (1 + mp.exp(-x)),
+    voc.logaddexp: lambda a, b: max(a, b) + mp.log1p(mp.exp(-abs(a - b))),
+    voc.logsumexp: lambda *xs: max(xs) + mp.log(mp.fsum(mp.exp(x - max(xs)) for x in xs)),
     sp.exp: mp.exp, sp.log: mp.log, sp.tanh: mp.tanh, sp.cosh: mp.cosh, sp.sinh: mp.sinh, sp.sqrt: mp.sqrt,
     sp.Abs: abs,
 }
@@ -39,7 +40,7 @@ def evaluate(expr, env, dps=30):
 
 
 def _eval(e, env):
-    if isinstance(e, Average):
+    if isinstance(e, voc.Average):
         f, z, lower = e.args
 
         def integrand(t):
@@ -49,7 +50,12 @@ def _eval(e, env):
             return mp.quad(integrand, [-mp.inf, -4, 0, 4, mp.inf])
         a = _eval(lower, env)
         return mp.quad(integrand, [a, a + 4, mp.inf]) / _H(a)
-    if isinstance(e, AtMax):
+    if isinstance(e, voc.IidAverage):  # nested one-dimensional quadratures: costly beyond two variables
+        f, zs = e.integrand, e.variables
+        for z in reversed(zs[1:]):
+            f = voc.Average(f, z)
+        return _eval(voc.Average(f, zs[0]), env)
+    if isinstance(e, voc.AtMax):
         g, f, u, start = e.args
         f_u = f.diff(u)
         f_uu = f_u.diff(u)

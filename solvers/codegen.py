@@ -22,7 +22,7 @@ import time
 from pathlib import Path
 
 import sympy as sp
-from replica.equations.vocabulary import SPECIAL_FUNCTIONS, AtMax, Average
+from replica.equations.vocabulary import SPECIAL_FUNCTIONS, AtMax, Average, IidAverage
 from sympy.printing.pycode import PythonCodePrinter
 
 from . import root as _root
@@ -80,6 +80,9 @@ def _special_printer(name):
 
 for _f in SPECIAL_FUNCTIONS:
     setattr(_Printer, "_print_" + _f.__name__, _special_printer(_f.__name__))
+# any number of terms: passed as one tuple
+_Printer._print_logsumexp = lambda self, e: "_sp.logsumexp((%s,))" % ", ".join(self._print(a) for a in e.args)
+_AVERAGES = (Average, IidAverage)
 
 
 def _outer_averages(exprs):
@@ -87,7 +90,7 @@ def _outer_averages(exprs):
     found = {}
 
     def visit(e):
-        if isinstance(e, Average):
+        if isinstance(e, _AVERAGES):
             found.setdefault(e, None)
             return
         for a in e.args:
@@ -127,16 +130,16 @@ class _Emitter:
 
     def hoist(self, e, variant, table):
         """Replace maximal subexpressions of ``e`` free of ``variant`` symbols (and of averages) by symbols."""
-        if e.is_Atom or isinstance(e, (Average, AtMax)):
+        if e.is_Atom or isinstance(e, (*_AVERAGES, AtMax)):
             return e
-        if not (e.free_symbols & variant) and not e.has(Average, AtMax):
+        if not (e.free_symbols & variant) and not e.has(*_AVERAGES, AtMax):
             if e not in table:
                 table[e] = self.fresh("h")
             return table[e]
         if e.is_Add or e.is_Mul:
             inv, dep = e.as_independent(*variant, as_Add=e.is_Add)
             head = inv
-            if not (inv.is_Atom or inv.has(Average, AtMax)):
+            if not (inv.is_Atom or inv.has(*_AVERAGES, AtMax)):
                 head = table.setdefault(inv, self.fresh("h"))
             rest = [self.hoist(a, variant, table) for a in e.func.make_args(dep)]
             return e.func(head, *rest)
@@ -153,11 +156,16 @@ class _Emitter:
         averages = _outer_averages(exprs)
         if not averages:
             return self.maxima(exprs, indent)
-        groups = {}
+        groups, iid = {}, {}
         for avg in averages:
-            groups.setdefault(avg.lower, []).append(avg)
+            if isinstance(avg, IidAverage):
+                iid.setdefault(avg.variables, []).append(avg)
+            else:
+                groups.setdefault(avg.lower, []).append(avg)
         pad = "    " * indent
         acc_of = {}
+        for members in iid.values():
+            acc_of.update(self.iid_loops(members, indent, variant))
         for lower, members in groups.items():
             node, weight = self.fresh("x"), self.fresh("w")
             accs = [self.fresh("A") for _ in members]
@@ -202,6 +210,43 @@ class _Emitter:
             loop(indent + 1, "tx", "_sp.tail_inverse(0.0, tx[{i}])", "tw")
             self.lines.extend(f"{pad}    {a} = ({m} + 0.5 * {a}) / _sp.H({lo})" for m, a in zip(middle, accs))
         return self.maxima([e.xreplace(acc_of) for e in exprs], indent)
+
+    def iid_loops(self, members, indent, variant):
+        """Emit the loops of averages over the same K i.i.d. Gaussian variables of symmetric integrands: K nested
+        loops over non-decreasing node indices i_1 <= ... <= i_K, each multiset weighted by the product of its
+        weights times its number of orderings K!/(r_1! r_2! ...), built up level by level (a run of equal indices
+        of length r divides by r). Before the loop over z_l, what depends only on z_1..z_{l-1} is hoisted. Returns
+        {average: accumulator}."""
+        zs = members[0].variables
+        k = len(zs)
+        nodes = [self.fresh("x") for _ in zs]
+        idx, wts, runs, mults = ([self.fresh(p) for _ in zs] for p in ("i", "w", "r", "m"))
+        accs = [self.fresh("A") for _ in members]
+        gx, gw = ("ix", "iw") if variant else ("gx", "gw")  # nested inside another average: the inner rule
+        integrands = [m.integrand.xreplace(dict(zip(zs, nodes))) for m in members]
+        self.lines.extend(f"{'    ' * indent}{a} = 0.0" for a in accs)
+        for level in range(k):
+            table = {}
+            integrands = [self.hoist(f, set(nodes[level:]), table) for f in integrands]
+            if table:
+                self.define([(sym, val) for val, sym in table.items()], indent)
+            pad = "    " * indent
+            i, w, r, m = idx[level], wts[level], runs[level], mults[level]
+            if level == 0:
+                self.lines.append(f"{pad}for {i} in range({gx}.shape[0]):")
+                self.lines += [f"{pad}    {w} = {gw}[{i}]", f"{pad}    {m} = 1.0", f"{pad}    {r} = 1"]
+            else:
+                i0, w0, r0, m0 = idx[level - 1], wts[level - 1], runs[level - 1], mults[level - 1]
+                self.lines.append(f"{pad}for {i} in range({i0}, {gx}.shape[0]):")
+                self.lines += [f"{pad}    {w} = {w0} * {gw}[{i}]",
+                               f"{pad}    {r} = {r0} + 1 if {i} == {i0} else 1",
+                               f"{pad}    {m} = {m0} * {level + 1}.0 / {r}"]
+            self.lines.append(f"{pad}    {nodes[level]} = {gx}[{i}]")
+            indent += 1
+        body = self.level(integrands, indent, set(variant) | set(nodes))
+        for acc, val in zip(accs, self.assign(body, indent)):
+            self.lines.append(f"{'    ' * indent}{acc} += {wts[-1]} * {mults[-1]} * ({self.code(val)})")
+        return dict(zip(members, accs))
 
     def maxima(self, exprs, indent):
         """Emit a Newton ascent for every maximum (:class:`AtMax`) in ``exprs``; return ``exprs`` with each

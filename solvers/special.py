@@ -14,7 +14,7 @@ import math
 
 import numba
 
-__all__ = ["G", "H", "GH", "logH", "log2cosh", "expit", "logaddexp", "tanh", "tail_inverse"]
+__all__ = ["G", "H", "GH", "logH", "log2cosh", "expit", "logaddexp", "logsumexp", "tanh", "tail_inverse"]
 
 _SQRT_2PI = math.sqrt(2.0 * math.pi)
 _LOG_SQRT_2PI = 0.5 * math.log(2.0 * math.pi)
@@ -125,6 +125,20 @@ def logaddexp(a, b):
     if m == -math.inf:
         return -math.inf
     return m + math.log1p(math.exp(-abs(a - b)))
+
+
+@jit
+def logsumexp(xs):
+    """log(sum(exp(x) for x in xs)) for a tuple of floats."""
+    m = -math.inf
+    for x in xs:
+        m = max(m, x)
+    if m == -math.inf:
+        return -math.inf
+    s = 0.0
+    for x in xs:
+        s += math.exp(x - m)
+    return m + math.log(s)
 
 
 @jit
