@@ -23,13 +23,15 @@ P = Symbol(p, sp.Interval.open(-1, 1), "overlap with the reference, p = 1 - 2d")
 Q_REF = Symbol(q_ref, sp.Interval.Ropen(0, 1), "RS overlap of the references")
 
 
-def _energetic():
+def _energetic(kernel=None):
     r"""G_E = int Dz0 (1/H(x~)) int_{x > x~} Dx int Dz1 ln H((kappa - t/sqrt(q~) z0 - (p-t)/sqrt(1-q~) x
     - sqrt(B) z1)/sqrt(1-q1)), x~ = (kappa_ref - sqrt(q~) z0)/sqrt(1-q~), B = q1 - t^2/q~ - (p-t)^2/(1-q~):
-    the reference's stability x conditioned on x > x~ (a truncated Gaussian average)."""
-    B = q1 - t**2 / q_ref - (p - t) ** 2 / (1 - q_ref)
-    x_ref = (kappa_ref - sp.sqrt(q_ref) * z0) / sp.sqrt(1 - q_ref)
-    u = (kappa - t / sp.sqrt(q_ref) * z0 - (p - t) / sp.sqrt(1 - q_ref) * x - sp.sqrt(B) * z1) / sp.sqrt(1 - q1)
+    the reference's stability x conditioned on x > x~ (a truncated Gaussian average). With a ``kernel`` Q, the
+    stabilities' correlations are Q of the overlaps: q~, p, t, q1 -> Q(q~), Q(p), Q(t), Q(q1)."""
+    qr, pp, tt, qq = (x if kernel is None else kernel(x) for x in (q_ref, p, t, q1))
+    B = qq - tt**2 / qr - (pp - tt) ** 2 / (1 - qr)
+    x_ref = (kappa_ref - sp.sqrt(qr) * z0) / sp.sqrt(1 - qr)
+    u = (kappa - tt / sp.sqrt(qr) * z0 - (pp - tt) / sp.sqrt(1 - qr) * x - sp.sqrt(B) * z1) / sp.sqrt(1 - qq)
     return E(E_trunc(E(logH(u), z1), x, x_ref), z0)
 
 
@@ -40,7 +42,7 @@ def binary_entropy(p_):
     return -d * sp.log(d) - (1 - d) * sp.log(1 - d)
 
 
-def binary_perceptron_fp():
+def binary_perceptron_fp(kernel=None, name="binary-perceptron-fp"):
     r"""Franz–Parisi local entropy, binary weights [Huang–Kabashima 2014; PRL 2021; physics notes §C.2]:
 
         phi_FP = extr_{t, q1, phat, that, q1hat} [ G_S + alpha G_E ],
@@ -51,13 +53,16 @@ def binary_perceptron_fp():
     G_E as in :func:`_energetic`. The weight 1 + tanh is twice the probability of W~_i = +1 after the gauge
     W~_i -> +1. Observable ``upper_bound`` = H2(d) = -d ln d - (1-d) ln(1-d), d = (1-p)/2: the log-number of
     configurations at distance d (the alpha = 0 value of phi_FP).
+
+    A ``kernel`` Q maps the overlaps of the energetic term to the correlations of the stabilities (two-layer
+    machines in the K -> infinity limit, :func:`replica.equations.committee.committee_fp`).
     """
     h = that / sp.sqrt(qhat_ref) * z0 + sp.sqrt(q1hat - that**2 / qhat_ref) * z1 + phat - that
     gs = (-phat * p + that * t - q1hat * (1 - q1) / 2
           + E((1 + sp.tanh(sp.sqrt(qhat_ref) * z0)) * E(log2cosh(h), z1), z0))
     return FreeEntropy(
-        name="binary-perceptron-fp",
-        phi=gs + alpha * _energetic(),
+        name=name,
+        phi=gs + alpha * _energetic(kernel),
         order=[Symbol(t, sp.Interval(-1, 1), "overlap with other references"),
                Symbol(q1, sp.Interval.Ropen(0, 1), "overlap between constrained solutions"),
                Symbol(phat, sp.S.Reals, "conjugate of p"), Symbol(that, sp.S.Reals, "conjugate of t"),

@@ -10,7 +10,7 @@ from .model import FreeEntropy, Symbol
 from .vocabulary import E, G, H, log2cosh, logaddexp, logH
 
 __all__ = ["spherical_perceptron", "binary_perceptron", "spherical_perceptron_1rsb_jamming",
-           "alpha_c_spherical", "alpha_gd_binary"]
+           "alpha_c_spherical", "alpha_gd_binary", "entropic_spherical", "entropic_binary", "energetic"]
 
 q, qhat = sp.symbols("q qhat")
 alpha, kappa = sp.symbols("alpha kappa")
@@ -22,9 +22,21 @@ Q = Symbol(q, sp.Interval.Ropen(0, 1), "overlap between two solutions")
 QHAT = Symbol(qhat, sp.Interval(0, sp.oo), "conjugate of q")
 
 
-def _energetic(q_, kappa_):
+def energetic(q_, kappa_):
     """int Dz ln H((kappa - sqrt(q) z)/sqrt(1-q)): the log-volume of one pattern's constraint (Gardner's G_E)."""
     return E(logH((kappa_ - sp.sqrt(q_) * z) / sp.sqrt(1 - q_)), z)
+
+
+def entropic_spherical(q_, qhat_):
+    """-qhat (1-q)/2 + psi(qhat), psi(qhat) = [sqrt(1+4 qhat) - 1]/2 - ln[(1 + sqrt(1+4 qhat))/2]/2: the entropic
+    term of spherical weights in conjugate form (extremized over qhat it is 1/2 [ln(1-q) + q/(1-q)])."""
+    s = sp.sqrt(1 + 4 * qhat_)
+    return -qhat_ * (1 - q_) / 2 + (s - 1) / 2 - sp.log((1 + s) / 2) / 2
+
+
+def entropic_binary(q_, qhat_):
+    """-qhat (1-q)/2 + int Dz ln 2cosh(sqrt(qhat) z): the entropic term of binary weights."""
+    return -qhat_ * (1 - q_) / 2 + E(log2cosh(sp.sqrt(qhat_) * z), z)
 
 
 def _energetic_replicon(q_, kappa_):
@@ -58,9 +70,7 @@ def spherical_perceptron():
     Observables: ``lambda_AT`` = alpha (1-q)^2 E_z[(d^2_omega ln H)^2], the replicon eigenvalue; RS is stable
     while it is below 1 (physics notes §A.4).
     """
-    s = sp.sqrt(1 + 4 * qhat)
-    psi = (s - 1) / 2 - sp.log((1 + s) / 2) / 2
-    phi = -qhat * (1 - q) / 2 + psi + alpha * _energetic(q, kappa)
+    phi = entropic_spherical(q, qhat) + alpha * energetic(q, kappa)
     return FreeEntropy(
         name="spherical-perceptron",
         phi=phi,
@@ -83,7 +93,7 @@ def binary_perceptron():
     """
     h = sp.Symbol("h")
     entropic_second = sp.diff(log2cosh(h), h, 2).subs(h, sp.sqrt(qhat) * z)
-    phi = -qhat * (1 - q) / 2 + E(log2cosh(sp.sqrt(qhat) * z), z) + alpha * _energetic(q, kappa)
+    phi = entropic_binary(q, qhat) + alpha * energetic(q, kappa)
     return FreeEntropy(
         name="binary-perceptron",
         phi=phi,

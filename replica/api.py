@@ -1,7 +1,7 @@
 """The public entry points: solve, sweep, capacity, max_margin, dat_line, onset, optimize, simulate, models."""
 from .gaussian_mixture import optimize
 from .local_entropy import onset
-from .models import QUAD_TOL, get_model
+from .models import QUAD_TOL, families, get_model, resolve
 from .models import models as _model_names
 from .perceptron import capacity, dat_line, max_margin
 from .simulate import simulate
@@ -18,7 +18,8 @@ def models():
     >>> "binary-perceptron" in replica.models()
     True
     """
-    return {name: get_model(name).summary for name in _model_names()}
+    fams = families()
+    return {name: fams[name].summary if name in fams else get_model(name).summary for name in _model_names()}
 
 
 def solve(model, *, method="auto", quadrature=None, x0=None, tol=None, max_iter=2000, quad_tol=QUAD_TOL, strict=True,
@@ -28,7 +29,8 @@ def solve(model, *, method="auto", quadrature=None, x0=None, tol=None, max_iter=
     Parameters
     ----------
     model : str
-        A name from :func:`replica.models`.
+        A name from :func:`replica.models`. A model family (``committee``, ``parity``) takes its options among the
+        keywords (``K=3, activation="sign", weights="binary"``).
     method : {'auto', 'fixed-point', 'newton'}
         'auto' iterates the damped fixed point (adaptive damping) until the residual is below 1e-3, then Newton
         with the sympy-derived Jacobian finishes.
@@ -59,6 +61,6 @@ def solve(model, *, method="auto", quadrature=None, x0=None, tol=None, max_iter=
     >>> round(sol.q, 6), round(sol.entropy, 6)
     (0.39105, 0.227785)
     """
-    spec = get_model(model)
+    spec, params = resolve(model, params)
     return spec.solve(spec.validate(params), method=method, quadrature=quadrature, x0=x0, tol=tol,
                       max_iter=max_iter, quad_tol=quad_tol, strict=strict)

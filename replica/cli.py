@@ -11,7 +11,7 @@ import sys
 
 from . import api
 from .errors import ReplicaError
-from .models import get_model
+from .models import families, get_model, resolve
 from .sweep import parse_grid, sweep
 
 EXAMPLES = """examples:
@@ -25,6 +25,8 @@ EXAMPLES = """examples:
   replica optimize gm-ridge lam --alpha 2 --delta 0.5 --rho 0.2
   replica simulate gm-ridge --alpha 2 --delta 0.5 --rho 0.2 --lam 0.47 --n 1000 --seeds 20
   replica sweep binary-perceptron --alpha 0.05:0.8:76 --kappa 0 --out sweep.csv --plot sweep.png
+  replica solve committee --K 3 --activation sign --weights binary --alpha 0.5 --json
+  replica capacity committee --K inf --activation relu --weights spherical
   replica equations binary-perceptron
   replica figure list
 """
@@ -143,6 +145,26 @@ def _model_params(spec, extra, command):
             for k, v in params.items()}
 
 
+def _family_member(name, extra):
+    """(spec, leftover arguments): a model family's options (--K 3 --weights binary) are taken out of ``extra``."""
+    family = families().get(name)
+    if family is None:
+        return get_model(name), extra
+    options, rest, i = {}, [], 0
+    while i < len(extra):
+        key, _, value = extra[i][2:].partition("=")
+        if extra[i].startswith("--") and key in family.options:
+            if not value:
+                if i + 1 >= len(extra):
+                    raise ReplicaError(f"--{key} needs a value")
+                value, i = extra[i + 1], i + 1
+            options[key] = value
+        else:
+            rest.append(extra[i])
+        i += 1
+    return resolve(name, options)[0], rest
+
+
 def _quadrature(args, spec):
     """None (adaptive) unless --nodes or --rule fixes the quadrature. --nodes sets the outer Gaussian nodes and --rule
     their rule; the model's own truncated and inner rules are kept (an inner rule tied to the outer one follows it)."""
@@ -182,22 +204,28 @@ def main(argv=None):
 def _main(argv):
     parser = _parser()
     args, extra = parser.parse_known_args(argv)
+    if args.command not in ("models", "figure"):
+        spec, extra = _family_member(args.model, extra)
     if args.command not in ("solve", "sweep", "optimize", "simulate") and extra:
         raise ReplicaError(f"unrecognized arguments: {' '.join(extra)}")
     if args.command == "models":
-        table = {name: {"summary": get_model(name).summary,
-                        "parameters": {k: s.doc for k, s in get_model(name).declared.items()}}
+        fams = families()
+        table = {name: {"summary": fams[name].summary,
+                        "options": {k: doc for k, (_, _, doc) in fams[name].options.items()}}
+                 if name in fams else
+                 {"summary": get_model(name).summary,
+                  "parameters": {k: s.doc for k, s in get_model(name).declared.items()}}
                  for name in api.models()}
         if args.json:
             print(json.dumps(table))
         else:
             for name, info in table.items():
-                params = ", ".join(f"--{k.replace('_', '-')} ({d})" for k, d in info["parameters"].items())
-                print(f"{name}\n    {info['summary']}\n    parameters: {params}")
+                kind = "parameters" if "parameters" in info else "options"
+                params = ", ".join(f"--{k.replace('_', '-')} ({d})" for k, d in info[kind].items())
+                print(f"{name}\n    {info['summary']}\n    {kind}: {params}")
         return 0
     if args.command == "figure":
         return _figure(args)
-    spec = get_model(args.model)
     if args.command == "equations":
         for line in spec.build().latex():
             print(line)

@@ -35,7 +35,7 @@ def _user_params(ref_doc):
 ENTROPY_SLACK = 1e-9  # a reference at kappa_max has zero entropy up to this
 
 
-def _inputs(storage, params):
+def _inputs(storage, params, binary):
     """Solve the reference problem and map the user parameters to the free entropy's."""
     if params["kappa"] > params["ref_kappa"]:
         raise ParameterError(f"kappa={params['kappa']:g} exceeds ref_kappa={params['ref_kappa']:g}: the counted "
@@ -49,13 +49,13 @@ def _inputs(storage, params):
     if not ref.converged:
         raise ParameterError(f"the reference problem {storage.name} at alpha={params['alpha']:g}, kappa="
                              f"{params['ref_kappa']:g} did not converge: {ref.status} ({ref.remedy})")
-    if storage is BINARY and ref.entropy < -ENTROPY_SLACK:  # spherical: alpha < alpha_c(ref_kappa) was checked
+    if binary and ref.entropy < -ENTROPY_SLACK:  # spherical: alpha < alpha_c(ref_kappa) was checked
         raise ParameterError(f"ref_kappa={params['ref_kappa']:g} is above the maximal margin at alpha="
                              f"{params['alpha']:g}: no reference solutions exist (their RS entropy is "
                              f"{ref.entropy:.3g}); allowed: ref_kappa <= kappa_max(alpha), or 'max'")
     out = {"alpha": params["alpha"], "kappa": params["kappa"], "kappa_ref": params["ref_kappa"],
            "p": 1 - 2 * params["d"], "q_ref": ref.q}
-    if storage is BINARY:
+    if binary:
         out["qhat_ref"] = ref.qhat
     return out
 
@@ -118,17 +118,28 @@ def _notes(params, order, obs):
     return notes
 
 
-BINARY_FP = register(ModelSpec(
-    name="binary-perceptron-fp",
-    summary="Franz-Parisi local entropy of the binary perceptron at distance d from a reference of margin ref_kappa",
-    build=eq.binary_perceptron_fp, defaults={"kappa": 0.0, "ref_kappa": 0.0}, start=_start, follow=_follow,
-    notes=_notes,
-    path="p", path_start=_path_start, user_params=_user_params("margin of the reference, or 'max' for kappa_max"),
-    inputs=lambda p: _inputs(BINARY, p),
-    report=("q_ref", "qhat_ref"),
-    special={"ref_kappa": {"max": lambda p: max_margin("binary-perceptron", alpha=p["alpha"]).value}},
-    quadrature=FP_QUADRATURE, max_nodes=512, direct=False,
-))
+FP_MODELS = set()  # the Franz-Parisi model names (onset works on them)
+
+
+def binary_fp_spec(name, summary, build, storage):
+    """The Franz–Parisi model ``build`` (binary weights) around references solved by the storage model ``storage``
+    (``ref_kappa='max'``: its maximal margin)."""
+    FP_MODELS.add(name)
+    return register(ModelSpec(
+        name=name, summary=summary, build=build, defaults={"kappa": 0.0, "ref_kappa": 0.0}, start=_start,
+        follow=_follow, notes=_notes, path="p", path_start=_path_start,
+        user_params=_user_params("margin of the reference, or 'max' for kappa_max"),
+        inputs=lambda p: _inputs(storage, p, binary=True), report=("q_ref", "qhat_ref"),
+        special={"ref_kappa": {"max": lambda p: max_margin(storage.name, alpha=p["alpha"]).value}},
+        quadrature=FP_QUADRATURE, max_nodes=512, direct=False,
+    ))
+
+
+BINARY_FP = binary_fp_spec(
+    "binary-perceptron-fp",
+    "Franz-Parisi local entropy of the binary perceptron at distance d from a reference of margin ref_kappa",
+    eq.binary_perceptron_fp, BINARY)
+FP_MODELS.add("spherical-perceptron-fp")
 SPHERICAL_FP = register(ModelSpec(
     name="spherical-perceptron-fp",
     summary="Franz-Parisi local entropy of the spherical perceptron at distance d from a reference of margin "
@@ -136,7 +147,7 @@ SPHERICAL_FP = register(ModelSpec(
     build=eq.spherical_perceptron_fp, defaults={"kappa": 0.0, "ref_kappa": 0.0}, start=_start, follow=_follow,
     notes=_notes,
     path="p", path_start=_path_start, user_params=_user_params("margin of the reference"),
-    inputs=lambda p: _inputs(SPHERICAL, p),
+    inputs=lambda p: _inputs(SPHERICAL, p, binary=False),
     report=("q_ref",),
     quadrature=FP_QUADRATURE, max_nodes=512, direct=False,
 ))
@@ -208,9 +219,9 @@ def onset(model="binary-perceptron-fp", *, ref_kappa="max", kappa=0.0, alpha_ran
     from scipy.optimize import brentq
 
     spec = get_model(model)
-    if spec not in (BINARY_FP, SPHERICAL_FP):
-        raise ParameterError(f"onset is defined for the Franz-Parisi models (binary-perceptron-fp, "
-                             f"spherical-perceptron-fp), not {model}")
+    if spec.name not in FP_MODELS:
+        raise ParameterError(f"onset is defined for the Franz-Parisi models ({', '.join(sorted(FP_MODELS))}), "
+                             f"not {model}")
     lo, hi = (float(a) for a in alpha_range)
     if not 0 < lo < hi:
         raise ParameterError(f"alpha_range=({lo:g}, {hi:g}): need 0 < low < high")

@@ -17,9 +17,10 @@ from replica.solvers.system import System, in_interval, interval_bounds, interva
 from .errors import ConvergenceError, ParameterError
 from .results import REMEDIES, Solution
 
-__all__ = ["ModelSpec", "register", "get_model", "models", "numeric"]
+__all__ = ["ModelSpec", "Family", "register", "register_family", "get_model", "resolve", "models", "numeric"]
 
 _REGISTRY = {}
+_FAMILIES = {}
 MAX_ADAPTIVE_NODES = 8192  # the default (adaptive) quadrature doubles its Gaussian nodes up to this
 QUAD_TOL = 1e-8  # default tolerance on the node-doubling error estimate
 
@@ -27,6 +28,7 @@ QUAD_TOL = 1e-8  # default tolerance on the node-doubling error estimate
 def numeric(expr, *symbols):
     """A fast float function of ``symbols`` for a closed-form sympy expression of the vocabulary (H, G, logH, ...)."""
     table = {name: getattr(special, name) for name in ("G", "H", "GH", "logH", "log2cosh", "expit", "logaddexp")}
+    table["logsumexp"] = lambda *xs: special.logsumexp(xs)
     return sp.lambdify(symbols, expr, modules=[table, "math"])
 
 
@@ -40,7 +42,7 @@ class ModelSpec:
     physics remarks on a solved point; ``path`` is the free-entropy parameter to continue along (from ``path_start``,
     a number or a function of the parameters, where ``start`` is reliable) when a direct solve fails; ``follow``
     maps a solution (order-parameter dict) at some parameters to a guess at others (warm starts, continuation
-    predictors; default: the same order parameters).
+    predictors; default: the same order parameters); ``capacity`` computes the model's storage capacity.
 
     A model whose free entropy takes other parameters than the user gives (a reference's overlap, solved from another
     model) declares ``user_params`` (Symbols with ranges) and ``inputs``: validated user parameters -> the free
@@ -66,6 +68,8 @@ class ModelSpec:
     max_nodes: int = MAX_ADAPTIVE_NODES  # the adaptive quadrature's cap on Gaussian nodes (nested averages: lower)
     direct: bool = True  # try a direct solve from ``start`` before continuing along ``path``
     follow: Callable = None
+    capacity: Callable = None  # (kappa, quadrature, tol, adaptive) -> Threshold, for replica.capacity
+    q1_load: Callable = None  # binary weights with a margin: kappa -> the load where the RS q reaches 1 (max_margin)
 
     @cached_property
     def system(self):
@@ -225,26 +229,76 @@ class ModelSpec:
         return sol
 
 
+@dataclass
+class Family:
+    """Models told apart by structural options (a number of hidden units, an activation), not by parameters that are
+    solved over: ``options`` maps each option to (parser, default or None if required, description); the parser
+    turns the given text or value into the option's value or raises ParameterError saying what is allowed. ``make``
+    takes the options and returns the (registered) :class:`ModelSpec` of that member."""
+
+    name: str
+    summary: str
+    options: dict
+    make: Callable
+
+    def member(self, options):
+        unknown = sorted(set(options) - set(self.options))
+        if unknown:
+            raise ParameterError(f"{self.name} has no option {', '.join(unknown)}; its options are "
+                                 f"{', '.join(self.options)}")
+        values = {}
+        for k, (parse, default, doc) in self.options.items():
+            if options.get(k) is None and default is None:
+                raise ParameterError(f"{self.name} needs the option {k} ({doc})")
+            values[k] = parse(options[k] if options.get(k) is not None else default)
+        return self.make(**values)
+
+
 def register(spec):
     _REGISTRY[spec.name] = spec
     return spec
 
 
+def register_family(family):
+    _FAMILIES[family.name] = family
+    return family
+
+
 def get_model(name):
     """The registered :class:`ModelSpec` called ``name`` (ParameterError listing the models otherwise)."""
     _load()
+    if name in _FAMILIES:
+        raise ParameterError(f"{name} needs its options ({', '.join(_FAMILIES[name].options)}), e.g. "
+                             f"replica.solve({name!r}, {', '.join(f'{k}=...' for k in _FAMILIES[name].options)}, "
+                             "alpha=...)")
     try:
         return _REGISTRY[name]
     except KeyError:
         raise ParameterError(f"unknown model {name!r}; available: {', '.join(models())}") from None
 
 
-def models():
-    """Names of the registered models (``replica models`` lists them with a summary)."""
+def resolve(name, params):
+    """(spec, remaining params): for a family, its options are taken out of ``params`` and select the member."""
     _load()
-    return [n for n, s in _REGISTRY.items() if not s.hidden]
+    family = _FAMILIES.get(name)
+    if family is None:
+        return get_model(name), dict(params)
+    rest = {k: v for k, v in params.items() if k not in family.options}
+    return family.member({k: v for k, v in params.items() if k in family.options}), rest
+
+
+def families():
+    """The registered families: name -> :class:`Family`."""
+    _load()
+    return dict(_FAMILIES)
+
+
+def models():
+    """Names of the registered models and model families (``replica models`` lists them with a summary)."""
+    _load()
+    return [n for n, s in _REGISTRY.items() if not s.hidden] + list(_FAMILIES)
 
 
 def _load():
-    from . import gaussian_mixture, large_deviation, local_entropy, perceptron  # noqa: F401  (they register models)
+    from . import committee, gaussian_mixture, large_deviation, local_entropy, perceptron  # noqa: F401  (registering)
 

@@ -14,7 +14,7 @@ from .errors import ParameterError
 from .models import MAX_ADAPTIVE_NODES, QUAD_TOL, ModelSpec, numeric, register
 from .results import REMEDIES, Threshold
 
-__all__ = ["alpha_c_spherical", "alpha_gd_binary", "capacity", "max_margin", "dat_line"]
+__all__ = ["alpha_c_spherical", "alpha_gd_binary", "capacity", "max_margin", "dat_line", "zero_entropy_capacity"]
 
 alpha_c_spherical = numeric(eq.alpha_c_spherical(), eq.kappa)
 alpha_gd_binary = numeric(eq.alpha_gd_binary(), eq.kappa)
@@ -87,7 +87,7 @@ BINARY = register(ModelSpec(
     name="binary-perceptron",
     summary="binary weights W=+-1, margin kappa: RS entropy s, q, qhat; capacity alpha_KM, alpha_GD, kappa_max",
     build=eq.binary_perceptron, defaults={"kappa": 0.0}, start=_start_binary, check=_check_binary,
-    notes=_notes_binary,
+    notes=_notes_binary, q1_load=alpha_gd_binary,
 ))
 JAMMING_1RSB = register(ModelSpec(
     name="spherical-perceptron-1rsb-jamming",
@@ -121,14 +121,15 @@ def _locate(spec, name, param, params, start, quad, tol, target, adaptive, extra
                      remedy=sol.remedy, extra=extra, solution=sol)
 
 
-def _march(system, v, name, step, stop, quad, tol, adaptive, max_steps=400):
+def _march(system, v, name, step, stop, quad, tol, adaptive, max_steps=400, max_nodes=MAX_ADAPTIVE_NODES):
     """Continue ``name`` by ``step`` from solved ``v`` until ``stop(v, quad)``. Where a step fails and the quadrature
-    is adaptive, the nodes are doubled and the march goes on. Returns (previous, last, reached, quadrature)."""
+    is adaptive, the nodes are doubled (up to ``max_nodes``) and the march goes on. Returns (previous, last, reached,
+    quadrature)."""
     prev = v
     for _ in range(max_steps):
         result, w = continue_to(system, v, name, v[system.index(name)] + step, quad, tol, method="newton")
         if not result.converged:
-            if adaptive and quad.gauss < MAX_ADAPTIVE_NODES:  # storage models only
+            if adaptive and quad.gauss < max_nodes:
                 quad = quad.doubled()
                 continue
             return prev, v, False, quad
@@ -145,18 +146,24 @@ def _secant(system, lo, hi, quad, observable, value):
     return lo + f_lo / (f_lo - f_hi) * (hi - lo) if f_lo != f_hi else hi
 
 
-def _binary_capacity(kappa, quad, tol, adaptive):
-    spec = BINARY
+def zero_entropy_capacity(spec, params, scale, quad, tol, adaptive, extra):
+    """The load where the RS entropy of binary-weight model ``spec`` vanishes (at the other ``params``): a march in
+    alpha by steps of 0.05 ``scale`` from alpha = 0.05 ``scale`` until the entropy is negative, a secant, then Newton
+    on the equations plus entropy = 0."""
     system = spec.system
-    agd = alpha_gd_binary(kappa)
-    sol, v, quad = _solved(spec, {"alpha": 0.05 * agd, "kappa": kappa}, None if adaptive else quad, tol)
+    sol, v, quad = _solved(spec, {**params, "alpha": 0.05 * scale}, None if adaptive else quad, tol)
     if v is None:
-        raise ParameterError(f"binary-perceptron: no RS solution near alpha=0 at kappa={kappa:g}: {sol.message}")
-    lo, hi, ok, quad = _march(system, v, "alpha", 0.05 * agd, lambda w, qd: system.call("phi", w, qd)[0] < 0,
-                              quad, tol, adaptive)
+        raise ParameterError(f"{spec.name}: no RS solution near alpha=0 at {params}: {sol.message}")
+    lo, hi, ok, quad = _march(system, v, "alpha", 0.05 * scale, lambda w, qd: system.call("phi", w, qd)[0] < 0,
+                              quad, tol, adaptive, max_nodes=spec.max_nodes)
     start = _secant(system, lo, hi, quad, "entropy", 0.0) if ok else lo
-    thr = _locate(spec, "alpha_c", "alpha", {"kappa": kappa}, start, quad, tol, ("entropy", 0.0), adaptive,
-                  {"alpha_GD": agd, "criterion": "zero RS entropy (Krauth-Mezard)"})
+    return _locate(spec, "alpha_c", "alpha", params, start, quad, tol, ("entropy", 0.0), adaptive,
+                   {**extra, "criterion": "zero RS entropy (Krauth-Mezard)"})
+
+
+def _binary_capacity(kappa, quad, tol, adaptive):
+    agd = alpha_gd_binary(kappa)
+    thr = zero_entropy_capacity(BINARY, {"kappa": kappa}, agd, quad, tol, adaptive, {"alpha_GD": agd})
     thr.extra = {"alpha_KM": thr.value, **thr.extra}
     return thr
 
@@ -192,13 +199,15 @@ def _spherical_capacity(kappa, quad, tol, eps=(4e-4, 2e-4, 1e-4, 5e-5)):
                             "lambda_AT_at_capacity": lam, "rs_stable_at_capacity": bool(lam <= 1 + 1e-12)})
 
 
-def capacity(model, kappa=0.0, rsb=0, quadrature=None, tol=None):
+def capacity(model, kappa=0.0, rsb=0, quadrature=None, tol=None, **options):
     """Storage capacity alpha_c(kappa).
 
     * ``spherical-perceptron``: Gardner's RS capacity (closed form), checked by the q -> 1 limit of the solver
       (``extra['alpha_c_solver']``); with ``rsb=1`` and kappa < 0 the 1RSB SAT/UNSAT point instead.
     * ``binary-perceptron``: alpha_KM(kappa), where the RS entropy vanishes (Krauth–Mézard); the RS q -> 1 point
       alpha_GD(kappa) = (2/pi) alpha_c^sph(kappa) is reported beside it under its own name, never as the capacity.
+    * ``committee`` and ``parity`` (with their ``options``: K, activation, weights): zero RS entropy for binary
+      weights, the RS q -> 1 limit in closed form for spherical ones (status ``diverges`` for K = inf sign units).
 
     Examples
     --------
@@ -208,9 +217,11 @@ def capacity(model, kappa=0.0, rsb=0, quadrature=None, tol=None):
     >>> round(replica.capacity("binary-perceptron", kappa=0).value, 4)
     0.8331
     """
-    from .models import get_model
+    from .models import resolve
 
-    spec = get_model(model)
+    spec, rest = resolve(model, options)
+    if rest:
+        raise ParameterError(f"capacity takes kappa, rsb and a family's options, not {', '.join(rest)}")
     quad, tol, adaptive = quadrature or Quadrature(), tol or Tolerance(), quadrature is None
     if rsb not in (0, 1):
         raise ParameterError(f"rsb must be 0 (replica symmetric) or 1 (one-step RSB), got {rsb}")
@@ -224,11 +235,15 @@ def capacity(model, kappa=0.0, rsb=0, quadrature=None, tol=None):
             raise ParameterError("binary-perceptron: the RS zero-entropy point alpha_KM already coincides with the "
                                  "frozen 1RSB capacity; use rsb=0")
         return _binary_capacity(kappa, quad, tol, adaptive)
-    raise ParameterError(f"capacity is not defined for {model}; available for spherical-perceptron, binary-perceptron")
+    if spec.capacity is not None and rsb == 0:
+        return spec.capacity(kappa, quad, tol, adaptive)
+    raise ParameterError(f"capacity is not defined for {model} (rsb={rsb}); available for spherical-perceptron, "
+                         "binary-perceptron, committee, parity (rsb=0)")
 
 
-def max_margin(model, alpha, quadrature=None, tol=None):
-    """kappa_max(alpha) of the binary perceptron: the margin at which the RS entropy vanishes (inverse of alpha_KM).
+def max_margin(model, alpha, quadrature=None, tol=None, **options):
+    """kappa_max(alpha) of the binary perceptron (or of the K = inf binary committee machine, with its ``options``):
+    the margin at which the RS entropy vanishes (inverse of alpha_KM).
 
     Examples
     --------
@@ -236,11 +251,12 @@ def max_margin(model, alpha, quadrature=None, tol=None):
     >>> round(replica.max_margin("binary-perceptron", alpha=0.833078599).value, 6)
     0.0
     """
-    from .models import get_model
+    from .models import resolve
 
-    spec = get_model(model)
-    if spec is not BINARY:
-        raise ParameterError(f"max-margin is defined for binary-perceptron, not {model}")
+    spec, rest = resolve(model, options)
+    if spec.q1_load is None or rest:
+        raise ParameterError(f"max-margin is defined for binary-perceptron and the K=inf binary committee machine, "
+                             f"not {model} {rest or ''}")
     tol = tol or Tolerance()
     alpha = _finite("alpha", alpha)
     if not alpha > 0:
@@ -248,11 +264,11 @@ def max_margin(model, alpha, quadrature=None, tol=None):
     system = spec.system
     adaptive = quadrature is None
     k0 = 0.0
-    while alpha > 0.75 * alpha_gd_binary(k0):  # start well inside the region where the RS solution is easy
+    while alpha > 0.75 * spec.q1_load(k0):  # start well inside the region where the RS solution is easy
         k0 -= 0.5
     sol, v, quad = _solved(spec, {"alpha": alpha, "kappa": k0}, quadrature, tol)
     if v is None:
-        raise ParameterError(f"binary-perceptron: no RS solution at alpha={alpha:g}, kappa={k0:g}: {sol.message}")
+        raise ParameterError(f"{spec.name}: no RS solution at alpha={alpha:g}, kappa={k0:g}: {sol.message}")
     s0 = system.call("phi", v, quad)[0]
     lo, hi, ok, quad = _march(system, v, "kappa", 0.1 if s0 > 0 else -0.1,
                               lambda w, qd: (system.call("phi", w, qd)[0] > 0) != (s0 > 0), quad, tol, adaptive)

@@ -17,7 +17,7 @@ from replica.solvers.continuation import continue_to
 from replica.solvers.root import Tolerance
 
 from .errors import ParameterError
-from .models import QUAD_TOL, get_model
+from .models import QUAD_TOL, resolve
 
 __all__ = ["sweep", "parse_grid"]
 
@@ -107,7 +107,8 @@ def sweep(model, *, out=None, resume=True, progress=None, method="auto", quadrat
     progress : bool, optional
         Show a progress bar (default: when stderr is a terminal).
     **grids
-        Each control parameter as a number or a sequence (or 'START:STOP:NUM' text). Several sequences make a product
+        A model family's options (``K=3, weights="binary"``), then each control parameter as a number or a sequence
+        (or 'START:STOP:NUM' text). Several sequences make a product
         grid, the last one varying fastest. Points are visited in the order given: a descending grid continues
         downwards.
 
@@ -124,7 +125,7 @@ def sweep(model, *, out=None, resume=True, progress=None, method="auto", quadrat
     >>> bool(df.converged.all()), round(float(df.q.iloc[-1]), 6)
     (True, 0.39105)
     """
-    spec = get_model(model)
+    spec, grids = resolve(model, grids)
     swept, points = _grid(spec, grids)
     names = list(spec.declared)
     quad, tol = quadrature or spec.quadrature, tol or Tolerance()

@@ -1,0 +1,106 @@
+r"""Two-layer tree machines: the committee machine (sign or ReLU hidden units) and the parity machine (physics notes,
+perceptron §E).
+
+K hidden units, each with its own N/K inputs (disjoint receptive fields: a tree), preactivations
+lambda_l = sqrt(K/N) W_l . xi_l, alpha = P/N with N the total number of weights. Outputs:
+
+* committee, sign units, K odd: sign(sum_l sign(lambda_l)), the majority of the internal representation;
+* committee, K -> infinity, activation g (sign or ReLU): sign(h - kappa), h = K^{-1/2} sum_l [g(lambda_l) - E g]/sd g,
+  the centred, normalized output field (by the central limit theorem a Gaussian field; a margin kappa can be put on
+  it). Balanced read-out weights c_l = +-1 instead of the centring give the same kernel Q (docs/committee.md);
+* parity, K >= 2: prod_l sign(lambda_l).
+
+Replica symmetry with the same overlap q = W_l^a . W_l^b K/N in every unit. The entropic term is the perceptron's
+(binary or spherical weights); the energetic term is, for a finite tree with internal representations tau in
+{-1, +1}^K,
+
+    G_E = int prod_l Dz_l ln sum_{tau: out(tau) = +1} prod_l H(-tau_l sqrt(q/(1-q)) z_l),
+
+written as a logsumexp over tau of sums of ln H (no product underflows near q = 1) and averaged over the K i.i.d.
+z_l with the symmetric product rule (:class:`~replica.equations.vocabulary.IidAverage`). For K -> infinity the
+output fields of two replicas are jointly Gaussian with correlation Q(q) (the kernel of the activation), and
+G_E = int Dz ln H((kappa - sqrt(Q) z)/sqrt(1-Q)): the perceptron's with q -> Q(q).
+"""
+import itertools
+import math
+
+import sympy as sp
+
+from .local_entropy import binary_perceptron_fp
+from .model import FreeEntropy
+from .perceptron import ALPHA, KAPPA, QHAT, Q, energetic, entropic_binary, entropic_spherical, q, qhat
+from .vocabulary import E_iid, logH, logsumexp
+
+__all__ = ["kernel", "KERNELS", "tree_machine", "committee_fp"]
+
+alpha, kappa = ALPHA.symbol, KAPPA.symbol
+
+
+def _sign_kernel(x):
+    """E[sign u sign v] for unit Gaussians with correlation x: (2/pi) arcsin x (mean 0, variance 1 already)."""
+    return 2 / sp.pi * sp.asin(x)
+
+
+def _relu_kernel(x):
+    """Correlation of centred ReLU outputs: (E[g(u) g(v)] - (E g)^2)/Var g with E[g(u) g(v)] =
+    [sqrt(1-x^2) + x (pi - arccos x)]/(2 pi), E g = 1/sqrt(2 pi), Var g = (pi-1)/(2 pi)."""
+    return (sp.sqrt(1 - x**2) + x * (sp.pi - sp.acos(x)) - 1) / (sp.pi - 1)
+
+
+KERNELS = {"sign": _sign_kernel, "relu": _relu_kernel}
+
+
+def kernel(activation, x):
+    """Q(x): the correlation of the K -> infinity output fields of two replicas whose hidden units have overlap x."""
+    return KERNELS[activation](x)
+
+
+def _out(machine, tau):
+    return sum(tau) > 0 if machine == "committee" else math.prod(tau) > 0
+
+
+def _energetic_finite(machine, K):
+    zs = sp.symbols(f"z1:{K + 1}")
+    a = sp.sqrt(q / (1 - q))
+    terms = [sum(logH(-t * a * z) for t, z in zip(tau, zs))
+             for tau in itertools.product((1, -1), repeat=K) if _out(machine, tau)]
+    return E_iid(logsumexp(*terms) if len(terms) > 1 else terms[0], zs)
+
+
+def tree_machine(machine, K, activation, weights):
+    r"""The RS storage free entropy of a tree ``machine`` ('committee' or 'parity') with ``K`` hidden units (an integer,
+    or ``math.inf`` for the committee's K -> infinity limit), ``activation`` ('sign'; 'relu' only for K = inf) and
+    ``weights`` ('binary' or 'spherical'):
+
+        phi = G_S(q, qhat) + alpha G_E(q),
+
+    G_S the perceptron's entropic term, G_E as in the module docstring. K = inf takes a margin ``kappa`` on the output
+    field and reports the output overlap ``Q``.
+    """
+    entropic = {"binary": entropic_binary, "spherical": entropic_spherical}[weights]
+    params, observables = [ALPHA], {}
+    if K == math.inf:
+        Qq = kernel(activation, q)
+        ge = energetic(Qq, kappa)
+        params.append(KAPPA)
+        observables["Q"] = Qq
+    else:
+        ge = _energetic_finite(machine, K)
+    label = "inf" if K == math.inf else str(K)
+    return FreeEntropy(
+        name=f"{machine}-K{label}-{activation}-{weights}" if machine == "committee" else f"parity-K{label}-{weights}",
+        phi=entropic(q, qhat) + alpha * ge,
+        order=[Q, QHAT],
+        params=params,
+        pairs={q: qhat},
+        observables=observables,
+    )
+
+
+def committee_fp(activation):
+    r"""Franz–Parisi local entropy of the K -> infinity committee machine with binary weights around a reference of
+    output margin kappa_ref: the binary perceptron's (:func:`~replica.equations.local_entropy.binary_perceptron_fp`)
+    with every overlap in the energetic term (q~, p, t, q1) replaced by its output correlation Q (the replicated
+    output fields are jointly Gaussian with covariance Q applied entry by entry); the entropic term keeps the weights'
+    overlaps."""
+    return binary_perceptron_fp(kernel=KERNELS[activation], name=f"committee-Kinf-{activation}-binary-fp")

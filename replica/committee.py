@@ -1,0 +1,206 @@
+"""Two-layer tree machines: the committee machine (``committee``: ``K`` odd or ``inf``, ``activation`` sign or
+relu, ``weights`` binary or spherical) and the parity machine (``parity``: ``K`` >= 2, ``weights``), their storage
+capacities, and the Franz–Parisi local entropy of the K -> infinity committee (``committee-fp``). The free entropies
+live in ``replica.equations.committee``.
+
+Capacities. Binary weights: where the RS entropy vanishes. Spherical weights: the RS q -> 1 limit, in closed form.
+As q -> 1 the energetic term of a finite tree behaves as -M_K/(2(1-q)), M_K = E[sum of z_l^2 over the hidden units
+that must be flipped, with the smallest |z_l|, to give the right output] (committee: the majority; parity: one unit,
+when the parity is wrong), so alpha_c = 1/M_K (spherical) and the binary RS solution reaches q = 1 at
+alpha_GD = (2/pi)/M_K (K = 1: 2 and 4/pi, the perceptron's). For K -> infinity, 1 - Q(q) ~ c (1-q) gives
+alpha_c = c alpha_c^perceptron(kappa): finite for ReLU (c = pi/(pi-1)), infinite for sign units (1 - Q ~ sqrt(1-q)).
+"""
+import math
+from functools import cache
+
+import numpy as np
+from scipy import integrate, special
+
+from replica.equations import committee as eq
+from replica.solvers.quadrature import Quadrature
+
+from .errors import ParameterError
+from .local_entropy import binary_fp_spec
+from .models import Family, ModelSpec, register, register_family
+from .perceptron import alpha_c_spherical, zero_entropy_capacity
+from .results import Threshold
+
+__all__ = ["flip_cost", "alpha_c_tree", "COMMITTEE", "PARITY", "COMMITTEE_FP"]
+
+MAX_K = 7  # 2^(K-1) internal representations and N^K/K! quadrature nodes per evaluation
+
+
+def _half_normal_order_moment(j, n):
+    """E[X_(j)^2] for the j-th smallest of n i.i.d. half-normal |z|."""
+    c = math.factorial(n) / (math.factorial(j - 1) * math.factorial(n - j))
+
+    def f(x):
+        F = special.erf(x / math.sqrt(2))
+        return x * x * c * F ** (j - 1) * (1 - F) ** (n - j) * 2 * math.exp(-x * x / 2) / math.sqrt(2 * math.pi)
+
+    return integrate.quad(f, 0, np.inf, epsabs=1e-15, epsrel=1e-13)[0]
+
+
+@cache
+def flip_cost(machine, K):
+    """M_K: the coefficient of -1/(2(1-q)) in the energetic term of a finite tree as q -> 1 (module docstring)."""
+    if machine == "parity":
+        return 0.5 * _half_normal_order_moment(1, K)
+    half = (K - 1) // 2
+    return sum(math.comb(K, n) / 2**K * sum(_half_normal_order_moment(j, n) for j in range(1, n - half + 1))
+               for n in range(half + 1, K + 1))
+
+
+def alpha_c_tree(machine, K, activation="sign", kappa=0.0):
+    """The RS q -> 1 load of spherical weights (the spherical capacity; math.inf where it diverges)."""
+    if K == math.inf:
+        return math.inf if activation == "sign" else math.pi / (math.pi - 1) * alpha_c_spherical(kappa)
+    return 1.0 / flip_cost(machine, K)
+
+
+def _parse_K(machine):
+    def parse(value):
+        text = str(value).strip().lower()
+        if machine == "committee" and text in ("inf", "infinity"):
+            return math.inf
+        try:
+            K = int(text)
+        except ValueError:
+            K = None
+        if machine == "committee" and (K is None or K < 1 or K % 2 == 0 or K > MAX_K):
+            raise ParameterError(f"K={value}: the committee machine takes an odd K from 1 to {MAX_K}, or 'inf'")
+        if machine == "parity" and (K is None or not 2 <= K <= MAX_K):
+            raise ParameterError(f"K={value}: the parity machine takes K from 2 to {MAX_K}")
+        return K
+    return parse
+
+
+def _choice(name, allowed):
+    def parse(value):
+        if value not in allowed:
+            raise ParameterError(f"{name}={value!r}: allowed: {', '.join(allowed)}")
+        return value
+    return parse
+
+
+def _check(machine, K, activation, weights):
+    a_sph = alpha_c_tree(machine, K, activation)  # at kappa = 0; with a margin (K = inf) it scales as the perceptron's
+
+    def check(p):
+        ac = alpha_c_tree(machine, K, activation, p.get("kappa", 0.0))
+        limit = ac if weights == "spherical" else 2 / math.pi * ac
+        if p["alpha"] >= limit:
+            what = "the RS capacity" if weights == "spherical" else "alpha_GD, where the RS solution reaches q = 1"
+            raise ParameterError(f"alpha={p['alpha']:g} is at or beyond {what} ({limit:.6g}); allowed: "
+                                 f"0 <= alpha < {limit:.6g}")
+    return check if math.isfinite(a_sph) else None
+
+
+def _start(p):
+    return {"q": 0.3, "qhat": 0.3}
+
+
+def _notes(weights):
+    def notes(params, order, obs):
+        out = []
+        if weights == "binary" and obs["entropy"] < 0:
+            out.append("entropy < 0: beyond the capacity (zero entropy): no solutions exist; this RS saddle point is "
+                       "unphysical")
+        if weights == "spherical" and order["q"] > 0.9:
+            out.append("q > 0.9 near the spherical capacity: the tree machines' RS solution is unstable to RSB "
+                       "before q -> 1 (the RS capacity is an upper estimate; the dAT line is not computed here)")
+        return out
+    return notes
+
+
+# the symmetric K-dimensional product rule costs N^K/K!: Gauss-Hermite nodes, few of them, per K
+_TREE_NODES = {1: 128, 2: 64, 3: 48, 4: 32, 5: 24, 6: 16, 7: 16}
+_TREE_MAX = {1: 8192, 2: 512, 3: 192, 4: 128, 5: 96, 6: 64, 7: 32}
+
+
+@cache
+def _member(machine, K, activation, weights):
+    if machine == "committee" and activation == "relu" and K != math.inf:
+        raise ParameterError(f"K={K}: finite-K ReLU committees are not implemented (their output is not a sum over "
+                             "internal representations); use K=inf, or activation=sign")
+    build = lambda: eq.tree_machine(machine, K, activation, weights)  # noqa: E731
+    name = build().name
+    finite = K != math.inf
+    quad = Quadrature(gauss=_TREE_NODES[K], rule="hermite") if finite else Quadrature()
+    spec = ModelSpec(
+        name=name,
+        summary=f"{machine} machine, K={K}, {activation if machine == 'committee' else 'sign'} units, {weights} "
+                "weights: RS entropy, q",
+        build=build, defaults={} if finite else {"kappa": 0.0}, start=_start, check=_check(machine, K, activation,
+                                                                                            weights),
+        notes=_notes(weights), hidden=True, quadrature=quad, max_nodes=_TREE_MAX[K] if finite else 8192,
+        q1_load=None if finite or weights == "spherical" else
+        lambda kappa: 2 / math.pi * alpha_c_tree(machine, K, activation, kappa),
+    )
+    spec.capacity = lambda kappa, quad, tol, adaptive: _capacity(spec, machine, K, activation, weights, kappa, quad,
+                                                                 tol, adaptive)
+    return register(spec)
+
+
+def _capacity(spec, machine, K, activation, weights, kappa, quad, tol, adaptive):
+    if kappa != 0 and K != math.inf:
+        raise ParameterError("a margin kappa is defined on the K = inf output field only; finite trees: kappa = 0")
+    ac = alpha_c_tree(machine, K, activation, kappa)
+    params = {"kappa": kappa} if K == math.inf else {}
+    if weights == "binary":
+        # binary capacities are below 1 (the annealed bound): march in steps of 0.05
+        return zero_entropy_capacity(spec, params, 1.0, quad, tol, adaptive,
+                                     {"alpha_GD": 2 / math.pi * ac if math.isfinite(ac) else None})
+    if not math.isfinite(ac):
+        return Threshold("alpha_c", None, spec.name, params, False, "diverges",
+                         "the RS capacity of spherical weights diverges for K -> infinity sign units (1 - Q ~ "
+                         "sqrt(1-q): the RS solution never reaches q = 1); at finite K it grows like sqrt(K), and RSB "
+                         "lowers it (sqrt(ln K))", remedy="use a finite K (--K 3, 5, 7) or activation relu")
+    how = "(pi/(pi-1)) alpha_c^perceptron(kappa), from 1 - Q ~ pi(1-q)/(pi-1)" if K == math.inf else \
+        "1/M_K, the RS q -> 1 limit (M_K by order statistics of half-normal fields)"
+    m_k = None if K == math.inf else flip_cost(machine, K)
+    return Threshold("alpha_c", ac, spec.name, params, True, "converged", "closed form: " + how,
+                     extra={"alpha_GD_binary": 2 / math.pi * ac, "M_K": m_k,
+                            "rs_note": "RS is unstable near the capacity of tree machines; this is the RS value"})
+
+
+COMMITTEE = register_family(Family(
+    name="committee",
+    summary="tree committee machine: K hidden units (odd, or inf), sign or relu (K=inf) units, binary or spherical "
+            "weights: RS entropy, q, capacity",
+    options={"K": (_parse_K("committee"), None, "odd number of hidden units, or inf"),
+             "activation": (_choice("activation", ("sign", "relu")), "sign", "sign (default) or relu"),
+             "weights": (_choice("weights", ("binary", "spherical")), "binary", "binary (default) or spherical")},
+    make=lambda K, activation, weights: _member("committee", K, activation, weights),
+))
+PARITY = register_family(Family(
+    name="parity",
+    summary="tree parity machine: K >= 2 sign units, output their product, binary or spherical weights: RS entropy, "
+            "q, capacity",
+    options={"K": (_parse_K("parity"), None, f"number of hidden units, 2 to {MAX_K}"),
+             "weights": (_choice("weights", ("binary", "spherical")), "binary", "binary (default) or spherical")},
+    make=lambda K, weights: _member("parity", K, "sign", weights),
+))
+
+
+@cache
+def _fp_member(K, activation):
+    if K != math.inf:
+        raise ParameterError(f"K={K}: the Franz-Parisi local entropy of committee machines is implemented for K=inf "
+                             "(finite K needs 3K-dimensional averages)")
+    storage = _member("committee", K, activation, "binary")
+    return binary_fp_spec(
+        f"committee-Kinf-{activation}-binary-fp",
+        f"Franz-Parisi local entropy of the K=inf {activation} committee machine (binary weights) at distance d "
+        "from a reference of output margin ref_kappa",
+        lambda: eq.committee_fp(activation), storage)
+
+
+COMMITTEE_FP = register_family(Family(
+    name="committee-fp",
+    summary="Franz-Parisi local entropy of the K=inf tree committee machine, binary weights, sign or relu units, at "
+            "distance d from a reference of output margin ref_kappa (a number or 'max')",
+    options={"K": (_parse_K("committee"), "inf", "inf (the only K implemented)"),
+             "activation": (_choice("activation", ("sign", "relu")), "sign", "sign (default) or relu")},
+    make=lambda K, activation: _fp_member(K, activation),
+))
