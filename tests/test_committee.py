@@ -1,0 +1,207 @@
+"""Tree committee and parity machines: reductions to the perceptron, alpha = 0 limits, kernels against Monte Carlo,
+the parity machine's q = 0 solution and capacity, the q -> 1 coefficient M_K, the approach to K = inf, and the K = inf
+committee's Franz-Parisi local entropy."""
+import json
+import math
+
+import numpy as np
+import pytest
+import sympy as sp
+
+import replica
+from replica.cli import main
+from replica.committee import alpha_c_tree, flip_cost
+from replica.equations import committee as eq
+from replica.equations.model import FreeEntropy
+from replica.equations.vocabulary import E, IidAverage
+from replica.models import resolve
+from replica.solvers.quadrature import Quadrature
+from replica.solvers.system import System
+
+LN2 = math.log(2)
+
+
+def test_symmetric_rule_equals_the_full_product_rule():
+    """The multiset rule (N^K/K! nodes) gives what the full N^K product gives, for phi, residuals and Jacobian."""
+    fe = eq.tree_machine("committee", 3, "sign", "binary")
+
+    def nested(a):
+        f = a.integrand
+        for z in reversed(a.variables):
+            f = E(f, z)
+        return f
+
+    full = FreeEntropy(name="committee-K3-full-product", phi=fe.phi.replace(lambda e: isinstance(e, IidAverage),
+                                                                            nested),
+                       order=fe.order, params=fe.params, pairs=fe.pairs)
+    quad = Quadrature(gauss=20, rule="hermite")
+    a, b = System(fe), System(full)
+    v = a.vector({"q": 0.4, "qhat": 0.7}, {"alpha": 0.3})
+    for bundle in ("phi", "res", "res_jac"):
+        assert np.max(np.abs(a.call(bundle, v, quad) - b.call(bundle, v, quad))) < 1e-14
+
+
+@pytest.mark.parametrize("weights", ["binary", "spherical"])
+def test_one_hidden_unit_is_the_perceptron(weights):
+    tree = replica.solve("committee", K=1, weights=weights, alpha=0.5)
+    perceptron = replica.solve(f"{weights}-perceptron", alpha=0.5)
+    assert tree.q == pytest.approx(perceptron.q, abs=1e-12)
+    assert tree.entropy == pytest.approx(perceptron.entropy, abs=1e-12)
+
+
+@pytest.mark.parametrize("options", [dict(K=3), dict(K="inf"), dict(K="inf", activation="relu")])
+@pytest.mark.parametrize("weights, s0", [("binary", LN2), ("spherical", 0.0)])
+def test_alpha_zero(options, weights, s0):
+    sol = replica.solve("committee", weights=weights, alpha=0.0, **options)
+    assert sol.q == pytest.approx(0.0, abs=1e-9)
+    assert sol.entropy == pytest.approx(s0, abs=1e-12)
+
+
+@pytest.mark.parametrize("activation", ["sign", "relu"])
+@pytest.mark.parametrize("x", [0.3, 0.8])
+def test_kernels_against_monte_carlo(activation, x):
+    """Q(x) = corr of the centred activations of unit Gaussians with correlation x; balanced read-out weights
+    c_l = +-1 (no centring) give the same output correlation."""
+    rng = np.random.default_rng(1)
+    n = 2_000_000
+    u = rng.standard_normal(n)
+    v = x * u + math.sqrt(1 - x * x) * rng.standard_normal(n)
+    g = np.sign if activation == "sign" else (lambda y: np.maximum(y, 0.0))
+    gu, gv = g(u), g(v)
+    centred = (gu - gu.mean()) * (gv - gv.mean()) / (gu.var() ** 0.5 * gv.var() ** 0.5)
+    Q = float(eq.kernel(activation, sp.Float(x)))
+    assert abs(centred.mean() - Q) < 5 * centred.std() / math.sqrt(n)
+    # balanced read-out, K hidden units: cov of K^{-1/2} sum_l c_l g(lambda_l) across two replicas / its variance
+    K, m = 8, 200_000
+    c = np.array([1, -1] * (K // 2))
+    U = rng.standard_normal((m, K))
+    V = x * U + math.sqrt(1 - x * x) * rng.standard_normal((m, K))
+    hu, hv = g(U) @ c / math.sqrt(K), g(V) @ c / math.sqrt(K)
+    r = np.corrcoef(hu, hv)[0, 1]
+    assert abs(r - Q) < 5 * (1 - Q * Q) / math.sqrt(m)
+
+
+@pytest.mark.parametrize("K", [2, 3])
+def test_parity_machine_stays_at_q_zero(K):
+    """The parity output is odd in every hidden field: q = 0 solves the equations, s = (1 - alpha) ln 2, and the
+    binary capacity is 1 (every pattern halves the volume)."""
+    sol = replica.solve("parity", K=K, alpha=0.6)
+    assert sol.q == pytest.approx(0.0, abs=1e-9)
+    assert sol.entropy == pytest.approx(0.4 * LN2, abs=1e-12)
+    assert replica.capacity("parity", K=K).value == pytest.approx(1.0, abs=1e-9)
+
+
+def test_flip_cost_closed_forms():
+    """K = 1: M = E[z^2; z < 0] = 1/2 (alpha_c = 2); parity K = 2: (1/2) E[min(|z1|, |z2|)^2] by direct quadrature."""
+    from scipy import integrate
+
+    assert flip_cost("committee", 1) == pytest.approx(0.5, rel=1e-12)
+    # P(min(|z1|,|z2|) > t) = (2 H(t))^2 = erfc(t/sqrt 2)^2, E[min^2] = int 2 t P(min > t) dt
+    from scipy.special import erfc
+    m2 = integrate.quad(lambda t: 2 * t * erfc(t / math.sqrt(2)) ** 2, 0, np.inf)[0]
+    assert flip_cost("parity", 2) == pytest.approx(0.5 * m2, rel=1e-10)
+    # literature (RS, spherical weights): committee K = 3: 4.02; parity K = 2: 5.50
+    assert alpha_c_tree("committee", 3) == pytest.approx(4.025, abs=1e-3)
+    assert alpha_c_tree("parity", 2) == pytest.approx(5.504, abs=1e-3)
+
+
+@pytest.mark.parametrize("machine, K", [("committee", 3), ("parity", 2)])
+def test_energetic_term_approaches_minus_M_over_two_eps(machine, K):
+    """-2 (1-q) G_E(q) -> M_K as q -> 1 (the spherical capacity 1/M_K rests on it): the compiled energetic term at
+    q = 1 - eps approaches M_K, the gap shrinking at least five-fold per decade of eps."""
+    spec, _ = resolve(machine, {"K": K, "weights": "spherical"})
+    system = spec.system
+    quad = Quadrature(gauss=256)
+    gaps = []
+    for eps in (1e-2, 1e-3, 1e-4):
+        ge = [system.call("phi", system.vector({"q": 1 - eps, "qhat": 1.0}, {"alpha": a}), quad)[0] for a in (0, 1)]
+        gaps.append(-2 * eps * (ge[1] - ge[0]) - flip_cost(machine, K))
+    assert all(g > 0 for g in gaps)
+    assert gaps[1] < gaps[0] / 5 and gaps[2] < gaps[1] / 5
+    assert gaps[2] < 5e-3 * flip_cost(machine, K)
+
+
+def test_finite_K_approaches_K_infinity():
+    """Entropy and overlap at alpha = 0.5 move monotonically from K = 1 towards K = inf (K = 5: slow test)."""
+    s = [replica.solve("committee", K=K, alpha=0.5).entropy for K in (1, 3, "inf")]
+    assert s[0] < s[1] < s[2]
+    assert s[2] - s[1] < (s[1] - s[0]) / 2
+
+
+@pytest.mark.slow
+def test_K5_lies_between_K3_and_K_infinity():
+    s = {K: replica.solve("committee", K=K, alpha=0.5).entropy for K in (3, 5, "inf")}
+    assert s[3] < s[5] < s["inf"]
+    assert s["inf"] - s[5] < s["inf"] - s[3]
+
+
+def test_binary_capacities():
+    assert replica.capacity("committee", K=1).value == pytest.approx(0.8330786, abs=1e-7)
+    sign = replica.capacity("committee", K="inf").value
+    relu = replica.capacity("committee", K="inf", activation="relu").value
+    three = replica.capacity("committee", K=3).value
+    assert 0.8330786 < three < sign < 1 and relu < sign
+    assert replica.solve("committee", K="inf", alpha=sign).entropy == pytest.approx(0.0, abs=1e-9)
+
+
+def test_spherical_capacities():
+    relu = replica.capacity("committee", K="inf", activation="relu", weights="spherical")
+    assert relu.value == pytest.approx(2 * math.pi / (math.pi - 1), rel=1e-12)
+    sign = replica.capacity("committee", K="inf", weights="spherical")
+    assert sign.value is None and sign.status == "diverges" and not sign.converged
+
+
+def test_committee_fp_typical_point_and_bound():
+    """K = inf committee FP: p = q~, kappa = kappa_ref is the storage entropy (stationary there); phi <= H2(d)."""
+    from replica.models import get_model
+
+    ref = replica.solve("committee", K="inf", alpha=0.5, kappa=0.2)
+    spec, _ = resolve("committee-fp", {"activation": "sign"})
+    system = spec.system
+    inputs = {"alpha": 0.5, "kappa": 0.2, "kappa_ref": 0.2, "p": ref.q, "q_ref": ref.q, "qhat_ref": ref.qhat}
+    v = system.vector({"t": ref.q, "q1": ref.q, "phat": ref.qhat, "that": ref.qhat, "q1hat": ref.qhat}, inputs)
+    quad = Quadrature(gauss=96, trunc=48, inner=12, inner_rule="hermite")
+    assert system.call("phi", v, quad)[0] == pytest.approx(ref.entropy, abs=1e-9)
+    assert np.max(np.abs(system.call("res", v, quad))) <= 1e-7
+    assert get_model(spec.name) is spec
+    sol = replica.solve("committee-fp", alpha=0.5, ref_kappa="max", d=0.05)
+    assert sol.converged and 0 < sol.entropy < sol.upper_bound
+
+
+def test_relu_dense_regions_are_denser_than_sign():
+    """Around maximal-margin references at alpha = 0.5 and d = 0.02 the ReLU committee's local entropy is closer to
+    the upper bound H2(d) than the sign committee's (the ReLU paper's claim); around typical references the sign
+    committee's is negative (isolated solutions)."""
+    relu = replica.solve("committee-fp", activation="relu", alpha=0.5, ref_kappa="max", d=0.02)
+    sign = replica.solve("committee-fp", activation="sign", alpha=0.5, ref_kappa="max", d=0.02)
+    assert sign.entropy < relu.entropy < relu.upper_bound
+    assert relu.entropy > 0.9 * relu.upper_bound > 2 * sign.entropy
+    typical = replica.solve("committee-fp", activation="sign", alpha=0.5, d=0.02)
+    assert typical.converged and typical.entropy < 0
+
+
+def test_cli(capsys):
+    assert main(["solve", "committee", "--K", "3", "--activation", "sign", "--weights", "binary", "--alpha", "0.5",
+                 "--json"]) == 0
+    out = json.loads(capsys.readouterr().out)
+    assert out["model"] == "committee-K3-sign-binary" and out["converged"]
+    assert main(["capacity", "committee", "--K", "inf", "--activation", "sign", "--weights", "binary", "--json"]) == 0
+    assert json.loads(capsys.readouterr().out)["alpha_c"] == pytest.approx(0.94695, abs=1e-5)
+    assert main(["capacity", "committee", "--K", "inf", "--weights", "spherical"]) == 1
+
+
+@pytest.mark.parametrize("argv, match", [
+    (["solve", "committee", "--K", "4", "--alpha", "0.5"], "odd K"),
+    (["solve", "committee", "--K", "3", "--activation", "relu", "--alpha", "0.5"], "finite-K ReLU"),
+    (["solve", "committee", "--K", "3", "--activation", "tanh", "--alpha", "0.5"], "allowed: sign, relu"),
+    (["solve", "committee", "--alpha", "0.5"], "needs the option K"),
+    (["solve", "committee", "--K", "3", "--weights", "spherical", "--alpha", "5"], "RS capacity"),
+    (["solve", "committee", "--K", "3", "--alpha", "-1"], "outside the allowed range"),
+    (["solve", "parity", "--K", "1", "--alpha", "0.5"], "K from 2"),
+    (["capacity", "committee", "--K", "3", "--kappa", "0.5"], "margin kappa is defined on the K = inf"),
+    (["solve", "committee-fp", "--K", "3", "--alpha", "0.5", "--d", "0.1"], "implemented for K=inf"),
+])
+def test_bad_input(argv, match, capsys):
+    assert main(argv) == 2
+    err = capsys.readouterr().err
+    assert match in err and err.count("\n") == 1 and "Traceback" not in err
