@@ -26,12 +26,12 @@ import math
 
 import sympy as sp
 
-from .local_entropy import binary_perceptron_fp
-from .model import FreeEntropy
+from .local_entropy import P, binary_entropy, binary_perceptron_fp
+from .model import FreeEntropy, Symbol
 from .perceptron import ALPHA, KAPPA, QHAT, Q, energetic, entropic_binary, entropic_spherical, q, qhat
-from .vocabulary import E_iid, logH, logsumexp
+from .vocabulary import E, E_iid, E_trunc, log2cosh, logH, logsumexp
 
-__all__ = ["kernel", "KERNELS", "tree_machine", "committee_fp"]
+__all__ = ["kernel", "KERNELS", "tree_machine", "committee_fp", "parity_fp"]
 
 alpha, kappa = ALPHA.symbol, KAPPA.symbol
 
@@ -59,12 +59,18 @@ def _out(machine, tau):
     return sum(tau) > 0 if machine == "committee" else math.prod(tau) > 0
 
 
-def _energetic_finite(machine, K):
-    zs = sp.symbols(f"z1:{K + 1}")
-    a = sp.sqrt(q / (1 - q))
+def _log_output(machine, K, q_, zs):
+    """ln P(out = +1) given the hidden fields' means sqrt(q) z_l and variance 1 - q: a logsumexp over the internal
+    representations tau with out(tau) = +1."""
+    a = sp.sqrt(q_ / (1 - q_))
     terms = [sum(logH(-t * a * z) for t, z in zip(tau, zs))
              for tau in itertools.product((1, -1), repeat=K) if _out(machine, tau)]
-    return E_iid(logsumexp(*terms) if len(terms) > 1 else terms[0], zs)
+    return logsumexp(*terms) if len(terms) > 1 else terms[0]
+
+
+def _energetic_finite(machine, K):
+    zs = sp.symbols(f"z1:{K + 1}")
+    return E_iid(_log_output(machine, K, q, zs), zs)
 
 
 def tree_machine(machine, K, activation, weights):
@@ -104,3 +110,43 @@ def committee_fp(activation):
     output fields are jointly Gaussian with covariance Q applied entry by entry); the entropic term keeps the weights'
     overlaps."""
     return binary_perceptron_fp(kernel=KERNELS[activation], name=f"committee-Kinf-{activation}-binary-fp")
+
+
+q1, phat, q1hat, p = sp.symbols("q1 phat q1hat p")
+
+
+def parity_fp(K):
+    r"""Franz–Parisi local entropy of the parity machine (binary weights, K >= 2 hidden units) around a typical
+    reference. For alpha < 1 the RS reference problem has q~ = 0 (the output is odd in every hidden field), so
+    the references are independent and, by the symmetry that flips the weights of two hidden units, the overlap t
+    with the other references vanishes: only p (fixed), q1 and their conjugates remain,
+
+        phi_FP = extr [ -phat p - q1hat (1-q1)/2 + int Dz ln 2cosh(sqrt(q1hat) z + phat) + alpha G_E ],
+        G_E = E_{x_l > 0} E_{z_l} ln sum_{tau: prod tau = +1} prod_l H(-tau_l mu_l / sqrt(1-q1)),
+
+    mu_l = p x_l + sqrt(q1 - p^2) z_l the mean hidden field of the counted configuration given the reference's field
+    x_l, conditioned positive (the gauge that makes every reference field positive: the 2^(K-1) sign patterns of
+    even parity all give the same value). A 2K-dimensional average, nested. At alpha = 0 phi_FP is H2(d); at p = 0
+    it is the storage entropy (1 - alpha) ln 2.
+    """
+    xs, zs = sp.symbols(f"x1:{K + 1}"), sp.symbols(f"z1:{K + 1}")
+    B = q1 - p**2
+    a = 1 / sp.sqrt(1 - q1)
+    terms = [sum(logH(-t * a * (p * x + sp.sqrt(B) * z)) for t, x, z in zip(tau, xs, zs))
+             for tau in itertools.product((1, -1), repeat=K) if math.prod(tau) > 0]
+    ge = logsumexp(*terms)
+    for z in reversed(zs):
+        ge = E(ge, z)
+    for x in reversed(xs):
+        ge = E_trunc(ge, x, 0)
+    z = sp.Symbol("z")
+    gs = -phat * p - q1hat * (1 - q1) / 2 + E(log2cosh(sp.sqrt(q1hat) * z + phat), z)
+    return FreeEntropy(
+        name=f"parity-K{K}-binary-fp",
+        phi=gs + alpha * ge,
+        order=[Symbol(q1, sp.Interval.Ropen(0, 1), "overlap between counted configurations"),
+               Symbol(phat, sp.S.Reals, "conjugate of p"), Symbol(q1hat, sp.Interval(0, sp.oo), "conjugate of q1")],
+        params=[ALPHA, P],
+        pairs={q1: q1hat},
+        observables={"upper_bound": binary_entropy(p)},
+    )

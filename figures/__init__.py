@@ -3,9 +3,9 @@
 ``replica figure list`` lists them; ``replica figure NAME --out DIR`` writes ``DIR/NAME.png`` and the data behind it
 as ``DIR/NAME.csv``. Each recipe says which figure it reconstructs and what it could not pin down.
 """
-from . import gaussian_mixture, local_entropy, storage
+from . import committee, gaussian_mixture, local_entropy, storage
 
 RECIPES = {recipe.NAME: recipe for recipe in (storage.ENTROPY, storage.PHASE_DIAGRAM, local_entropy.LD_CURVES,
-                                              gaussian_mixture.ERRORS)}
+                                              gaussian_mixture.ERRORS, committee.TREE_WFM)}
 
 __all__ = ["RECIPES"]

@@ -25,7 +25,7 @@ from .models import Family, ModelSpec, register, register_family
 from .perceptron import alpha_c_spherical, zero_entropy_capacity
 from .results import Threshold
 
-__all__ = ["flip_cost", "alpha_c_tree", "COMMITTEE", "PARITY", "COMMITTEE_FP"]
+__all__ = ["flip_cost", "alpha_c_tree", "COMMITTEE", "PARITY", "COMMITTEE_FP", "PARITY_FP"]
 
 MAX_K = 7  # 2^(K-1) internal representations and N^K/K! quadrature nodes per evaluation
 
@@ -203,4 +203,61 @@ COMMITTEE_FP = register_family(Family(
     options={"K": (_parse_K("committee"), "inf", "inf (the only K implemented)"),
              "activation": (_choice("activation", ("sign", "relu")), "sign", "sign (default) or relu")},
     make=lambda K, activation: _fp_member(K, activation),
+))
+
+
+def _parity_fp_start(inputs):
+    """The alpha = 0 solution (q1 = p^2, phat = atanh p, q1hat = 0), moved into the domain q1 > p^2."""
+    p = inputs["p"]
+    return {"q1": p * p + 0.05 * (1 - p * p), "phat": math.atanh(p), "q1hat": 0.05}
+
+
+def _parity_fp_follow(order, old, new):
+    """Keep the deviation from the alpha = 0 solution (q1 - p^2 and phat - atanh p) when p moves."""
+    p, p1 = old["p"], new["p"]
+    return dict(order, q1=order["q1"] - p * p + p1 * p1, phat=order["phat"] - math.atanh(p) + math.atanh(p1))
+
+
+def _parity_fp_inputs(params):
+    if params["alpha"] >= 1:
+        raise ParameterError(f"alpha={params['alpha']:g}: binary parity machines have no solutions (references) "
+                             "beyond alpha = 1; allowed: 0 < alpha < 1")
+    return {"alpha": params["alpha"], "p": 1 - 2 * params["d"]}
+
+
+@cache
+def _parity_fp_member(K):
+    import sympy as sp
+
+    from replica.equations.model import Symbol
+
+    if K > 3:
+        raise ParameterError(f"K={K}: the parity machine's Franz-Parisi term is a 2K-dimensional average; K = 2 and 3 "
+                             "are implemented")
+    return register(ModelSpec(
+        name=f"parity-K{K}-binary-fp",
+        summary=f"Franz-Parisi local entropy of the K={K} parity machine (binary weights) around typical references",
+        build=lambda: eq.parity_fp(K), start=_parity_fp_start, follow=_parity_fp_follow,
+        path="p", path_start=0.4, hidden=True,
+        user_params=[Symbol(sp.Symbol("alpha"), sp.Interval.open(0, 1), "load P/N, 0 < alpha < 1"),
+                     Symbol(sp.Symbol("d"), sp.Interval.open(0, sp.Rational(1, 2)),
+                            "distance to the reference, d = (1-p)/2")],
+        inputs=_parity_fp_inputs, quadrature=_PARITY_FP_QUAD[K], max_nodes=_PARITY_FP_QUAD[K].gauss * 2,
+    ))
+
+
+# every level of the 2K-dimensional average is nested (truncated x_l, then Gaussian z_l): the truncated and inner
+# rules do the work (the outer Gaussian rule is only the entropic term's); node doubling doubles them all, once.
+# The node-doubling estimate grows from 1e-8 at d = 0.45 to 1e-5 at d = 0.05 and 1e-3 at d = 0.01 (K = 2, alpha =
+# 0.3): the counted configuration's hidden sign turns sharply at small reference fields x_l ~ sqrt(1-q1).
+_PARITY_FP_QUAD = {2: Quadrature(gauss=64, trunc=24, inner=24, inner_rule="hermite"),
+                   3: Quadrature(gauss=64, trunc=8, inner=8, inner_rule="hermite")}
+
+
+PARITY_FP = register_family(Family(
+    name="parity-fp",
+    summary="Franz-Parisi local entropy of the tree parity machine (binary weights) around typical references: the "
+            "device without wide flat minima",
+    options={"K": (_parse_K("parity"), None, "number of hidden units, 2 or 3")},
+    make=lambda K: _parity_fp_member(K),
 ))

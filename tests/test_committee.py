@@ -205,3 +205,27 @@ def test_bad_input(argv, match, capsys):
     assert main(argv) == 2
     err = capsys.readouterr().err
     assert match in err and err.count("\n") == 1 and "Traceback" not in err
+
+
+def test_parity_fp_alpha_zero_is_the_upper_bound():
+    """At alpha = 0 the Franz-Parisi potential at q1 = p^2, phat = atanh p, q1hat = 0 is H2(d), and it is stationary
+    there (the energetic term is multiplied by alpha)."""
+    spec, _ = resolve("parity-fp", {"K": 2})
+    system = spec.system
+    d = 0.1
+    p = 1 - 2 * d
+    v = system.vector({"q1": p * p + 1e-12, "phat": math.atanh(p), "q1hat": 0.0}, {"alpha": 0.0, "p": p})
+    h2 = -d * math.log(d) - (1 - d) * math.log(1 - d)
+    assert system.call("phi", v, spec.quadrature)[0] == pytest.approx(h2, abs=1e-9)
+    assert system.call("obs", v, spec.quadrature)[1] == pytest.approx(h2, abs=1e-15)
+
+
+def test_parity_fp_curve_lies_between_the_bounds():
+    """At alpha = 0.3: below H2(d), above its K -> inf limit H2(d) - alpha ln 2, and decreasing towards small d."""
+    values = []
+    for d in (0.2, 0.05):
+        sol = replica.solve("parity-fp", K=2, alpha=0.3, d=d, quad_tol=1e-5)
+        assert sol.converged
+        assert sol.upper_bound - 0.3 * LN2 < sol.entropy < sol.upper_bound
+        values.append(sol.entropy)
+    assert values[1] < values[0]
