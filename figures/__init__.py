@@ -5,7 +5,8 @@ as ``DIR/NAME.csv``. Each recipe says which figure it reconstructs and what it c
 """
 from . import committee, gaussian_mixture, local_entropy, storage
 
-RECIPES = {recipe.NAME: recipe for recipe in (storage.ENTROPY, storage.PHASE_DIAGRAM, local_entropy.LD_CURVES,
+RECIPES = {recipe.NAME: recipe for recipe in (storage.ENTROPY, storage.PHASE_DIAGRAM, local_entropy.FP_CURVES,
+                                              local_entropy.NESTED_MARGINS, local_entropy.LD_CURVES,
                                               gaussian_mixture.ERRORS, committee.TREE_WFM)}
 
 __all__ = ["RECIPES"]

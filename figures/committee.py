@@ -21,7 +21,8 @@ def _tree_wfm():
               ("committee-fp", dict(activation="relu", ref_kappa=0.0), "C3", ":", "committee ReLU, typical refs"),
               ("parity-fp", dict(K=2, quad_tol=1e-5), "C2", "-.", "parity K=2, typical refs")]
     for model, options, color, style, label in curves:
-        grid = d[d >= 0.01] if model == "parity-fp" else d
+        # around typical references the curves go negative and their averages sharpen: stop at d = 0.01
+        grid = d if options.get("ref_kappa") == "max" else d[d >= 0.01]
         df = replica.sweep(model, alpha=ALPHA, d=grid, progress=False, **options)
         df["curve"] = label
         ok = df[df.converged]
@@ -45,9 +46,9 @@ TREE_WFM = Recipe(
                  "references the solutions are isolated; the parity machine (typical references, K = 2, and its "
                  "K -> inf limit H2(d) - alpha ln 2) shows no dense neighbourhood",
     caveats="the parity curve stops at d = 0.01 and is accurate to 1e-5 (quad_tol), not 1e-8: its 4-dimensional "
-            "average sharpens at small d; committee curves are K = inf (finite-K Franz-Parisi not computed); the parity machine's only RS "
-            "references are typical (q~ = 0): references with margins on the hidden units were not computed, so "
-            "'no WFM' is shown for typical references and the K -> inf limit, not proven for every reference; the "
-            "papers' exact curves and alpha were not read",
+            "average sharpens at small d; committee curves are K = inf (finite-K Franz-Parisi not computed); the "
+            "parity machine's only RS references are typical (q~ = 0): references with margins on the hidden "
+            "units were not computed, so 'no WFM' is shown for typical references and the K -> inf limit, not "
+            "proven for every reference; the papers' exact curves and alpha were not read",
     make=_tree_wfm,
 )

@@ -14,9 +14,11 @@ import math
 from functools import cache
 
 import numpy as np
+import sympy as sp
 from scipy import integrate, special
 
 from replica.equations import committee as eq
+from replica.equations.model import Symbol
 from replica.solvers.quadrature import Quadrature
 
 from .errors import ParameterError
@@ -107,8 +109,8 @@ def _notes(weights):
             out.append("entropy < 0: beyond the capacity (zero entropy): no solutions exist; this RS saddle point is "
                        "unphysical")
         if weights == "spherical" and order["q"] > 0.9:
-            out.append("q > 0.9 near the spherical capacity: the tree machines' RS solution is unstable to RSB "
-                       "before q -> 1 (the RS capacity is an upper estimate; the dAT line is not computed here)")
+            out.append("q > 0.9 near the spherical capacity: RS is expected to break down there for tree machines "
+                       "(literature); the dAT line is not computed here")
         return out
     return notes
 
@@ -124,7 +126,7 @@ def _member(machine, K, activation, weights):
         raise ParameterError(f"K={K}: finite-K ReLU committees are not implemented (their output is not a sum over "
                              "internal representations); use K=inf, or activation=sign")
     build = lambda: eq.tree_machine(machine, K, activation, weights)  # noqa: E731
-    name = build().name
+    name = build().name  # sympy builds the expression in milliseconds; deriving is what the cache saves
     finite = K != math.inf
     quad = Quadrature(gauss=_TREE_NODES[K], rule="hermite") if finite else Quadrature()
     spec = ModelSpec(
@@ -154,8 +156,8 @@ def _capacity(spec, machine, K, activation, weights, kappa, quad, tol, adaptive)
     if not math.isfinite(ac):
         return Threshold("alpha_c", None, spec.name, params, False, "diverges",
                          "the RS capacity of spherical weights diverges for K -> infinity sign units (1 - Q ~ "
-                         "sqrt(1-q): the RS solution never reaches q = 1); at finite K it grows like sqrt(K), and RSB "
-                         "lowers it (sqrt(ln K))", remedy="use a finite K (--K 3, 5, 7) or activation relu")
+                         "sqrt(1-q): the RS solution never reaches q = 1); at finite K it is 1/M_K (K = 3: 4.025, "
+                         "K = 7: 7.31, growing like sqrt(K))", remedy="use a finite K (--K 3, 5, 7) or activation relu")
     how = "(pi/(pi-1)) alpha_c^perceptron(kappa), from 1 - Q ~ pi(1-q)/(pi-1)" if K == math.inf else \
         "1/M_K, the RS q -> 1 limit (M_K by order statistics of half-normal fields)"
     m_k = None if K == math.inf else flip_cost(machine, K)
@@ -227,10 +229,6 @@ def _parity_fp_inputs(params):
 
 @cache
 def _parity_fp_member(K):
-    import sympy as sp
-
-    from replica.equations.model import Symbol
-
     if K > 3:
         raise ParameterError(f"K={K}: the parity machine's Franz-Parisi term is a 2K-dimensional average; K = 2 and 3 "
                              "are implemented")

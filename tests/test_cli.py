@@ -138,7 +138,8 @@ def test_figure_list_and_unknown(capsys):
 
 
 @pytest.mark.slow
-@pytest.mark.parametrize("name", ["binary-entropy", "spherical-phase-diagram", "ld-curves", "gm-errors"])
+@pytest.mark.parametrize("name", ["binary-entropy", "spherical-phase-diagram", "fp-curves", "fp-nested-margins",
+                                  "ld-curves", "gm-errors", "tree-wfm"])
 def test_figure_recipes(capsys, tmp_path, name):
     import pandas as pd
 

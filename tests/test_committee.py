@@ -7,16 +7,16 @@ import math
 import numpy as np
 import pytest
 import sympy as sp
+from replica.equations import committee as eq
+from replica.equations.model import FreeEntropy
+from replica.equations.vocabulary import E, IidAverage
+from replica.solvers.quadrature import Quadrature
+from replica.solvers.system import System
 
 import replica
 from replica.cli import main
 from replica.committee import alpha_c_tree, flip_cost
-from replica.equations import committee as eq
-from replica.equations.model import FreeEntropy
-from replica.equations.vocabulary import E, IidAverage
 from replica.models import resolve
-from replica.solvers.quadrature import Quadrature
-from replica.solvers.system import System
 
 LN2 = math.log(2)
 
@@ -81,7 +81,7 @@ def test_kernels_against_monte_carlo(activation, x):
     assert abs(r - Q) < 5 * (1 - Q * Q) / math.sqrt(m)
 
 
-@pytest.mark.parametrize("K", [2, 3])
+@pytest.mark.parametrize("K", [2, pytest.param(3, marks=pytest.mark.slow)])
 def test_parity_machine_stays_at_q_zero(K):
     """The parity output is odd in every hidden field: q = 0 solves the equations, s = (1 - alpha) ln 2, and the
     binary capacity is 1 (every pattern halves the volume)."""
