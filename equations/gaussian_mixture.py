@@ -11,9 +11,9 @@ Only free entropies (energies) and closed forms are written here; every derivati
 import sympy as sp
 
 from .model import FreeEntropy, Symbol
-from .vocabulary import H
+from .vocabulary import E, H, logaddexp, logH
 
-__all__ = ["gm_bayes", "gm_ridge", "generalization_error", "bayes_bias"]
+__all__ = ["gm_bayes", "gm_ridge", "gm_bo_local_entropy", "generalization_error", "bayes_bias"]
 
 m, q, chi, mhat, qhat, chihat = sp.symbols("m q chi mhat qhat chihat")
 alpha, delta, rho, lam = sp.symbols("alpha delta rho lam")
@@ -102,4 +102,48 @@ def gm_ridge():
             "train_loss": (eb + delta * q) / (2 * (1 + delta * chi) ** 2),
             "train_error": rho * H((m + b + delta * chi) / s) + (1 - rho) * H((m - b + delta * chi) / s),
         },
+    )
+
+
+beta, b, p, tilt = sp.symbols("beta b p tilt")
+
+
+def gm_bo_local_entropy():
+    r"""Franz–Parisi local entropy of the error-counting loss around the Bayes-optimal direction (physics notes
+    §C.3). Spherical weights |w|^2 = N, a fixed bias b, energy E(w) = number of misclassified training points at
+    inverse temperature beta; the reference is the normalized Bayes-optimal (Hebbian) direction w^ = sqrt(N) h/|h|,
+    h = sum_mu y^mu x^mu/sqrt(N), and p = w.w^/N. Because w.h is the sum of the training fields, the constraint on p
+    exponentiates into a per-pattern tilt exp(tilt y w.x/sqrt N): no reference replicas are needed. RS:
+
+        Phi(p) = extr_{q, m, tilt} { 1/2 ln(1-q) + (q - m^2)/(2(1-q)) - tilt p sqrt(alpha(alpha+Delta))
+                 + alpha [ tilt m + tilt^2 Delta (1-q)/2
+                           + sum_y rho_y int Dzeta ln( H(-X_y) + e^{-beta} H(X_y) ) ] },
+        X_y = (m + y b + tilt Delta (1-q) + sqrt(Delta q) zeta)/sqrt(Delta (1-q)),  rho_{+1} = rho, rho_{-1} = 1-rho,
+
+    Phi the log-fraction of the sphere (0 for the whole sphere). ln(H(-X) + e^{-beta} H(X)) is written as a
+    logaddexp of ln H's: finite at beta = 0 (where it vanishes) and for any large beta. At beta = 0,
+    Phi(p) = 1/2 ln(1 - p^2) (the spherical cap: ``upper_bound``) with q = p^2, m = p sqrt(alpha/(alpha+Delta)).
+
+    Observables: ``upper_bound``; ``train_error``, the fraction of misclassified training points
+    -dPhi/dbeta/alpha; ``error``, the test error eps_g(m, 1, b) of one configuration (|w|^2 = N).
+    """
+    zeta = sp.Symbol("zeta")
+    ge = tilt * m + tilt**2 * delta * (1 - q) / 2
+    for y, weight in ((1, rho), (-1, 1 - rho)):
+        X = (m + y * b + tilt * delta * (1 - q) + sp.sqrt(delta * q) * zeta) / sp.sqrt(delta * (1 - q))
+        ge += weight * E(logaddexp(logH(-X), -beta + logH(X)), zeta)
+    phi = (sp.log(1 - q) / 2 + (q - m**2) / (2 * (1 - q)) - tilt * p * sp.sqrt(alpha * (alpha + delta))
+           + alpha * ge)
+    return FreeEntropy(
+        name="gm-bo-local-entropy",
+        phi=phi,
+        order=[Symbol(q, sp.Interval.Ropen(0, 1), "overlap between two counted configurations"),
+               Symbol(m, sp.Interval.open(-1, 1), "overlap with the cluster mean, w.v/N"),
+               Symbol(tilt, sp.S.Reals, "Lagrange multiplier of the overlap p (per-pattern tilt)")],
+        params=[ALPHA, DELTA, RHO, Symbol(beta, sp.Interval(0, sp.oo), "inverse temperature of the error count"),
+                Symbol(b, sp.S.Reals, "bias of the classifier (fixed)"),
+                Symbol(p, sp.Interval.open(-1, 1), "overlap with the Bayes-optimal direction, p = 1 - 2d")],
+        observables={"upper_bound": sp.log(1 - p**2) / 2,
+                     "train_error": -sp.diff(phi, beta) / alpha,
+                     "error": generalization_error(m, 1, b)},
     )

@@ -95,3 +95,37 @@ ERROR_VS_LAMBDA = Recipe(
             "training sets",
     make=_error_vs_lambda,
 )
+
+
+def _bo_local_entropy():
+    alpha = 2.0
+    frames = []
+    fig, axes = plt.subplots(1, 2, figsize=(10, 4), sharey=True)
+    d = np.geomspace(0.3, 0.005, 24)
+    for ax, rho in zip(axes, (0.5, 0.2)):
+        for k, beta in enumerate((0.5, 1.0, 2.0, 5.0, 50.0)):
+            df = replica.sweep("gm-bo-local-entropy", alpha=alpha, delta=DELTA, rho=rho, beta=beta, d=d,
+                               progress=False)
+            ok = df[df.converged]
+            ax.plot(ok.d, ok.entropy - ok.upper_bound, color=f"C{k}", label=f"β = {beta:g}")
+            frames.append(df)
+        ax.axhline(0, color="k", lw=0.8, ls="--", label="cap bound (β = 0)")
+        ax.set(xscale="log", xlabel="d = (1-p)/2", title=f"α = {alpha:g}, Δ = {DELTA:g}, ρ = {rho:g}, b = b_BO")
+    axes[0].set_ylabel("local entropy − ½ ln(1−p²)")
+    axes[0].legend(fontsize=8)
+    fig.tight_layout()
+    return pd.concat(frames, ignore_index=True), fig
+
+
+BO_LOCAL_ENTROPY = Recipe(
+    NAME="gm-bo-local-entropy",
+    reconstructs="J. Stat. Mech. 2020 (arXiv 2010.14761) §III, 'the local entropy is larger in the vicinity of the "
+                 "Bayes-optimal configuration': the Franz-Parisi local entropy of the error-counting loss around the "
+                 "Bayes-optimal direction, relative to the spherical cap, against the distance, at several beta",
+    caveats="the paper's ensemble (finite beta or a fixed training error), distance convention, Delta, rho and alpha "
+            "could not be read: spherical weights, d = (1-p)/2, the bias fixed at b_BO/sqrt(q_BO), alpha = 2, Delta "
+            "= 0.5 are chosen here. At beta = 50 (zero training error far from the reference) the points below "
+            "d ~ 0.005 need more quadrature nodes; the zero-error ensemble cannot reach the reference itself (the "
+            "Bayes-optimal classifier has a nonzero training error)",
+    make=_bo_local_entropy,
+)

@@ -3,7 +3,8 @@ live in ``replica.equations.gaussian_mixture``; this module registers them, give
 are tested against, and finds optimal hyperparameters.
 
 Parameters: ``alpha`` = P/N > 0, ``delta`` = cluster variance Delta > 0, ``rho`` = P(y = +1) in (0, 1), ``lam`` =
-ridge penalty >= 0.
+ridge penalty >= 0; for the local entropy around the Bayes-optimal direction ``beta`` >= 0 (inverse temperature of
+the error count), ``b`` (the fixed bias, a number or ``bo``) and ``d`` = (1 - p)/2.
 """
 import math
 
@@ -11,6 +12,7 @@ import sympy as sp
 from scipy.optimize import minimize_scalar
 
 from replica.equations import gaussian_mixture as eq
+from replica.equations.model import Symbol
 
 from .errors import ParameterError
 from .models import ModelSpec, get_model, numeric, register
@@ -95,6 +97,41 @@ RIDGE = register(ModelSpec(
     summary="Gaussian mixture, square-loss ERM with ridge penalty lam and a trained bias: error, m, q, b, training "
             "loss and error",
     build=eq.gm_ridge, defaults={"rho": 0.5}, start=_start_ridge, check=_check_ridge, path=None,
+))
+
+
+
+def _bo_bias(p):
+    """b_BO/sqrt(q_BO): the Bayes-optimal bias for a weight vector normalized to |w|^2 = N."""
+    return p["delta"] / 2 * math.log(p["rho"] / (1 - p["rho"])) / math.sqrt(p["alpha"] / (p["alpha"] + p["delta"]))
+
+
+def _cap_start(p):
+    """The beta = 0 solution (exact there): the uniform measure on the cap at overlap p with the reference."""
+    a, dl, pp = p["alpha"], p["delta"], p["p"]
+    return {"q": pp * pp, "m": pp * math.sqrt(a / (a + dl)), "tilt": pp / (math.sqrt(a * (a + dl)) * (1 - pp * pp))}
+
+
+def _notes_bo_local(params, order, obs):
+    if obs["entropy"] > obs["upper_bound"] + 1e-9:
+        return ["local entropy above the spherical cap: not the Franz-Parisi saddle point"]
+    return []
+
+
+BO_LOCAL_ENTROPY = register(ModelSpec(
+    name="gm-bo-local-entropy",
+    summary="Gaussian mixture: Franz-Parisi local entropy of the error-counting loss (inverse temperature beta) "
+            "around the Bayes-optimal direction, spherical weights, against the cap bound 1/2 ln(1-p^2)",
+    build=eq.gm_bo_local_entropy, defaults={"rho": 0.5, "b": "bo"}, start=_cap_start, notes=_notes_bo_local,
+    path="beta", path_start=0.0,
+    user_params=[eq.ALPHA, eq.DELTA, eq.RHO,
+                 Symbol(eq.beta, sp.Interval(0, sp.oo), "inverse temperature of the error count (beta >= 40: zero "
+                        "training error to 1e-16)"),
+                 Symbol(eq.b, sp.S.Reals, "fixed bias of the classifier, or 'bo' for b_BO/sqrt(q_BO) (default)"),
+                 Symbol(sp.Symbol("d"), sp.Interval.open(0, sp.Rational(1, 2)), "distance to the Bayes-optimal "
+                        "direction, d = (1-p)/2")],
+    inputs=lambda p: {**{k: v for k, v in p.items() if k != "d"}, "p": 1 - 2 * p["d"]},
+    special={"b": {"bo": _bo_bias}},
 ))
 
 

@@ -4,6 +4,8 @@ import math
 
 import numpy as np
 import pytest
+from replica.solvers.continuation import continue_to
+from replica.solvers.root import Tolerance
 from replica.solvers.special import H
 
 import replica
@@ -146,3 +148,36 @@ def test_cli_bad_input(argv, message, capsys):
     assert main(argv) == 2
     err = capsys.readouterr().err
     assert message in err and "Traceback" not in err and len(err.strip().splitlines()) == 1
+
+
+@pytest.mark.parametrize("d", [0.3, 0.05, 0.005])
+def test_bo_local_entropy_beta_zero_is_the_cap(d):
+    """beta = 0: the uniform measure on the cap, Phi = 1/2 ln(1-p^2), q = p^2, m = p sqrt(alpha/(alpha+Delta))."""
+    sol = replica.solve("gm-bo-local-entropy", alpha=2, delta=0.5, rho=0.2, beta=0, d=d)
+    p = 1 - 2 * d
+    assert sol.entropy == pytest.approx(0.5 * math.log(1 - p * p), abs=1e-12)
+    assert sol.q == pytest.approx(p * p, abs=1e-12)
+    assert sol.m == pytest.approx(p * math.sqrt(2 / 2.5), abs=1e-12)
+
+
+def test_bo_local_entropy_typical_point_matches_the_physics_notes():
+    """Without the tilt (the unconstrained zero-error ensemble, alpha = Delta = 1, rho = 1/2): Phi = -0.58510,
+    q = 0.4726, m = 0.4218 (physics notes §C.3, two independent implementations)."""
+    spec = get_model("gm-bo-local-entropy")
+    sol = replica.solve("gm-bo-local-entropy", alpha=1, delta=1, beta=60, d=0.2)
+    system = spec.system
+    v = system.vector(sol.order, spec.inputs_of(sol.params))
+    res, w = continue_to(system, v, "tilt", 0.0, spec.quadrature, Tolerance(), method="newton",
+                         unknowns=["q", "m", "p"])
+    assert res.converged
+    assert system.call("phi", w, spec.quadrature)[0] == pytest.approx(-0.58510, abs=1e-5)
+    assert w[system.index("q")] == pytest.approx(0.4726, abs=1e-4)
+    assert w[system.index("m")] == pytest.approx(0.4218, abs=1e-4)
+
+
+def test_bo_local_entropy_below_the_cap():
+    df = replica.sweep("gm-bo-local-entropy", alpha=2, delta=0.5, rho=0.2, beta=2.0, d=[0.3, 0.1, 0.03, 0.01],
+                       progress=False)
+    assert df.converged.all()
+    assert (df.entropy < df.upper_bound).all()
+    assert (df.train_error > 0).all() and (df.train_error < 0.2).all()
