@@ -15,7 +15,7 @@ from functools import cache
 
 import numpy as np
 import sympy as sp
-from scipy import integrate, special
+from scipy import integrate, optimize, special
 
 from replica.equations import committee as eq
 from replica.equations.model import Symbol
@@ -23,7 +23,7 @@ from replica.solvers.quadrature import Quadrature
 
 from .errors import ParameterError
 from .local_entropy import binary_fp_spec
-from .models import Family, ModelSpec, register, register_family
+from .models import Family, ModelSpec, numeric, register, register_family
 from .perceptron import alpha_c_spherical, zero_entropy_capacity
 from .results import Threshold
 
@@ -191,11 +191,14 @@ def _fp_member(K, activation):
         raise ParameterError(f"K={K}: the Franz-Parisi local entropy of committee machines is implemented for K=inf "
                              "(finite K needs 3K-dimensional averages)")
     storage = _member("committee", K, activation, "binary")
+    x = sp.Symbol("x")
+    Q = numeric(eq.kernel(activation, x), x)
     return binary_fp_spec(
         f"committee-Kinf-{activation}-binary-fp",
         f"Franz-Parisi local entropy of the K=inf {activation} committee machine (binary weights) at distance d "
         "from a reference of output margin ref_kappa",
-        lambda: eq.committee_fp(activation), storage)
+        lambda: eq.committee_fp(activation), storage,
+        overlap_of=lambda c: optimize.brentq(lambda p: Q(p) - c, 0.0, 1.0, xtol=1e-15, rtol=1e-15))
 
 
 COMMITTEE_FP = register_family(Family(

@@ -84,16 +84,18 @@ def _start(inputs):
     return start
 
 
-def _path_start(inputs):
+def _path_start(inputs, overlap_of=None):
     """Where kappa < ref_kappa: a distance d0 so small that the alpha = 0 solution is close there, up to terms
     exp(-(ref_kappa - kappa)^2 / (8 d0)) = exp(-4) (the counted solutions' constraints are nearly inactive; much
     closer, the equations degenerate towards the boundary that = q1hat = 0), or the target itself if it is closer.
-    Otherwise an overlap a quarter of the way from the typical point p = q~ towards the target side (1 or 0), where
-    the start is reliable; the continuation never crosses the typical point, which lies on the boundary B = 0."""
+    d0 is a distance between the stabilities: where they correlate through a kernel (two-layer machines),
+    ``overlap_of`` maps the stabilities' correlation 1 - 2 d0 back to the weights' overlap. Otherwise an overlap a
+    quarter of the way from the typical point p = q~ towards the target side (1 or 0), where the start is reliable;
+    the continuation never crosses the typical point, which lies on the boundary B = 0."""
     p, q, gap = inputs["p"], inputs["q_ref"], inputs["kappa_ref"] - inputs["kappa"]
     if gap > 0:
         d0 = max(gap * gap / (8 * MANIFOLD_EXPONENT), 1e-6)
-        return max(p, 1 - 2 * d0)
+        return max(p, 1 - 2 * d0 if overlap_of is None else overlap_of(1 - 2 * d0))
     return q + 0.25 * (1 - q) if p >= q else 0.75 * q
 
 
@@ -121,13 +123,14 @@ def _notes(params, order, obs):
 FP_MODELS = set()  # the Franz-Parisi model names (onset works on them)
 
 
-def binary_fp_spec(name, summary, build, storage):
+def binary_fp_spec(name, summary, build, storage, overlap_of=None):
     """The Franz–Parisi model ``build`` (binary weights) around references solved by the storage model ``storage``
-    (``ref_kappa='max'``: its maximal margin)."""
+    (``ref_kappa='max'``: its maximal margin); ``overlap_of`` inverts the stabilities' kernel, if any (see
+    :func:`_path_start`)."""
     FP_MODELS.add(name)
     return register(ModelSpec(
         name=name, summary=summary, build=build, defaults={"kappa": 0.0, "ref_kappa": 0.0}, start=_start,
-        follow=_follow, notes=_notes, path="p", path_start=_path_start,
+        follow=_follow, notes=_notes, path="p", path_start=lambda inputs: _path_start(inputs, overlap_of),
         user_params=_user_params("margin of the reference, or 'max' for kappa_max"),
         inputs=lambda p: _inputs(storage, p, binary=True), report=("q_ref", "qhat_ref"),
         special={"ref_kappa": {"max": lambda p: max_margin(storage.name, alpha=p["alpha"]).value}},

@@ -168,6 +168,14 @@ def test_committee_fp_typical_point_and_bound():
     assert sol.converged and 0 < sol.entropy < sol.upper_bound
 
 
+def test_committee_fp_starts_in_the_stabilities_distance():
+    """Around kappa_max references the curve starts where the counted solutions' constraints are inactive: for a
+    K = inf machine that is a small distance between the *stabilities*, 1 - Q(p), far smaller in d (sign units:
+    1 - Q ~ sqrt(d)). At alpha = 0.75 a start placed by d alone failed at every d."""
+    sol = replica.solve("committee-fp", alpha=0.75, ref_kappa="max", d=0.2)
+    assert sol.converged and 0 < sol.entropy < sol.upper_bound
+
+
 def test_relu_dense_regions_are_denser_than_sign():
     """Around maximal-margin references at alpha = 0.5 and d = 0.02 the ReLU committee's local entropy is closer to
     the upper bound H2(d) than the sign committee's (the ReLU paper's claim); around typical references the sign
