@@ -169,7 +169,7 @@ def _capacity(spec, machine, K, activation, weights, kappa, quad, tol, adaptive)
 COMMITTEE = register_family(Family(
     name="committee",
     summary="tree committee machine: K hidden units (odd, or inf), sign or relu (K=inf) units, binary or spherical "
-            "weights: RS entropy, q, capacity",
+            "weights: RS entropy, q, capacity; parameters --alpha (and --kappa, the output margin, for K=inf)",
     options={"K": (_parse_K("committee"), None, "odd number of hidden units, or inf"),
              "activation": (_choice("activation", ("sign", "relu")), "sign", "sign (default) or relu"),
              "weights": (_choice("weights", ("binary", "spherical")), "binary", "binary (default) or spherical")},
@@ -178,7 +178,7 @@ COMMITTEE = register_family(Family(
 PARITY = register_family(Family(
     name="parity",
     summary="tree parity machine: K >= 2 sign units, output their product, binary or spherical weights: RS entropy, "
-            "q, capacity",
+            "q, capacity; parameter --alpha",
     options={"K": (_parse_K("parity"), None, f"number of hidden units, 2 to {MAX_K}"),
              "weights": (_choice("weights", ("binary", "spherical")), "binary", "binary (default) or spherical")},
     make=lambda K, weights: _member("parity", K, "sign", weights),
@@ -204,7 +204,8 @@ def _fp_member(K, activation):
 COMMITTEE_FP = register_family(Family(
     name="committee-fp",
     summary="Franz-Parisi local entropy of the K=inf tree committee machine, binary weights, sign or relu units, at "
-            "distance d from a reference of output margin ref_kappa (a number or 'max')",
+            "distance d from a reference of output margin ref_kappa (a number or 'max'); parameters --alpha, --kappa, "
+            "--ref-kappa, --d",
     options={"K": (_parse_K("committee"), "inf", "inf (the only K implemented)"),
              "activation": (_choice("activation", ("sign", "relu")), "sign", "sign (default) or relu")},
     make=lambda K, activation: _fp_member(K, activation),
@@ -258,7 +259,7 @@ _PARITY_FP_QUAD = {2: Quadrature(gauss=64, trunc=24, inner=24, inner_rule="hermi
 PARITY_FP = register_family(Family(
     name="parity-fp",
     summary="Franz-Parisi local entropy of the tree parity machine (binary weights) around typical references: the "
-            "device without wide flat minima",
+            "device without wide flat minima; parameters --alpha (below 1), --d",
     options={"K": (_parse_K("parity"), None, "number of hidden units, 2 or 3")},
     make=lambda K: _parity_fp_member(K),
 ))
