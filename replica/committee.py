@@ -1,7 +1,7 @@
 """Two-layer tree machines: the committee machine (``committee``: ``K`` odd or ``inf``, ``activation`` sign or
 relu, ``weights`` binary or spherical) and the parity machine (``parity``: ``K`` >= 2, ``weights``), their storage
-capacities, and the Franz–Parisi local entropy of the K -> infinity committee (``committee-fp``). The free entropies
-live in ``replica.equations.committee``.
+capacities, the Franz–Parisi local entropy of the K -> infinity committee (``committee-fp``) and of the K = 2 parity
+machine around typical references (``parity-fp``). The free entropies live in ``replica.equations.committee``.
 
 Capacities. Binary weights: where the RS entropy vanishes. Spherical weights: the RS q -> 1 limit, in closed form.
 As q -> 1 the energetic term of a finite tree behaves as -M_K/(2(1-q)), M_K = E[sum of z_l^2 over the hidden units
