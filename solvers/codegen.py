@@ -6,7 +6,8 @@ nodes/weights, Gaussian nodes/weights for averages nested inside another, Gaussâ
 float64 array with one entry per expression.
 
 Each average becomes a quadrature loop; averages over the same measure at the same nesting level share one loop;
-nested averages become nested loops (a product rule). Inside a loop, subexpressions that do not depend on the
+nested averages become nested loops (a product rule); an average over K i.i.d. variables of a symmetric integrand
+becomes K loops over node multisets (N^K/K! points). Inside a loop, subexpressions that do not depend on the
 integration variable are hoisted out of it, and common subexpressions are eliminated (``sympy.cse``).
 
 The module is written to a cache directory under a hash of the expressions, the code generator and the special-function
