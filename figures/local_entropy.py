@@ -22,7 +22,7 @@ def _fp_curves():
             ok = df[df.converged]
             ax.plot(ok.d, ok.entropy, color=f"C{k}", label=f"α = {alpha:g}")
             frames.append(df)
-        ax.plot(d, frames[-1].upper_bound, "k--", lw=0.8, label="upper bound H2(d)")
+        ax.plot(frames[-1].d, frames[-1].upper_bound, "k--", lw=0.8, label="upper bound H2(d)")
         ax.axhline(0, color="k", lw=0.5)
         ax.set(xlabel="d", xscale="log", title=title)
         ax.title.set_fontsize(10)
