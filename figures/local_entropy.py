@@ -22,7 +22,8 @@ def _fp_curves():
             ok = df[df.converged]
             ax.plot(ok.d, ok.entropy, color=f"C{k}", label=f"α = {alpha:g}")
             frames.append(df)
-        ax.plot(frames[-1].d, frames[-1].upper_bound, "k--", lw=0.8, label="upper bound H2(d)")
+        drawn = pd.concat(frames[-3:]).dropna(subset=["upper_bound"]).drop_duplicates("d").sort_values("d")
+        ax.plot(drawn.d, drawn.upper_bound, "k--", lw=0.8, label="upper bound H2(d)")
         ax.axhline(0, color="k", lw=0.5)
         ax.set(xlabel="d", xscale="log", title=title)
         ax.title.set_fontsize(10)
@@ -39,7 +40,8 @@ FP_CURVES = Recipe(
                  "maximal-margin references the local entropy follows H2(d) at small d (wide flat minima) up to "
                  "alpha_onset = 0.729 (replica onset), above which a dip opens; around typical references it turns "
                  "negative at small d (isolated solutions, Huang-Kabashima)",
-    caveats="loads below the onset only: above it (alpha = 0.8) the maximal-margin curve takes minutes per point "
+    caveats="around typical references at alpha = 0.7 the continuation stalls below d = 0.3 (one point drawn); "
+            "loads below the onset only: above it (alpha = 0.8) the maximal-margin curve takes minutes per point "
             "where the dip opens, so it is left out; the paper's exact alpha values and axis ranges were not read; "
             "d stops at 0.002 around maximal-margin "
             "references and at 0.02 around typical ones (smaller d needs more quadrature nodes); points that do not "
