@@ -22,7 +22,7 @@ from replica.equations.model import Symbol
 from replica.solvers.quadrature import Quadrature
 
 from .errors import ParameterError
-from .local_entropy import binary_fp_spec
+from .local_entropy import binary_fp_spec, follow_fp
 from .models import Family, ModelSpec, numeric, register, register_family
 from .perceptron import alpha_c_spherical, zero_entropy_capacity
 from .results import Threshold
@@ -218,12 +218,6 @@ def _parity_fp_start(inputs):
     return {"q1": p * p + 0.05 * (1 - p * p), "phat": math.atanh(p), "q1hat": 0.05}
 
 
-def _parity_fp_follow(order, old, new):
-    """Keep the deviation from the alpha = 0 solution (q1 - p^2 and phat - atanh p) when p moves."""
-    p, p1 = old["p"], new["p"]
-    return dict(order, q1=order["q1"] - p * p + p1 * p1, phat=order["phat"] - math.atanh(p) + math.atanh(p1))
-
-
 def _parity_fp_inputs(params):
     if params["alpha"] >= 1:
         raise ParameterError(f"alpha={params['alpha']:g}: binary parity machines have no solutions (references) "
@@ -239,7 +233,7 @@ def _parity_fp_member(K):
     return register(ModelSpec(
         name=f"parity-K{K}-binary-fp",
         summary=f"Franz-Parisi local entropy of the K={K} parity machine (binary weights) around typical references",
-        build=lambda: eq.parity_fp(K), start=_parity_fp_start, follow=_parity_fp_follow,
+        build=lambda: eq.parity_fp(K), start=_parity_fp_start, follow=follow_fp,
         path="p", path_start=0.4, hidden=True,
         user_params=[Symbol(sp.Symbol("alpha"), sp.Interval.open(0, 1), "load P/N, 0 < alpha < 1"),
                      Symbol(sp.Symbol("d"), sp.Interval.open(0, sp.Rational(1, 2)),

@@ -99,13 +99,15 @@ def _path_start(inputs, overlap_of=None):
     return q + 0.25 * (1 - q) if p >= q else 0.75 * q
 
 
-def _follow(order, old, new):
-    """A solution moved to new parameters keeping its deviation from the alpha = 0 solution (t = p q~, q1 = p^2,
-    phat = atanh p, that = q1hat = 0), on which B = q1 - t^2/q~ - (p-t)^2/(1-q~) vanishes: B is unchanged by the move,
-    so the guess stays where the equations are defined even where the solution hugs B = 0 (small d around dense
-    references)."""
-    p, q, p1, q1 = old["p"], old["q_ref"], new["p"], new["q_ref"]
-    out = dict(order, t=order["t"] - p * q + p1 * q1, q1=order["q1"] - p * p + p1 * p1)
+def follow_fp(order, old, new):
+    """A Franz–Parisi solution moved to new parameters keeping its deviation from the alpha = 0 solution (t = p q~,
+    q1 = p^2, phat = atanh p, that = q1hat = 0), on which B = q1 - t^2/q~ - (p-t)^2/(1-q~) vanishes: B is unchanged
+    by the move, so the guess stays where the equations are defined even where the solution hugs B = 0 (small d
+    around dense references). Models without the overlap t with other references (q~ = 0) move q1 and phat only."""
+    p, p1 = old["p"], new["p"]
+    out = dict(order, q1=order["q1"] - p * p + p1 * p1)
+    if "t" in order:
+        out["t"] = order["t"] - p * old["q_ref"] + p1 * new["q_ref"]
     if "phat" in order:
         out["phat"] = order["phat"] - math.atanh(p) + math.atanh(p1)
     return out
@@ -130,7 +132,7 @@ def binary_fp_spec(name, summary, build, storage, overlap_of=None):
     FP_MODELS.add(name)
     return register(ModelSpec(
         name=name, summary=summary, build=build, defaults={"kappa": 0.0, "ref_kappa": 0.0}, start=_start,
-        follow=_follow, notes=_notes, path="p", path_start=lambda inputs: _path_start(inputs, overlap_of),
+        follow=follow_fp, notes=_notes, path="p", path_start=lambda inputs: _path_start(inputs, overlap_of),
         user_params=_user_params("margin of the reference, or 'max' for kappa_max"),
         inputs=lambda p: _inputs(storage, p, binary=True), report=("q_ref", "qhat_ref"),
         special={"ref_kappa": {"max": lambda p: max_margin(storage.name, alpha=p["alpha"]).value}},
@@ -147,7 +149,7 @@ SPHERICAL_FP = register(ModelSpec(
     name="spherical-perceptron-fp",
     summary="Franz-Parisi local entropy of the spherical perceptron at distance d from a reference of margin "
             "ref_kappa",
-    build=eq.spherical_perceptron_fp, defaults={"kappa": 0.0, "ref_kappa": 0.0}, start=_start, follow=_follow,
+    build=eq.spherical_perceptron_fp, defaults={"kappa": 0.0, "ref_kappa": 0.0}, start=_start, follow=follow_fp,
     notes=_notes,
     path="p", path_start=_path_start, user_params=_user_params("margin of the reference"),
     inputs=lambda p: _inputs(SPHERICAL, p, binary=False),
