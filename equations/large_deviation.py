@@ -16,13 +16,14 @@ import sympy as sp
 
 from .local_entropy import binary_entropy
 from .model import FreeEntropy, Symbol
-from .vocabulary import E, log2cosh, logaddexp, logH
+from .vocabulary import AtMax, E, E_trunc, Max, log2cosh, logaddexp, logH
 
-__all__ = ["binary_perceptron_ld"]
+__all__ = ["binary_perceptron_ld", "binary_perceptron_ld_inf"]
 
 q1, q0, q1hat, q0hat, Shat = sp.symbols("q1 q0 q1hat q0hat Shat")
 alpha, kappa, y, S = sp.symbols("alpha kappa y S")
-z, z0, z1 = sp.symbols("z z0 z1")
+z, z0, z1, v, w = sp.symbols("z z0 z1 v w")
+q, dq, qhat, dqhat = sp.symbols("q dq qhat dqhat")
 
 
 def binary_perceptron_ld():
@@ -33,18 +34,22 @@ def binary_perceptron_ld():
               + int Dz ln sum_{W~ = +-1} int Dz1 [2 cosh(sqrt(q0hat) z + sqrt(q1hat - q0hat) z1 + Shat W~)]^y,
         G_E = int Dz0 ln int Dz1 H((kappa - sqrt(q0) z0 - sqrt(q1 - q0) z1)/sqrt(1 - q1))^y ,
 
-    a 1RSB-like structure with Parisi parameter y. Observables: ``entropy`` = S_I = dF/dy (the local entropy),
-    ``complexity`` = F - y S_I, ``upper_bound`` = H2(d) (the alpha = 0 local entropy). The free entropy F itself is
-    ``free_entropy``. At alpha = 0, F = ln 2 + y H2(d); at y = 1, F = s_RS(alpha, kappa) + H2(d).
+    a 1RSB-like structure with Parisi parameter y. Each inner log-average is written as c + ln E e^{y f - c} with c
+    near the exponent's largest value (ln 2cosh at z1 = 0; the quadratic-tail maximizer for ln H): an identity that
+    keeps e^{y f} from overflowing or underflowing at large y. Observables: ``entropy`` = S_I = dF/dy (the local
+    entropy), ``complexity`` = F - y S_I, ``upper_bound`` = H2(d) (the alpha = 0 local entropy). The free entropy F
+    itself is ``free_entropy``. At alpha = 0, F = ln 2 + y H2(d); at y = 1, F = s_RS(alpha, kappa) + H2(d).
     """
     def inner(sign):  # ln int Dz1 [2 cosh(...)]^y, the replicas of one reference W~ = sign
-        h = sp.sqrt(q0hat) * z + sp.sqrt(q1hat - q0hat) * z1 + sign * Shat
-        return sp.log(E(sp.exp(y * log2cosh(h)), z1))
+        h0 = sp.sqrt(q0hat) * z + sign * Shat
+        h = h0 + sp.sqrt(q1hat - q0hat) * z1
+        return y * log2cosh(h0) + sp.log(E(sp.exp(y * (log2cosh(h) - log2cosh(h0))), z1))
 
     gs = (-y * q1hat / 2 * (1 + (y - 1) * q1) + y**2 * q0hat * q0 / 2 - y * Shat * S
           + E(logaddexp(inner(1), inner(-1)), z))
     u = (kappa - sp.sqrt(q0) * z0 - sp.sqrt(q1 - q0) * z1) / sp.sqrt(1 - q1)
-    ge = E(sp.log(E(sp.exp(y * logH(u)), z1)), z0)
+    shift = y * logH((kappa - sp.sqrt(q0) * z0) / sp.sqrt(1 - q1 + y * (q1 - q0)))  # ~ max_z1 [y ln H(u) - z1^2/2]
+    ge = E(shift + sp.log(E(sp.exp(y * logH(u) - shift), z1)), z0)
     phi = gs + alpha * ge
     local = sp.diff(phi, y)
     return FreeEntropy(
@@ -62,4 +67,57 @@ def binary_perceptron_ld():
                 Symbol(S, sp.Interval.open(-1, 1), "overlap with the reference, S = 1 - 2d")],
         pairs={q1: q1hat, q0: q0hat},
         observables={"entropy": local, "complexity": phi - y * local, "upper_bound": binary_entropy(S)},
+    )
+
+
+def binary_perceptron_ld_inf():
+    r"""The y -> infinity limit of the large-deviation free entropy (unconstrained reference, derivation in
+    docs/local_entropy.md): the local entropy of the densest references, S_I = lim F/y, and their complexity
+    Sigma = lim (F - y dF/dy).
+
+    Scaling: q0 = q, q1 = q + dq/y, q0hat = qhat, q1hat = qhat + dqhat/y. Rescaling z1 = sqrt(y) v, each average
+    int Dz1 exp(y f) is a Laplace integral exp(y max_v f) / sqrt(-f''(v*)), and the sum over the reference's sign is
+    dominated by the sign of the field. With L = ln 2cosh,
+
+        S_I = extr [ -qhat (1-q)/2 - (qhat dq + q dqhat)/2 - Shat S
+                     + E_{z>0} max_v ( -v^2/2 + L(sqrt(qhat) z + Shat + sqrt(dqhat) v) )
+                     + alpha E_z0 max_v ( -v^2/2 + ln H(u) ) ],   u = (kappa - sqrt(q) z0 - sqrt(dq) v)/sqrt(1-q),
+
+    and Sigma is the O(1) part of F at that saddle point: the Laplace prefactors, the O(1) terms of the y^2-scaled
+    couplings and the 1/y shift of q1 in sqrt(1-q1):
+
+        Sigma = -dqhat dq/2 - dqhat (1-q)/2 + qhat dq/2 - E_{z>0} ln(1 - dqhat sech^2 h*)/2
+                + alpha E_z0 [ dq u* lnH'(u*)/(2(1-q)) - ln(1 - dq lnH''(u*)/(1-q))/2 ].
+
+    The field h* = sqrt(qhat) z + Shat + sqrt(dqhat) v* is the maximizer's; E_{z>0} is E_z over |z|: the dominant
+    reference sign is that of the field, which makes the entropic term even in z and, for Shat >= 0, a function of
+    |sqrt(qhat) z| + Shat (Shat < 0 continues the formula analytically beyond where it holds). Since
+    dS_I/dd = 2 Shat, the curve increases with d wherever the formula holds; Shat reaching 0 is where it would stop.
+    At alpha -> 0 the limit is singular (qhat -> 0 while dq ~ y S^2 grows): there every reference is as dense, and
+    Sigma jumps to ln 2.
+    """
+    h = sp.sqrt(qhat) * z + Shat + sp.sqrt(dqhat) * v
+    f_s = -v**2 / 2 + log2cosh(h)
+    u = (kappa - sp.sqrt(q) * z0 - sp.sqrt(dq) * v) / sp.sqrt(1 - q)
+    f_e = -v**2 / 2 + logH(u)
+    entropic, energetic = E_trunc(Max(f_s, v, sp.sqrt(dqhat)), z, 0), E(Max(f_e, v, 0), z0)
+    phi = -qhat * (1 - q) / 2 - (qhat * dq + q * dqhat) / 2 - Shat * S + entropic + alpha * energetic
+    d1, d2 = (sp.diff(logH(w), w, k).subs(w, u) for k in (1, 2))
+    sech2 = 1 - sp.tanh(h) ** 2
+    complexity = (-dqhat * dq / 2 - dqhat * (1 - q) / 2 + qhat * dq / 2
+                  - E_trunc(AtMax(sp.log(1 - dqhat * sech2), f_s, v, sp.sqrt(dqhat)), z, 0) / 2
+                  + alpha * E(AtMax(dq * u * d1 / (2 * (1 - q)) - sp.log(1 - dq * d2 / (1 - q)) / 2, f_e, v, 0), z0))
+    return FreeEntropy(
+        name="binary-perceptron-ld-inf",
+        phi=phi,
+        order=[Symbol(q, sp.Interval.Ropen(0, 1), "overlap of replicas (of the same or different references)"),
+               Symbol(dq, sp.Interval.open(0, sp.oo), "y (q1 - q0): the replicas' overlap gap, rescaled"),
+               Symbol(qhat, sp.Interval.open(0, sp.oo), "conjugate of q"),
+               Symbol(dqhat, sp.Interval.open(0, sp.oo), "y (q1hat - q0hat)"),
+               Symbol(Shat, sp.S.Reals, "conjugate of S (the derivation holds for Shat >= 0)")],
+        params=[Symbol(alpha, sp.Interval(0, sp.oo), "load P/N"),
+                Symbol(kappa, sp.S.Reals, "margin of the replicas"),
+                Symbol(S, sp.Interval.open(-1, 1), "overlap with the reference, S = 1 - 2d")],
+        pairs={q: dqhat, dq: qhat},
+        observables={"complexity": complexity, "upper_bound": binary_entropy(S)},
     )

@@ -1,19 +1,27 @@
-"""Large-deviation (y-replica) local entropy of the binary perceptron; the free entropy lives in
+"""Large-deviation (y-replica) local entropy of the binary perceptron; the free entropies live in
 ``replica.equations.large_deviation``.
 
-User parameters: ``alpha``, ``kappa`` (margin of the replicas, default 0), ``y`` (replicas per reference, > 0) and ``d``
-(distance of the replicas to the reference, in (0, 1/2)). The reference is unconstrained.
+User parameters: ``alpha``, ``kappa`` (margin of the replicas, default 0), ``y`` (replicas per reference, > 0, or
+``'inf'`` for the densest references, the model ``binary-perceptron-ld-inf``) and ``d`` (distance of the replicas to
+the reference, in (0, 1/2)). The reference is unconstrained.
 """
 import math
+from functools import lru_cache
 
+import numpy as np
 import sympy as sp
+from scipy.integrate import quad
+from scipy.optimize import minimize_scalar
 
 from replica.equations import large_deviation as eq
 from replica.equations.model import Symbol
+from replica.solvers.continuation import continue_to
 
-from .models import ModelSpec, register
+from .errors import ParameterError
+from .local_entropy import CURVES, CurveFailed
+from .models import ModelSpec, get_model, register
 
-__all__ = ["BINARY_LD"]
+__all__ = ["BINARY_LD", "BINARY_LD_INF", "plateau"]
 
 
 def _inputs(params):
@@ -55,4 +63,119 @@ BINARY_LD = register(ModelSpec(
     ],
     inputs=_inputs,
     max_nodes=1024,  # two nested levels: 1024^2 nodes per evaluation at most
+    limits={"y": {"inf": "binary-perceptron-ld-inf", "infinity": "binary-perceptron-ld-inf"}},
 ))
+
+
+# ----- y -> infinity: the densest references ---------------------------------------------------------------------
+
+@lru_cache(maxsize=256)
+def plateau(alpha, kappa=0.0):
+    """Where the y -> infinity curve meets the equilibrium: the RS storage solution (q, qhat, entropy s_RS) and the
+    overlap S* = E|tanh(sqrt(qhat) z)| of a typical solution with the clipped centre of mass sign(<W>), the densest
+    reference at distance d* = (1 - S*)/2. There the y -> infinity saddle point is the storage one (dq = dqhat =
+    Shat = 0) and S_I = s_RS; for d >= d* some reference has all solutions at distance d, S_I = s_RS (a plateau)."""
+    rs = get_model("binary-perceptron").solve({"alpha": alpha, "kappa": kappa})
+    if not rs.converged:
+        raise ParameterError(f"the storage problem at alpha={alpha:g}, kappa={kappa:g} did not converge: "
+                             f"{rs.status} ({rs.remedy})")
+    g = math.sqrt(rs.qhat)
+    s_star = 2 * quad(lambda z: math.exp(-z * z / 2) * math.tanh(g * z), 0, np.inf, epsabs=1e-15, epsrel=1e-13)[0]
+    return {"q": rs.q, "qhat": rs.qhat, "entropy": rs.entropy, "S_star": s_star / math.sqrt(2 * math.pi)}
+
+
+def _check_inf(params):
+    edge = plateau(params["alpha"], params["kappa"])
+    d_star = (1 - edge["S_star"]) / 2
+    if params["d"] >= d_star:
+        raise ParameterError(f"d={params['d']:g} is at or beyond d*={d_star:.6g}, where the densest references' local "
+                             f"entropy is the plateau s_RS={edge['entropy']:.6g} (alpha={params['alpha']:g}); "
+                             f"allowed: d < d*")
+
+
+START_OFFSET = 1e-3  # the start sits this far above S* (converges there at every alpha, kappa tried)
+
+
+def _start_inf(inputs):
+    """Just below d*: the storage solution with dq = dqhat = S - S*, Shat = sqrt(S - S*) (their orders there)."""
+    edge = plateau(inputs["alpha"], inputs["kappa"])
+    eps = max(inputs["S"] - edge["S_star"], 1e-9)
+    return {"q": edge["q"], "dq": eps, "qhat": edge["qhat"], "dqhat": eps, "Shat": math.sqrt(eps)}
+
+
+def _path_start_inf(inputs):
+    return min(plateau(inputs["alpha"], inputs["kappa"])["S_star"] + START_OFFSET, inputs["S"])
+
+
+def _vouch_inf(params, order, obs):
+    if order["Shat"] < 0:
+        return (f"Shat={order['Shat']:.3g} < 0: the y -> infinity formula holds for Shat >= 0 only (the dominant "
+                f"reference sign); at alpha={params['alpha']:g} the curve from d* stops increasing before "
+                f"d={params['d']:g} (alpha is above the onset, replica onset binary-perceptron-ld --y inf)")
+    return None
+
+
+def _notes_inf(params, order, obs):
+    notes = [n for n in _notes(params, order, obs) if not n.startswith("complexity")]
+    if obs["complexity"] < 0:
+        notes.append("complexity < 0: the RS large-deviation measure at y -> infinity counts more densest references "
+                     "than exist; the physical curve is at the finite y* where the complexity vanishes "
+                     "(binary-perceptron-ld at finite y)")
+    return notes
+
+
+BINARY_LD_INF = register(ModelSpec(
+    name="binary-perceptron-ld-inf",
+    summary="y -> infinity large deviations of the binary perceptron (also binary-perceptron-ld --y inf): local "
+            "entropy of the densest references at distance d, and their complexity",
+    build=eq.binary_perceptron_ld_inf, defaults={"kappa": 0.0}, start=_start_inf, check=_check_inf, notes=_notes_inf,
+    user_params=[
+        Symbol(sp.Symbol("alpha"), sp.Interval.open(0, sp.oo), "load P/N > 0"),
+        Symbol(sp.Symbol("kappa"), sp.S.Reals, "margin of the replicas"),
+        Symbol(sp.Symbol("d"), sp.Interval.open(0, sp.Rational(1, 2)), "distance to the reference, d = (1-S)/2 < d*"),
+    ],
+    inputs=lambda p: {"alpha": p["alpha"], "kappa": p["kappa"], "S": 1 - 2 * p["d"]},
+    path="S", path_start=_path_start_inf, direct=False, vouch=_vouch_inf,
+))
+
+
+
+def _dip_inf(spec, alpha, fixed, d_min, points):
+    """The smallest slope dS_I/dd = 2 Shat of the y -> infinity curve on d in [d_min, 0.8 d*], following the branch
+    that starts at d* (the formula continued analytically where Shat < 0, to locate the sign change): from 0.8 d* down
+    a geometric grid of ``points`` distances by continuation, then Brent's method around the grid minimum. Returns
+    (slope, d)."""
+    params = spec.validate({**fixed, "alpha": alpha, "d": d_min})
+    d_hi = 0.8 * (1 - plateau(alpha, params["kappa"])["S_star"]) / 2
+    if not d_hi > d_min:
+        raise CurveFailed(f"at alpha={alpha:g} the plateau edge 0.8 d* = {d_hi:.3g} is below d_min={d_min:g}")
+    system, quad = spec.system, spec.quadrature
+    first = spec.solve({**params, "d": d_hi})
+    if first.order["Shat"] is None:
+        raise CurveFailed(f"the y -> infinity curve did not converge at alpha={alpha:g}, d={d_hi:.3g}: {first.status}")
+    v = system.vector(first.order, spec.inputs_of({**params, "d": d_hi}))
+    grid = np.geomspace(d_hi, d_min, points)
+    shat, states = [], []
+    for d in grid:
+        result, v = continue_to(system, v, "S", 1 - 2 * d, quad)
+        if not result.converged:
+            raise CurveFailed(f"the y -> infinity curve did not converge at alpha={alpha:g}, d={d:.3g}: "
+                              f"{result.status} (the scaling of y -> infinity breaks down at small d; raise d_min)")
+        shat.append(v[system.index("Shat")])
+        states.append(v)
+    k = int(np.argmin(shat))
+    if k in (0, points - 1):
+        return 2 * shat[k], float(grid[k])
+
+    def slope(d):
+        near = states[int(np.argmin(np.abs(grid - d)))]
+        result, w = continue_to(system, near, "S", 1 - 2 * d, quad)
+        if not result.converged:
+            raise CurveFailed(f"the y -> infinity curve did not converge at alpha={alpha:g}, d={d:.3g}")
+        return 2 * w[system.index("Shat")]
+
+    best = minimize_scalar(slope, bounds=(grid[k + 1], grid[k - 1]), method="bounded", options={"xatol": 1e-5})
+    return (float(best.fun), float(best.x)) if best.fun < 2 * shat[k] else (2 * shat[k], float(grid[k]))
+
+
+CURVES[BINARY_LD_INF.name] = (_dip_inf, {"kappa": 0.0, "d_min": 0.01})

@@ -16,7 +16,7 @@ from replica.equations.model import Symbol
 from replica.solvers.quadrature import Quadrature
 
 from .errors import ParameterError
-from .models import ModelSpec, get_model, register
+from .models import ModelSpec, register, resolve
 from .perceptron import BINARY, SPHERICAL, max_margin
 from .results import Threshold
 from .sweep import sweep
@@ -123,6 +123,12 @@ def _notes(params, order, obs):
 
 
 FP_MODELS = set()  # the Franz-Parisi model names (onset works on them)
+# other curves onset works on: model name -> (dip, onset defaults), dip(spec, alpha, fixed params, d_min, points) ->
+# (the smallest slope of the local-entropy curve at small d, where), negative iff the curve dips there
+CURVES = {}
+
+
+FP_ONSET = {"ref_kappa": "max", "kappa": 0.0, "d_min": 4e-3}
 
 
 def binary_fp_spec(name, summary, build, storage, overlap_of=None):
@@ -166,25 +172,25 @@ def _slope(spec, order, params):
     return -2.0 * float(system.call("obs_grad_0", v, spec.quadrature.doubled())[1 + system.index("p")])
 
 
-class _Failed(Exception):
+class CurveFailed(Exception):
     pass
 
 
-def _dip(spec, alpha, ref_kappa, kappa, d_min, points):
+def _dip(spec, alpha, fixed, d_min, points):
     """The smallest slope of phi_FP(d) below the main peak, on d in [d_min, 0.8 d_typ] (d_typ = (1 - q~)/2, near
     where the curve peaks): negative iff the curve has a dip at small d. Grid of ``points`` geometric steps (a
     warm-started sweep), then Brent's method between the neighbours of the lowest grid slope. Returns (slope, d)."""
     from scipy.optimize import minimize_scalar
 
-    params = spec.validate({"alpha": alpha, "kappa": kappa, "ref_kappa": ref_kappa, "d": 0.25})
+    params = spec.validate({**fixed, "alpha": alpha, "d": 0.25})
     d_hi = 0.8 * (1 - spec.inputs_of(params)["q_ref"]) / 2
     if not d_hi > d_min:
-        raise _Failed(f"at alpha={alpha:g} the typical distance 0.8 (1-q~)/2 = {d_hi:.3g} is below d_min={d_min:g}")
+        raise CurveFailed(f"at alpha={alpha:g} the typical distance 0.8 (1-q~)/2 = {d_hi:.3g} is below d_min={d_min:g}")
     grid = np.geomspace(d_min, d_hi, points)
-    df = sweep(spec.name, progress=False, alpha=alpha, kappa=kappa, ref_kappa=params["ref_kappa"], d=grid)
+    df = sweep(spec.name, progress=False, alpha=alpha, kappa=params["kappa"], ref_kappa=params["ref_kappa"], d=grid)
     failed = df.loc[~df["converged"].to_numpy(bool), "d"].tolist()
     if failed:
-        raise _Failed(f"Franz-Parisi points did not converge at alpha={alpha:g}, d={failed}")
+        raise CurveFailed(f"Franz-Parisi points did not converge at alpha={alpha:g}, d={failed}")
     names = spec.system.order_names
     rows = df.to_dict("records")
     slopes = [_slope(spec, {n: r[n] for n in names}, {**params, "d": r["d"]}) for r in rows]
@@ -199,7 +205,7 @@ def _dip(spec, alpha, ref_kappa, kappa, d_min, points):
                          spec.inputs_of(at))
         sol = spec.solve(at, x0=x0, strict=False)
         if not sol.converged:
-            raise _Failed(f"Franz-Parisi point did not converge at alpha={alpha:g}, d={d:g}: {sol.status}")
+            raise CurveFailed(f"Franz-Parisi point did not converge at alpha={alpha:g}, d={d:g}: {sol.status}")
         return _slope(spec, sol.order, at)
 
     best = minimize_scalar(slope, bounds=(grid[k - 1], grid[k + 1]), method="bounded", options={"xatol": 1e-4})
@@ -208,48 +214,55 @@ def _dip(spec, alpha, ref_kappa, kappa, d_min, points):
     return float(best.fun), float(best.x)
 
 
-def onset(model="binary-perceptron-fp", *, ref_kappa="max", kappa=0.0, alpha_range=(0.4, 0.9), d_min=4e-3,
-          xtol=1e-3, points=12):
-    """The load alpha_onset at which the Franz-Parisi curve phi_FP(d) around references of margin ``ref_kappa``
-    (default: the maximal margin) first stops increasing in d at small d: below it phi_FP grows with d up to its main
-    peak; above it a dip opens (a local maximum, then a local minimum) at d ~ ``extra['d_dip']``.
+def onset(model="binary-perceptron-fp", *, alpha_range=(0.4, 0.9), d_min=None, xtol=1e-3, points=12, **params):
+    """The load alpha_onset at which a local-entropy curve first stops increasing in d at small d: below it the curve
+    grows with d up to its main peak; above it a dip opens (a local maximum, then a local minimum) at d ~
+    ``extra['d_dip']``.
 
-    For each alpha the smallest slope d phi_FP / d d on [d_min, 0.8 (1-q~)/2] is found (a warm-started sweep, then
-    Brent's method); the onset is its sign change in ``alpha_range``, located by Brent's root finder to ``xtol``. A dip
-    below ``d_min`` is not seen (lower it, at the cost of more quadrature nodes).
+    Models: the Franz–Parisi ones (``ref_kappa``, default ``'max'``: the maximal margin; ``kappa``, default 0) and the
+    y -> infinity large deviations (``binary-perceptron-ld`` with ``y='inf'``). For each alpha the smallest slope of
+    the curve on [d_min, 0.8 d_peak] is found (a warm-started march, then Brent's method); the onset is its sign change
+    in ``alpha_range``, located by Brent's root finder to ``xtol``. A dip below ``d_min`` (default: the model's) is not
+    seen.
 
     Returns a :class:`~replica.results.Threshold` named ``alpha_onset``; status ``not_bracketed`` when the curve
     already dips at the lower end of ``alpha_range`` or does not dip at the upper end.
     """
     from scipy.optimize import brentq
 
-    spec = get_model(model)
-    if spec.name not in FP_MODELS:
-        raise ParameterError(f"onset is defined for the Franz-Parisi models ({', '.join(sorted(FP_MODELS))}), "
+    spec, params = resolve(model, params)
+    if spec.name in FP_MODELS:
+        dip_of, defaults = _dip, FP_ONSET
+    elif spec.name in CURVES:
+        dip_of, defaults = CURVES[spec.name]
+    else:
+        raise ParameterError(f"onset is defined for the Franz-Parisi models and binary-perceptron-ld with y='inf', "
                              f"not {model}")
+    params = {**{k: v for k, v in defaults.items() if k != "d_min"}, **params}
+    d_min = defaults["d_min"] if d_min is None else d_min
     lo, hi = (float(a) for a in alpha_range)
     if not 0 < lo < hi:
         raise ParameterError(f"alpha_range=({lo:g}, {hi:g}): need 0 < low < high")
     found = {}
 
     def dip(alpha):
-        m, found[alpha] = _dip(spec, alpha, ref_kappa, kappa, d_min, points)
+        m, found[alpha] = dip_of(spec, alpha, params, d_min, points)
         return m
 
-    params = {"ref_kappa": ref_kappa, "kappa": kappa, "alpha_range": f"{lo:g}:{hi:g}", "d_min": d_min}
+    record = {**params, "alpha_range": f"{lo:g}:{hi:g}", "d_min": d_min}
     try:
         m_lo, m_hi = dip(lo), dip(hi)
         if m_lo > 0 > m_hi:
             alpha = brentq(dip, lo, hi, xtol=xtol)
-    except _Failed as e:
-        return Threshold("alpha_onset", None, spec.name, params, False, "not_converged", message=str(e),
+    except CurveFailed as e:
+        return Threshold("alpha_onset", None, spec.name, record, False, "not_converged", message=str(e),
                          remedy="narrow alpha_range or raise d_min (the smallest distances need the most nodes)")
     if not (m_lo > 0 > m_hi):
         where = "already dips at" if m_lo <= 0 else "does not dip at"
         edge = lo if m_lo <= 0 else hi
-        return Threshold("alpha_onset", None, spec.name, params, False, "not_bracketed",
-                         message=f"phi_FP(d) {where} alpha={edge:g}",
+        return Threshold("alpha_onset", None, spec.name, record, False, "not_bracketed",
+                         message=f"the local-entropy curve {where} alpha={edge:g}",
                          remedy="widen alpha_range (or lower d_min if the dip lies at smaller d)")
     nearest = min(found, key=lambda a: abs(a - alpha))
-    return Threshold("alpha_onset", alpha, spec.name, params, True, "converged",
+    return Threshold("alpha_onset", alpha, spec.name, record, True, "converged",
                      message=f"located to +-{xtol:g} in alpha", extra={"d_dip": found[nearest]})

@@ -70,6 +70,8 @@ class ModelSpec:
     follow: Callable = None
     capacity: Callable = None  # (kappa, quadrature, tol, adaptive) -> Threshold, for replica.capacity
     q1_load: Callable = None  # binary weights with a margin: kappa -> the load where the RS q reaches 1 (max_margin)
+    vouch: Callable = None  # (params, order, observables) -> None, or why the solution lies outside the derivation
+    limits: dict = field(default_factory=dict)  # {"y": {"inf": model name}}: a parameter value selecting a limit model
 
     @cached_property
     def system(self):
@@ -216,6 +218,9 @@ class ModelSpec:
             if self.notes is not None:
                 notes = self.notes(params, order, obs)
         message = STATUS.get(status, f"the node-doubling error estimate {quad_error:.1e} exceeds {quad_tol:.0e}")
+        outside = result.converged and self.vouch is not None and self.vouch(params, order, obs)
+        if outside:
+            status, message = "unvouched", outside
         sol = Solution(
             model=self.name, params=dict(params), order=order, observables=obs,
             converged=status == "converged", status=status, message=message, remedy=REMEDIES[status],
@@ -278,11 +283,18 @@ def get_model(name):
 
 
 def resolve(name, params):
-    """(spec, remaining params): for a family, its options are taken out of ``params`` and select the member."""
+    """(spec, remaining params): for a family, its options are taken out of ``params`` and select the member; a
+    model's limit value (``y='inf'``) selects the model of that limit and is taken out."""
     _load()
     family = _FAMILIES.get(name)
     if family is None:
-        return get_model(name), dict(params)
+        spec, rest = get_model(name), dict(params)
+        for k, table in spec.limits.items():
+            value = str(rest.get(k)).strip().lower()
+            if value in table:
+                del rest[k]
+                return get_model(table[value]), rest
+        return spec, rest
     rest = {k: v for k, v in params.items() if k not in family.options}
     return family.member({k: v for k, v in params.items() if k in family.options}), rest
 

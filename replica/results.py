@@ -17,6 +17,8 @@ REMEDIES = {
     "inaccurate": "increase the quadrature nodes (quadrature=Quadrature(gauss=...), CLI --nodes)",
     "wrong_branch": "the solution sought may not exist here (for the 1RSB line: kappa too close to 0, where it "
                     "merges with the RS one); try a parameter further from that limit",
+    "unvouched": "the equations hold here but the model's derivation does not (see the message): use the "
+                 "parameters it names",
     "diverges": "the quantity is infinite in this limit: choose a setting where it is finite (see the message)",
 }
 
