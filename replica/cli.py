@@ -21,6 +21,7 @@ EXAMPLES = """examples:
   replica max-margin binary-perceptron --alpha 0.5
   replica dat-line spherical-perceptron --kappa -1
   replica onset binary-perceptron-fp --ref-kappa max --alpha-range 0.6:0.8
+  replica onset binary-perceptron-ld --y inf --alpha-range 0.7:0.8
   replica solve gm-ridge --alpha 2 --delta 0.5 --rho 0.2 --lam 0.47 --json
   replica optimize gm-ridge lam --alpha 2 --delta 0.5 --rho 0.2
   replica simulate gm-ridge --alpha 2 --delta 0.5 --rho 0.2 --lam 0.47 --n 1000 --seeds 20
@@ -86,12 +87,14 @@ def _parser():
     p.add_argument("--kappa", type=float, required=True)
     _common(p)
 
-    p = sub.add_parser("onset", help="load at which the Franz-Parisi curve first dips at small d")
+    p = sub.add_parser("onset", help="load at which a local-entropy curve (Franz-Parisi, or large deviations with "
+                                     "--y inf) first dips at small d")
     p.add_argument("model")
-    p.add_argument("--ref-kappa", default="max", help="margin of the reference, or 'max' (default)")
+    p.add_argument("--ref-kappa", default=None, help="Franz-Parisi: margin of the reference, or 'max' (default)")
     p.add_argument("--kappa", type=float, default=0.0, help="margin of the counted solutions (default 0)")
     p.add_argument("--alpha-range", default="0.4:0.9", help="LOW:HIGH bracket of the onset (default 0.4:0.9)")
-    p.add_argument("--d-min", type=float, default=4e-3, help="smallest distance searched for a dip (default 4e-3)")
+    p.add_argument("--d-min", type=float, default=None,
+                   help="smallest distance searched for a dip (default: 4e-3 Franz-Parisi, 0.01 large deviations)")
     p.add_argument("--json", action="store_true", help="print one JSON object")
 
     p = sub.add_parser("optimize", help="minimize an observable (default: error) over one parameter",
@@ -149,7 +152,14 @@ def _family_member(name, extra):
     """(spec, leftover arguments): a model family's options (--K 3 --weights binary) are taken out of ``extra``."""
     family = families().get(name)
     if family is None:
-        return get_model(name), extra
+        spec = get_model(name)
+        for i, arg in enumerate(extra):  # a parameter's limit value (--y inf) selects the model of that limit
+            key, _, value = arg[2:].partition("=")
+            table = spec.limits.get(key.replace("-", "_")) if arg.startswith("--") else None
+            value = (value or (extra[i + 1] if i + 1 < len(extra) else "")).strip().lower()
+            if table and value in table:
+                return get_model(table[value]), extra[:i] + extra[i + (1 if "=" in arg else 2):]
+        return spec, extra
     options, rest, i = {}, [], 0
     while i < len(extra):
         key, _, value = extra[i][2:].partition("=")
@@ -265,11 +275,13 @@ def _pair(text, option, example):
 
 def _onset(spec, args):
     lo, hi = _pair(args.alpha_range, "--alpha-range", "0.6:0.8")
-    try:
-        ref = float(args.ref_kappa)
-    except ValueError:
-        ref = args.ref_kappa
-    thr = api.onset(spec.name, ref_kappa=ref, kappa=args.kappa, alpha_range=(lo, hi), d_min=args.d_min)
+    params = {"kappa": args.kappa}
+    if args.ref_kappa is not None:
+        try:
+            params["ref_kappa"] = float(args.ref_kappa)
+        except ValueError:
+            params["ref_kappa"] = args.ref_kappa
+    thr = api.onset(spec.name, alpha_range=(lo, hi), d_min=args.d_min, **params)
     _emit(thr, args.json)
     return 0 if thr.converged else 1
 

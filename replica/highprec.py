@@ -11,6 +11,9 @@ from replica.equations import vocabulary as voc
 __all__ = ["evaluate", "phi"]
 
 
+EDGE = 40
+
+
 def _H(x):
     return mp.erfc(x / mp.sqrt(2)) / 2
 
@@ -46,10 +49,12 @@ def _eval(e, env):
         def integrand(t):
             return mp.npdf(t) * _eval(f, {**env, z: t})
 
+        # the Gaussian mass beyond |t| = 40 is 1e-349: cut there, where integrands lose every digit to cancellation
+        # (ln H of arguments ~ 1e6 and its derivatives) and contribute nothing at any working precision up to 300
         if lower == sp.S.NegativeInfinity:
-            return mp.quad(integrand, [-mp.inf, -4, 0, 4, mp.inf])
+            return mp.quad(integrand, [-EDGE, -4, 0, 4, EDGE])
         a = _eval(lower, env)
-        return mp.quad(integrand, [a, a + 4, mp.inf]) / _H(a)
+        return mp.quad(integrand, [a, a + 4, max(a, 0) + EDGE]) / _H(a)
     if isinstance(e, voc.IidAverage):  # nested one-dimensional quadratures: costly beyond two variables
         f, zs = e.integrand, e.variables
         for z in reversed(zs[1:]):
@@ -60,12 +65,19 @@ def _eval(e, env):
         f_u = f.diff(u)
         f_uu = f_u.diff(u)
         t = _eval(start, env)
-        for _ in range(200):  # Newton with the same gradient fallback as the compiled ascent
+        fv = _eval(f, {**env, u: t})
+        tiny = mp.mpf(10) ** (-(2 * mp.mp.dps) // 3)  # the value errs by step^2: far below the working precision
+        for _ in range(200):  # Newton with the compiled ascent's gradient fallback and step halving
             at = {**env, u: t}
             d1, d2 = _eval(f_u, at), _eval(f_uu, at)
             step = -d1 / d2 if d2 < 0 else d1
-            t += step
-            if abs(step) < mp.mpf(10) ** (-mp.mp.dps + 3) * (1 + abs(t)):
+            for _ in range(200):
+                fn = _eval(f, {**env, u: t + step})
+                if fn >= fv or abs(step) < tiny * (1 + abs(t)):
+                    break
+                step /= 2
+            t, fv = t + step, fn
+            if abs(step) < tiny * (1 + abs(t)):
                 return _eval(g, {**env, u: t})
         raise ArithmeticError("high-precision maximization did not converge")
     if e.is_Symbol:
@@ -86,8 +98,13 @@ def _eval(e, env):
 
 
 def phi(model, point, dps=30):
-    """The free entropy of registered ``model`` at ``point`` (order parameters and parameters by name)."""
+    """The free entropy of registered ``model`` at ``point`` (order parameters and parameters by name; for a model
+    whose free entropy takes other parameters than the user gives, a reference's overlap, the user's are mapped)."""
     from .models import get_model
 
-    fe = get_model(model).build()
+    spec = get_model(model)
+    fe = spec.build()
+    if spec.inputs is not None and any(s.name not in point for s in fe.symbols):
+        user = spec.validate({k: v for k, v in point.items() if k in spec.declared})
+        point = {**point, **spec.inputs_of(user)}
     return evaluate(fe.phi, {s: point[s.name] for s in fe.symbols}, dps=dps)

@@ -56,6 +56,23 @@ def test_sweep_cli(capsys, tmp_path):
     assert out.exists() and png.exists()
 
 
+def test_large_deviations_at_y_inf(capsys, tmp_path):
+    """--y inf selects the y -> infinity model in solve, sweep and onset (also as --y=inf)."""
+    code, out, _ = run(capsys, "solve", "binary-perceptron-ld", "--y", "inf", "--alpha", "0.6", "--d", "0.05", "--json")
+    d = json.loads(out)
+    assert code == 0 and d["model"] == "binary-perceptron-ld-inf" and {"entropy", "complexity", "Shat"} <= set(d)
+    out = tmp_path / "ld.csv"
+    code, stdout, _ = run(capsys, "sweep", "binary-perceptron-ld", "--y=inf", "--alpha", "0.6", "--d", "0.05:0.2:4",
+                          "--out", str(out), "--json")
+    rows = json.loads(stdout)
+    assert code == 0 and len(rows) == 4 and all(r["converged"] for r in rows)
+    entropies = [r["entropy"] for r in rows]
+    assert entropies == sorted(entropies)
+    code, out, _ = run(capsys, "onset", "binary-perceptron-ld", "--y", "inf", "--alpha-range", "0.7:0.8", "--json")
+    d = json.loads(out)
+    assert code == 0 and abs(d["alpha_onset"] - 0.7553) < 2e-3
+
+
 def test_equations(capsys):
     code, out, _ = run(capsys, "equations", "binary-perceptron")
     assert code == 0 and r"\hat{q} =" in out and "q =" in out
@@ -80,6 +97,9 @@ BAD = [
     ("dat-line", "spherical-perceptron", "--kappa", "0.5"),
     ("frobnicate",),
     ("solve", "binary-perceptron", "--alpha", "0.5", "--nodes", "1"),
+    ("solve", "binary-perceptron-ld", "--y", "inf", "--alpha", "0.6", "--d", "0.3"),
+    ("onset", "binary-perceptron-ld", "--y", "inf", "--ref-kappa", "max"),
+    ("onset", "binary-perceptron", "--alpha-range", "0.5:0.6"),
 ]
 
 

@@ -80,3 +80,97 @@ def test_larger_y_selects_denser_references():
 def test_bad_input(params, match):
     with pytest.raises(ParameterError, match=match):
         ld(**params)
+
+
+# ----- y -> infinity: the densest references (docs/local_entropy.md) --------------------------------------------
+
+def ld_inf(**params):
+    return replica.solve("binary-perceptron-ld", y="inf", **params)
+
+
+def test_y_inf_is_selected_by_the_y_parameter():
+    for y in ("inf", "Infinity", math.inf):
+        assert replica.solve("binary-perceptron-ld", alpha=0.6, d=0.05, y=y).model == "binary-perceptron-ld-inf"
+
+
+def test_y_inf_meets_the_storage_solution_at_the_plateau_edge():
+    """At d -> d* = (1 - E|tanh(sqrt(qhat) z)|)/2 the densest reference is the clipped centre of mass of the
+    solutions, and the y -> infinity saddle point is the storage one: S_I = s_RS, dq = dqhat = Shat -> 0."""
+    from replica.large_deviation import plateau
+
+    for alpha, kappa in [(0.6, 0.0), (0.5, 0.3)]:
+        edge = plateau(alpha, kappa)
+        d = (1 - edge["S_star"]) / 2 - 1e-7
+        sol = ld_inf(alpha=alpha, kappa=kappa, d=d)
+        assert sol.converged, sol.message
+        assert abs(sol.entropy - edge["entropy"]) <= 1e-9
+        assert abs(sol["q"] - edge["q"]) <= 1e-5 and abs(sol["qhat"] - edge["qhat"]) <= 1e-5
+        assert max(sol["dq"], sol["dqhat"], sol["Shat"]) <= 2e-3
+
+
+def test_y_inf_slope_is_twice_shat_and_the_curve_lies_below_the_bound():
+    """dS_I/dd = 2 Shat (S enters phi only through -Shat S), checked against a centred difference."""
+    h = 1e-5
+    sol, up, down = (ld_inf(alpha=0.6, d=0.05 + s) for s in (0.0, h, -h))
+    assert abs((up.entropy - down.entropy) / (2 * h) - 2 * sol["Shat"]) <= 1e-6
+    for d in (0.02, 0.05, 0.15):
+        s = ld_inf(alpha=0.6, d=d)
+        assert 0 < s.entropy < s.upper_bound
+
+
+def test_y_inf_phi_against_mpmath():
+    """The compiled free entropy (truncated average of a maximum, average of a maximum) re-evaluated with mpmath's
+    tanh-sinh quadrature and a high-precision Newton ascent at the solved point."""
+    from replica import highprec
+
+    sol = ld_inf(alpha=0.6, d=0.05)
+    hp = highprec.phi(sol.model, {**sol.order, **sol.params}, dps=20)
+    assert abs(float(hp) - sol.entropy) <= 1e-10
+
+
+@pytest.mark.slow
+def test_finite_y_approaches_the_y_inf_limit():
+    """F(y) = y S_I(inf) + Sigma(inf) + O(1/y): polynomial fits in 1/y of F(y) at y = 3 ... 9 (finite-y model,
+    512 nodes) extrapolate to the y -> infinity model's S_I and Sigma. The fits' own spread (orders 3 and 4) bounds
+    the extrapolation error; the limit model must lie within it (plus the fits' distance to each other)."""
+    from replica.solvers.quadrature import Quadrature
+
+    inf = ld_inf(alpha=0.6, d=0.05)
+    ys, F, x0 = [], [], None
+    for y in range(3, 10):
+        sol = ld(alpha=0.6, d=0.05, y=float(y), x0=x0, quadrature=Quadrature(gauss=512), strict=False)
+        assert sol.quad_error <= 1e-6, (y, sol.status)
+        ys.append(y), F.append(sol.free_entropy)
+        x0 = sol.order
+    ys, F = np.array(ys, float), np.array(F)
+    fits = [np.linalg.lstsq(np.vstack([ys ** (1 - j) for j in range(k)]).T, F, rcond=None)[0][:2] for k in (4, 5)]
+    spread = np.abs(fits[0] - fits[1])
+    for fit in fits:
+        assert abs(fit[0] - inf.entropy) <= 2 * spread[0] + 1e-4
+        assert abs(fit[1] - inf.complexity) <= 2 * spread[1] + 1e-2
+
+
+def test_y_inf_above_the_onset_is_not_vouched_for():
+    """At alpha = 0.8 the branch from d* reaches Shat = 0 near d = 0.042: below, the equations' solution has Shat < 0,
+    outside the derivation (the dominant reference sign), and says so in its status."""
+    sol = replica.solve("binary-perceptron-ld", y="inf", alpha=0.8, d=0.03, strict=False)
+    assert not sol.converged and sol.status == "unvouched"
+    assert "Shat" in sol.message and sol.order["Shat"] < 0
+
+
+def test_y_inf_onset():
+    """The load where the y -> infinity curve from d* first stops increasing (Shat touches 0 at small d)."""
+    thr = replica.onset("binary-perceptron-ld", y="inf", alpha_range=(0.7, 0.8))
+    assert thr.converged, thr.message
+    assert 0.754 <= thr.value <= 0.757
+    assert 0.019 <= thr.extra["d_dip"] <= 0.023
+
+
+@pytest.mark.parametrize("params, match", [
+    ({"alpha": 0.6, "d": 0.3}, r"d\*=0.2233"),
+    ({"alpha": 0.6, "d": 0.05, "ref_kappa": 0.1}, "no parameter ref_kappa"),
+    ({"alpha": -1, "d": 0.05}, "alpha=-1"),
+])
+def test_y_inf_bad_input(params, match):
+    with pytest.raises(ParameterError, match=match):
+        ld_inf(**params)
