@@ -21,6 +21,7 @@ KAPPA = Symbol(kappa, sp.S.Reals, "margin of the counted solutions")
 KAPPA_REF = Symbol(kappa_ref, sp.S.Reals, "margin of the reference")
 P = Symbol(p, sp.Interval.open(-1, 1), "overlap with the reference, p = 1 - 2d")
 Q_REF = Symbol(q_ref, sp.Interval.Ropen(0, 1), "RS overlap of the references")
+QHAT_REF = Symbol(qhat_ref, sp.Interval.open(0, sp.oo), "conjugate of q_ref")
 
 
 def _energetic(kernel=None):
@@ -57,20 +58,28 @@ def binary_perceptron_fp(kernel=None, name="binary-perceptron-fp"):
     A ``kernel`` Q maps the overlaps of the energetic term to the correlations of the stabilities (two-layer
     machines in the K -> infinity limit, :func:`replica.equations.committee.committee_fp`).
     """
-    h = that / sp.sqrt(qhat_ref) * z0 + sp.sqrt(q1hat - that**2 / qhat_ref) * z1 + phat - that
-    gs = (-phat * p + that * t - q1hat * (1 - q1) / 2
-          + E((1 + sp.tanh(sp.sqrt(qhat_ref) * z0)) * E(log2cosh(h), z1), z0))
     return FreeEntropy(
         name=name,
-        phi=gs + alpha * _energetic(kernel),
-        order=[Symbol(t, sp.Interval(-1, 1), "overlap with other references"),
-               Symbol(q1, sp.Interval.Ropen(0, 1), "overlap between constrained solutions"),
-               Symbol(phat, sp.S.Reals, "conjugate of p"), Symbol(that, sp.S.Reals, "conjugate of t"),
-               Symbol(q1hat, sp.Interval(0, sp.oo), "conjugate of q1")],
-        params=[ALPHA, KAPPA, KAPPA_REF, P, Q_REF, Symbol(qhat_ref, sp.Interval.open(0, sp.oo), "conjugate of q_ref")],
+        phi=binary_fp_entropic() + alpha * _energetic(kernel),
+        order=BINARY_FP_ORDER,
+        params=[ALPHA, KAPPA, KAPPA_REF, P, Q_REF, QHAT_REF],
         pairs={t: that, q1: q1hat},
         observables={"upper_bound": binary_entropy(p)},
     )
+
+
+def binary_fp_entropic():
+    """G_S of the binary Franz–Parisi free entropy (binary references with overlap q~ and conjugate qhat~, whatever
+    measure they are drawn from: it only enters G_E)."""
+    h = that / sp.sqrt(qhat_ref) * z0 + sp.sqrt(q1hat - that**2 / qhat_ref) * z1 + phat - that
+    return (-phat * p + that * t - q1hat * (1 - q1) / 2
+            + E((1 + sp.tanh(sp.sqrt(qhat_ref) * z0)) * E(log2cosh(h), z1), z0))
+
+
+BINARY_FP_ORDER = [Symbol(t, sp.Interval(-1, 1), "overlap with other references"),
+                   Symbol(q1, sp.Interval.Ropen(0, 1), "overlap between constrained solutions"),
+                   Symbol(phat, sp.S.Reals, "conjugate of p"), Symbol(that, sp.S.Reals, "conjugate of t"),
+                   Symbol(q1hat, sp.Interval(0, sp.oo), "conjugate of q1")]
 
 
 def spherical_perceptron_fp():

@@ -312,5 +312,12 @@ def models():
 
 
 def _load():
-    from . import committee, gaussian_mixture, large_deviation, local_entropy, perceptron  # noqa: F401  (registering)
+    from . import (  # noqa: F401  (registering)
+        committee,
+        cross_entropy,
+        gaussian_mixture,
+        large_deviation,
+        local_entropy,
+        perceptron,
+    )
 

@@ -1,0 +1,82 @@
+"""Cross-entropy references of the binary perceptron (physics notes §F; PNAS 2020): the Gibbs measure of the loss
+f_gamma at inverse temperature beta, and the Franz–Parisi local entropy of the zero-error solutions around it. The
+free entropies live in ``replica.equations.cross_entropy``.
+
+User parameters: ``alpha``, ``beta`` (inverse temperature of the references, >= 0), ``gamma`` (steepness of the loss,
+> 0); the local entropy also ``kappa`` (margin of the counted solutions, default 0) and ``d`` (distance to the
+reference, in (0, 1/2)).
+"""
+import math
+
+import sympy as sp
+
+from replica.equations import cross_entropy as eq
+from replica.equations.model import Symbol
+
+from .errors import ParameterError
+from .local_entropy import FP_QUADRATURE, follow_fp
+from .models import ModelSpec, register
+
+__all__ = ["BINARY_CE", "BINARY_CE_FP"]
+
+
+def _reference_params():
+    return [Symbol(sp.Symbol("alpha"), sp.Interval.open(0, sp.oo), "load P/N > 0"),
+            Symbol(sp.Symbol("beta"), sp.Interval(0, sp.oo), "inverse temperature of the references exp(-beta L)"),
+            Symbol(sp.Symbol("gamma"), sp.Interval.open(0, sp.oo), "steepness of the cross-entropy loss")]
+
+
+def _notes_ce(params, order, obs):
+    if obs["entropy"] < 0:
+        return [f"entropy {obs['entropy']:.3g} < 0: the RS measure counts fewer than one reference (frozen, replica "
+                "symmetry broken); lower beta"]
+    return []
+
+
+BINARY_CE = register(ModelSpec(
+    name="binary-perceptron-ce",
+    summary="binary perceptron under the cross-entropy loss f_gamma at inverse temperature beta: RS free entropy, "
+            "entropy, mean loss and training error of the references",
+    build=eq.binary_perceptron_ce, start=lambda p: {"q": 0.05, "qhat": 0.05}, notes=_notes_ce,
+    user_params=_reference_params(), path="beta", path_start=0.5,
+))
+
+
+def _inputs(params):
+    ref = BINARY_CE.solve({k: params[k] for k in ("alpha", "beta", "gamma")})
+    if not ref.converged:
+        raise ParameterError(f"the cross-entropy references at alpha={params['alpha']:g}, beta={params['beta']:g}, "
+                             f"gamma={params['gamma']:g} did not converge: {ref.status} ({ref.remedy})")
+    if not ref.order["q"] > 1e-9:
+        raise ParameterError(f"beta={params['beta']:g}: the references are uniform (q~ = 0); allowed: beta > 0")
+    return {"alpha": params["alpha"], "kappa": params["kappa"], "p": 1 - 2 * params["d"], "q_ref": ref.q,
+            "qhat_ref": ref.qhat, "beta": params["beta"], "gamma": params["gamma"]}
+
+
+def _start(inputs):
+    """The alpha -> 0 solution (t = p q~, q1 = p^2, phat = atanh p, that = q1hat = 0), slightly inside the domain:
+    the start of the continuation in the load of the counted solutions (the references stay those of the target)."""
+    p, q, qh, eps = inputs["p"], inputs["q_ref"], inputs["qhat_ref"], 1e-3
+    return {"t": p * q, "q1": p * p + eps * (1 - p * p) * q, "phat": math.atanh(p), "that": 0.0, "q1hat": eps * qh}
+
+
+def _notes(params, order, obs):
+    notes = []
+    if obs["entropy"] > obs["upper_bound"] + 1e-9:
+        notes.append("entropy above the upper bound: this saddle point is not the Franz-Parisi one")
+    if obs["entropy"] < 0:
+        notes.append("entropy < 0: no zero-error solutions at this distance from the references")
+    return notes
+
+
+BINARY_CE_FP = register(ModelSpec(
+    name="binary-perceptron-ce-fp",
+    summary="Franz-Parisi local entropy of the binary perceptron's solutions at distance d from references drawn "
+            "from the cross-entropy Gibbs measure (beta, gamma)",
+    build=eq.binary_perceptron_ce_fp, defaults={"kappa": 0.0}, start=_start, follow=follow_fp, notes=_notes,
+    user_params=[*_reference_params(),
+                 Symbol(sp.Symbol("kappa"), sp.S.Reals, "margin of the counted solutions"),
+                 Symbol(sp.Symbol("d"), sp.Interval.open(0, sp.Rational(1, 2)), "distance to the reference")],
+    inputs=_inputs, report=("q_ref", "qhat_ref"), path="alpha", path_start=1e-3, direct=False,
+    quadrature=FP_QUADRATURE, max_nodes=512,
+))
