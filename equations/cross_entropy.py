@@ -33,7 +33,7 @@ from .local_entropy import (
 )
 from .model import FreeEntropy, Symbol
 from .perceptron import entropic_binary
-from .vocabulary import E, E_trunc, H, log2cosh, logH
+from .vocabulary import E, E_trunc, expit, log2cosh, logaddexp, logH
 
 __all__ = ["ce_loss", "binary_perceptron_ce", "binary_perceptron_ce_fp"]
 
@@ -47,10 +47,31 @@ def ce_loss(u):
     return -u / 2 + log2cosh(gamma * u) / (2 * gamma)
 
 
-def _tilt(center, spread):
-    """The Boltzmann weight exp(-beta f(center + spread x)) of the stability's free part x, divided by its value at
-    x = 0 (an exact rescaling that cancels in every ratio and keeps the weight of order one)."""
-    return sp.exp(-beta * (ce_loss(center + spread * x) - ce_loss(center)))
+def _tilted(center, spread, g=None):
+    r"""The Boltzmann tilt exp(-beta f(u)) of the reference's stability u = center + spread x, x ~ N(0, 1), split
+    at u = 0 into two truncated Gaussian averages with smooth integrands (exact for every beta):
+
+        u > 0 (x > x0 = -center/spread):  H(x0) E_{x > x0}[ exp(-beta f(u)) g(x) ],
+        u < 0:  exp(-beta f(u)) = exp(beta u + rho(u)), rho(u) = -(beta/2gamma) ln(1 + e^{2 gamma u}); the factor
+                exp(beta spread x) shifts the Gaussian by beta spread, and with x = beta spread - x',
+                exp(beta center + (beta spread)^2/2 + ln H(a)) E_{x' > a}[ exp(rho(u)) g(beta spread - x') ],
+                a = beta spread - x0.
+
+    A plain average would need its nodes to resolve the tilt's edge (width ~ 1/(beta spread)) and to reach the mass,
+    which moves out to x ~ beta spread. Returns (ln of the u > 0 part, ln of the u < 0 part, the conditional average
+    of ``g`` (a function of x) under the tilt, or None)."""
+    x0 = -center / spread
+    a = beta * spread - x0
+    w_up = sp.exp(-beta * ce_loss(center + spread * x))
+    w_low = sp.exp(-beta / (2 * gamma) * logaddexp(0, 2 * gamma * (center + spread * (beta * spread - x))))
+    ln_up = logH(x0) + sp.log(E_trunc(w_up, x, x0))
+    ln_low = beta * center + (beta * spread) ** 2 / 2 + logH(a) + sp.log(E_trunc(w_low, x, a))
+    if g is None:
+        return ln_up, ln_low, None
+    low = expit(ln_low - ln_up)  # the tilted probability of u < 0
+    mean = ((1 - low) * E_trunc(w_up * g, x, x0) / E_trunc(w_up, x, x0)
+            + low * E_trunc(w_low * g.subs(x, beta * spread - x), x, a) / E_trunc(w_low, x, a))
+    return ln_up, ln_low, mean
 
 
 def binary_perceptron_ce():
@@ -62,12 +83,9 @@ def binary_perceptron_ce():
     Observables: ``loss`` = -(1/alpha) dphi/dbeta (mean loss per pattern), ``entropy`` = phi + beta alpha loss
     (log-number of references per weight), ``train_error`` (fraction of patterns with u < 0).
     """
-    center, spread = sp.sqrt(q) * z, sp.sqrt(1 - q)
-    w = _tilt(center, spread)
-    energetic = E(-beta * ce_loss(center) + sp.log(E(w, x)), z)
-    phi = entropic_binary(q, qhat) + alpha * energetic
-    a = -center / spread  # u < 0 <=> x < a
-    error = 1 - E(H(a) * E_trunc(w, x, a) / E(w, x), z)
+    ln_up, ln_low, _ = _tilted(sp.sqrt(q) * z, sp.sqrt(1 - q))
+    phi = entropic_binary(q, qhat) + alpha * E(logaddexp(ln_up, ln_low), z)
+    error = E(expit(ln_low - ln_up), z)
     return FreeEntropy(
         name="binary-perceptron-ce",
         phi=phi,
@@ -89,12 +107,12 @@ def binary_perceptron_ce_fp():
         G_E = int Dz0 [ int Dx w(x) int Dz1 ln H(u) ] / int Dx w(x),
         w = exp(-beta f_gamma(sqrt(q~) z0 + sqrt(1-q~) x)),
 
-    u as in the FP model. G_S is unchanged (the reference's measure enters through q~, qhat~ only).
+    u as in the FP model; the x averages are written around the tilt's mode (split at u = 0: :func:`_tilted`).
+    G_S is unchanged (the reference's measure enters through q~, qhat~ only).
     """
     B = q1 - t**2 / q_ref - (p - t) ** 2 / (1 - q_ref)
     u = (kappa - t / sp.sqrt(q_ref) * z0 - (p - t) / sp.sqrt(1 - q_ref) * x - sp.sqrt(B) * z1) / sp.sqrt(1 - q1)
-    w = _tilt(sp.sqrt(q_ref) * z0, sp.sqrt(1 - q_ref)).subs(z, z0)
-    energetic = E(E(w * E(logH(u), z1), x) / E(w, x), z0)
+    energetic = E(_tilted(sp.sqrt(q_ref) * z0, sp.sqrt(1 - q_ref), E(logH(u), z1))[2], z0)
     return FreeEntropy(
         name="binary-perceptron-ce-fp",
         phi=binary_fp_entropic() + alpha * energetic,

@@ -2,28 +2,66 @@
 f_gamma at inverse temperature beta, and the Franz–Parisi local entropy of the zero-error solutions around it. The
 free entropies live in ``replica.equations.cross_entropy``.
 
-User parameters: ``alpha``, ``beta`` (inverse temperature of the references, >= 0), ``gamma`` (steepness of the loss,
-> 0); the local entropy also ``kappa`` (margin of the counted solutions, default 0) and ``d`` (distance to the
+User parameters: ``alpha``, ``gamma`` (steepness of the loss, > 0), ``beta`` (inverse temperature of the references,
+> 0, or ``'min'``: the loss minimizers, see :func:`beta_min`); the local entropy also ``kappa`` (margin of the counted solutions, default 0) and ``d`` (distance to the
 reference, in (0, 1/2)).
 """
 import math
+from functools import lru_cache
 
 import sympy as sp
 
 from replica.equations import cross_entropy as eq
 from replica.equations.model import Symbol
+from replica.solvers.quadrature import Quadrature
 
 from .errors import ParameterError
-from .local_entropy import FP_QUADRATURE, follow_fp
+from .local_entropy import follow_fp
 from .models import ModelSpec, register
 
-__all__ = ["BINARY_CE", "BINARY_CE_FP"]
+__all__ = ["BINARY_CE", "BINARY_CE_FP", "beta_min"]
 
 
 def _reference_params():
     return [Symbol(sp.Symbol("alpha"), sp.Interval.open(0, sp.oo), "load P/N > 0"),
-            Symbol(sp.Symbol("beta"), sp.Interval(0, sp.oo), "inverse temperature of the references exp(-beta L)"),
-            Symbol(sp.Symbol("gamma"), sp.Interval.open(0, sp.oo), "steepness of the cross-entropy loss")]
+            Symbol(sp.Symbol("gamma"), sp.Interval.open(0, sp.oo), "steepness of the cross-entropy loss"),
+            Symbol(sp.Symbol("beta"), sp.Interval.open(0, sp.oo),
+                   "inverse temperature of the references exp(-beta L), > 0 (at 0 they are uniform), or 'min' for "
+                   "the loss minimizers (beta_min)")]
+
+
+BETA_STEP = 8.0  # the march towards beta_min: the RS entropy falls by ~0.05 per step at alpha ~ 0.6
+
+
+def beta_min(alpha, gamma, quadrature=None, tol=None):
+    """The loss minimizers' inverse temperature: the beta where the RS entropy of the cross-entropy references
+    vanishes. Beyond it the RS measure counts fewer than one reference (entropy < 0); for binary weights the
+    measure freezes there onto its lowest-loss configurations (the scenario of the maximal-margin references, which
+    also have zero entropy), whose mutual overlap is q~(beta_min). So ``beta='min'`` stands for the beta -> infinity
+    limit: the references are the minimizers of the loss. Returns a Threshold named ``beta_min``."""
+    from replica.solvers.root import Tolerance
+
+    from .perceptron import zero_entropy_point
+
+    return zero_entropy_point(BINARY_CE, {"alpha": alpha, "gamma": gamma}, "beta", BETA_STEP,
+                              quadrature or BINARY_CE.quadrature, tol or Tolerance(), quadrature is None,
+                              {"criterion": "zero RS entropy of the references (frozen minimizers)"}, name="beta_min")
+
+
+@lru_cache(maxsize=64)
+def _beta_min_cached(alpha, gamma):
+    return beta_min(alpha, gamma)
+
+
+def _beta_min_value(params):
+    thr = _beta_min_cached(params["alpha"], params["gamma"])
+    if not thr.converged:
+        raise ParameterError(f"beta='min': the zero-entropy point of the references at alpha={params['alpha']:g}, "
+                             f"gamma={params['gamma']:g} was not found: {thr.status} ({thr.remedy})")
+    return thr.value
+
+
+SPECIAL = {"beta": {"min": _beta_min_value}}
 
 
 def _notes_ce(params, order, obs):
@@ -38,12 +76,12 @@ BINARY_CE = register(ModelSpec(
     summary="binary perceptron under the cross-entropy loss f_gamma at inverse temperature beta: RS free entropy, "
             "entropy, mean loss and training error of the references",
     build=eq.binary_perceptron_ce, start=lambda p: {"q": 0.05, "qhat": 0.05}, notes=_notes_ce,
-    user_params=_reference_params(), path="beta", path_start=0.5,
+    user_params=_reference_params(), path="beta", path_start=0.5, special=SPECIAL,
 ))
 
 
 def _inputs(params):
-    ref = BINARY_CE.solve({k: params[k] for k in ("alpha", "beta", "gamma")})
+    ref = BINARY_CE.solve({k: params[k] for k in ("alpha", "gamma", "beta")})
     if not ref.converged:
         raise ParameterError(f"the cross-entropy references at alpha={params['alpha']:g}, beta={params['beta']:g}, "
                              f"gamma={params['gamma']:g} did not converge: {ref.status} ({ref.remedy})")
@@ -77,6 +115,6 @@ BINARY_CE_FP = register(ModelSpec(
     user_params=[*_reference_params(),
                  Symbol(sp.Symbol("kappa"), sp.S.Reals, "margin of the counted solutions"),
                  Symbol(sp.Symbol("d"), sp.Interval.open(0, sp.Rational(1, 2)), "distance to the reference")],
-    inputs=_inputs, report=("q_ref", "qhat_ref"), path="alpha", path_start=1e-3, direct=False,
-    quadrature=FP_QUADRATURE, max_nodes=512,
+    inputs=_inputs, report=("q_ref", "qhat_ref", "beta"), path="alpha", path_start=1e-3, direct=False,
+    special=SPECIAL, quadrature=Quadrature(gauss=128, trunc=64, inner=12, inner_rule="hermite"), max_nodes=512,
 ))

@@ -148,17 +148,27 @@ def _secant(system, lo, hi, quad, observable, value):
 
 def zero_entropy_capacity(spec, params, scale, quad, tol, adaptive, extra):
     """The load where the RS entropy of binary-weight model ``spec`` vanishes (at the other ``params``): a march in
-    alpha by steps of 0.05 ``scale`` from alpha = 0.05 ``scale`` until the entropy is negative, a secant, then Newton
-    on the equations plus entropy = 0."""
+    alpha by steps of 0.05 ``scale`` from alpha = 0.05 ``scale``; see :func:`zero_entropy_point`."""
+    return zero_entropy_point(spec, params, "alpha", 0.05 * scale, quad, tol, adaptive,
+                              {**extra, "criterion": "zero RS entropy (Krauth-Mezard)"}, name="alpha_c")
+
+
+def zero_entropy_point(spec, params, param, step, quad, tol, adaptive, extra, name):
+    """The value of ``param`` where the RS entropy (observable ``entropy``) of binary-weight model ``spec`` vanishes
+    at the other ``params``: a march from ``param`` = ``step`` by steps of ``step`` until the entropy is negative, a
+    secant, then Newton on the equations plus entropy = 0. Returns a Threshold named ``name``."""
     system = spec.system
-    sol, v, quad = _solved(spec, {**params, "alpha": 0.05 * scale}, None if adaptive else quad, tol)
+    sol, v, quad = _solved(spec, {**params, param: step}, None if adaptive else quad, tol)
     if v is None:
-        raise ParameterError(f"{spec.name}: no RS solution near alpha=0 at {params}: {sol.message}")
-    lo, hi, ok, quad = _march(system, v, "alpha", 0.05 * scale, lambda w, qd: system.call("phi", w, qd)[0] < 0,
+        raise ParameterError(f"{spec.name}: no RS solution at {param}={step:g}, {params}: {sol.message}")
+    k = system.observable_names.index("entropy")
+    lo, hi, ok, quad = _march(system, v, param, step, lambda w, qd: system.call("obs", w, qd)[k] < 0,
                               quad, tol, adaptive, max_nodes=spec.max_nodes)
     start = _secant(system, lo, hi, quad, "entropy", 0.0) if ok else lo
-    return _locate(spec, "alpha_c", "alpha", params, start, quad, tol, ("entropy", 0.0), adaptive,
-                   {**extra, "criterion": "zero RS entropy (Krauth-Mezard)"})
+    while adaptive and quad.gauss < spec.max_nodes and abs(
+            system.call("phi", start, quad.doubled())[0] - system.call("phi", start, quad)[0]) > QUAD_TOL:
+        quad = quad.doubled()  # Newton needs discretized equations as smooth as the march's end point is sharp
+    return _locate(spec, name, param, params, start, quad, tol, ("entropy", 0.0), adaptive, extra)
 
 
 def _binary_capacity(kappa, quad, tol, adaptive):

@@ -130,21 +130,30 @@ class _Emitter:
             self.lines.append(f"{'    ' * indent}{name} = {self.code(val)}")
 
     def hoist(self, e, variant, table):
-        """Replace maximal subexpressions of ``e`` free of ``variant`` symbols (and of averages) by symbols."""
-        if e.is_Atom or isinstance(e, (*_AVERAGES, AtMax)):
+        """Replace maximal subexpressions of ``e`` free of ``variant`` symbols (and of averages) by symbols; a
+        maximum free of them is hoisted too (its ascent then runs once, outside the loop: :meth:`define_hoisted`)."""
+        if e.is_Atom or isinstance(e, _AVERAGES):
             return e
-        if not (e.free_symbols & variant) and not e.has(*_AVERAGES, AtMax):
+        if not (e.free_symbols & variant) and not e.has(*_AVERAGES):
             if e not in table:
                 table[e] = self.fresh("h")
             return table[e]
+        if isinstance(e, AtMax):
+            return e
         if e.is_Add or e.is_Mul:
             inv, dep = e.as_independent(*variant, as_Add=e.is_Add)
             head = inv
-            if not (inv.is_Atom or inv.has(*_AVERAGES, AtMax)):
+            if not (inv.is_Atom or inv.has(*_AVERAGES)):
                 head = table.setdefault(inv, self.fresh("h"))
             rest = [self.hoist(a, variant, table) for a in e.func.make_args(dep)]
             return e.func(head, *rest)
         return e.func(*[self.hoist(a, variant, table) for a in e.args])
+
+    def define_hoisted(self, table, indent):
+        """Emit the hoisted subexpressions of ``table`` (value -> symbol), their maxima first."""
+        if table:
+            values = self.maxima(list(table), indent)
+            self.define(list(zip(table.values(), values)), indent)
 
     def level(self, exprs, indent, variant):
         """Emit the quadrature loops for the outer averages of ``exprs``; return ``exprs`` with each average replaced
@@ -173,13 +182,13 @@ class _Emitter:
             acc_of.update(zip(members, accs))
             inner_variant = set(variant) | {node}
             table = {}
-            integrands = [self.hoist(m.integrand.xreplace({m.variable: node}), inner_variant, table) for m in members]
+            # what does not depend on this loop's node is computed once, before the loop
+            integrands = [self.hoist(m.integrand.xreplace({m.variable: node}), {node}, table) for m in members]
             lo = None
             if lower != sp.S.NegativeInfinity:
                 lo = self.fresh("lo")
-                self.define([(lo, lower)], indent)
-            if table:
-                self.define([(sym, val) for val, sym in table.items()], indent)
+                self.define_hoisted({lower: lo}, indent)
+            self.define_hoisted(table, indent)
             # the loop body, emitted once at indentation 0 and placed in every loop below
             outer, self.lines = self.lines, []
             body = self.level(integrands, 1, inner_variant)
@@ -229,8 +238,7 @@ class _Emitter:
         for level in range(k):
             table = {}
             integrands = [self.hoist(f, set(nodes[level:]), table) for f in integrands]
-            if table:
-                self.define([(sym, val) for val, sym in table.items()], indent)
+            self.define_hoisted(table, indent)
             pad = "    " * indent
             i, w, r, m = idx[level], wts[level], runs[level], mults[level]
             if level == 0:
