@@ -5,6 +5,7 @@ import numpy as np
 import pandas as pd
 
 import replica
+from replica.large_deviation import plateau
 
 from .storage import Recipe
 
@@ -84,12 +85,20 @@ NESTED_MARGINS = Recipe(
 def _ld_curves():
     frames = []
     fig, ax = plt.subplots(figsize=(6.5, 4.2))
+    d = np.geomspace(0.3, 0.01, 30)
     for y in (1.5, 3.0, 6.0):
-        df = replica.sweep("binary-perceptron-ld", alpha=0.5, y=y, d=np.geomspace(0.3, 0.01, 30), progress=False)
+        df = replica.sweep("binary-perceptron-ld", alpha=0.5, y=y, d=d, progress=False)
         ok = df[df.converged]
         ax.plot(ok.d, ok.entropy, label=f"y = {y:g}")
         frames.append(df)
-    ax.plot(df.d, df.upper_bound, "k--", lw=0.8, label="upper bound H2(d)")
+    d_star = (1 - plateau(0.5)["S_star"]) / 2
+    df = replica.sweep("binary-perceptron-ld", alpha=0.5, y="inf", d=d[d < d_star], progress=False)
+    df["y"] = np.inf
+    ok = df[df.converged]
+    ax.plot(ok.d, ok.entropy, "k", label="y → ∞ (densest references)")
+    ax.plot([d_star, d.max()], [plateau(0.5)["entropy"]] * 2, "k:", lw=1, label="y → ∞ plateau s_RS (d ≥ d*)")
+    frames.append(df)
+    ax.plot(d, frames[0].upper_bound, "k--", lw=0.8, label="upper bound H2(d)")
     ax.axhline(0, color="k", lw=0.5)
     ax.set(xlabel="d", ylabel="local entropy (nats)")
     ax.legend(fontsize=8)
@@ -101,9 +110,54 @@ def _ld_curves():
 
 LD_CURVES = Recipe(
     NAME="ld-curves",
-    reconstructs="PNAS 2020 / PRL 2015-style large-deviation local entropy of the binary perceptron at finite y, "
-                 "unconstrained reference: larger y selects denser regions",
-    caveats="the y -> infinity curve (the one the papers show) is not computed yet, nor the reference constrained to "
-            "be a solution; y < 1 curves at alpha = 0.5 end at a turning point near d = 0.03 and are left out",
+    reconstructs="PNAS 2020 / PRL 2015-style large-deviation local entropy of the binary perceptron, "
+                 "unconstrained reference: larger y selects denser regions, up to the y -> infinity limit (the "
+                 "densest references), which meets the storage entropy at d* and stays there",
+    caveats="the reference is unconstrained: the papers' curves around references constrained to be solutions are not "
+            "computed; the y -> infinity curve has negative complexity (the physical curve is at the finite y* "
+            "where it vanishes); y < 1 curves at alpha = 0.5 end at a turning point near d = 0.03 and are left out",
     make=_ld_curves,
+)
+
+
+def _ce_curves():
+    alpha = 0.6
+    frames = []
+    fig, ax = plt.subplots(figsize=(7, 4.5))
+    d = np.geomspace(0.3, 0.005, 14)
+    for k, gamma in enumerate((1.0, 2.0, 5.0)):
+        df = replica.sweep("binary-perceptron-ce-fp", alpha=alpha, gamma=gamma, beta="min", d=d, progress=False)
+        df["reference"] = f"cross-entropy minimizers, gamma = {gamma:g}"
+        ok = df[df.converged]
+        beta = df.beta.dropna().iloc[0] if df.beta.notna().any() else float("nan")
+        ax.plot(ok.d, ok.entropy, color=f"C{k}", label=f"CE minimizers, γ = {gamma:g} (β_min = {beta:.1f})")
+        frames.append(df)
+    for ref, style, label in [("max", "k-", "κ_max references"), (0.0, "k-.", "typical solutions (κ̃ = 0)")]:
+        grid = d if ref == "max" else d[d >= 0.02]
+        df = replica.sweep("binary-perceptron-fp", alpha=alpha, ref_kappa=ref, d=grid, progress=False)
+        df["reference"] = f"ref_kappa = {ref}"
+        ok = df[df.converged]
+        ax.plot(ok.d, ok.entropy, style, lw=1, label=label)
+        frames.append(df)
+    ax.plot(d, frames[-2].upper_bound, "k--", lw=0.8, label="upper bound H2(d)")
+    ax.axhline(0, color="k", lw=0.5)
+    ax.set(xlabel="d", ylabel="Franz–Parisi local entropy (nats)", xscale="log", ylim=(-0.1, 0.5))
+    ax.legend(fontsize=8)
+    ax.set_title(f"Zero-error solutions around cross-entropy minimizers, binary perceptron, α = {alpha:g}",
+                 fontsize=10)
+    fig.tight_layout()
+    return pd.concat(frames, ignore_index=True), fig
+
+
+CE_CURVES = Recipe(
+    NAME="ce-curves",
+    reconstructs="PNAS 2020 (arXiv 1905.07833): the minimizers of the cross-entropy loss overlap with the wide flat "
+                 "minima of the error loss. Local entropy of the zero-error solutions around the minimizers of "
+                 "f_gamma (beta = beta_min, the references' zero-entropy point) for several gamma, against the "
+                 "maximal-margin and typical references",
+    caveats="the paper's loss parametrization, gamma values and figure were not read (f_gamma of physics notes F.2 "
+            "is used); 'minimizers' are the frozen references at the RS zero-entropy beta, not a beta -> infinity "
+            "RS limit (which has negative entropy); where the minimizers misclassify patterns (gamma = 1: 1.4 %) "
+            "the curve has no zero-error solutions at small d and is cut where the points stop converging",
+    make=_ce_curves,
 )

@@ -3,8 +3,8 @@ f_gamma at inverse temperature beta, and the Franz–Parisi local entropy of the
 free entropies live in ``replica.equations.cross_entropy``.
 
 User parameters: ``alpha``, ``gamma`` (steepness of the loss, > 0), ``beta`` (inverse temperature of the references,
-> 0, or ``'min'``: the loss minimizers, see :func:`beta_min`); the local entropy also ``kappa`` (margin of the counted solutions, default 0) and ``d`` (distance to the
-reference, in (0, 1/2)).
+> 0, or ``'min'``: the loss minimizers, see :func:`beta_min`); the local entropy also ``kappa`` (margin of the counted
+solutions, default 0) and ``d`` (distance to the reference, in (0, 1/2)).
 """
 import math
 from functools import lru_cache
@@ -65,7 +65,7 @@ SPECIAL = {"beta": {"min": _beta_min_value}}
 
 
 def _notes_ce(params, order, obs):
-    if obs["entropy"] < 0:
+    if obs["entropy"] < -1e-9:  # zero at beta_min, up to rounding
         return [f"entropy {obs['entropy']:.3g} < 0: the RS measure counts fewer than one reference (frozen, replica "
                 "symmetry broken); lower beta"]
     return []
