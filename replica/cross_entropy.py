@@ -6,7 +6,6 @@ User parameters: ``alpha``, ``gamma`` (steepness of the loss, > 0), ``beta`` (in
 > 0, or ``'min'``: the loss minimizers, see :func:`beta_min`); the local entropy also ``kappa`` (margin of the counted
 solutions, default 0) and ``d`` (distance to the reference, in (0, 1/2)).
 """
-import math
 from functools import lru_cache
 
 import sympy as sp
@@ -16,7 +15,7 @@ from replica.equations.model import Symbol
 from replica.solvers.quadrature import Quadrature
 
 from .errors import ParameterError
-from .local_entropy import follow_fp
+from .local_entropy import alpha0_start, follow_fp, fp_notes
 from .models import ModelSpec, register
 
 __all__ = ["BINARY_CE", "BINARY_CE_FP", "beta_min"]
@@ -91,27 +90,11 @@ def _inputs(params):
             "qhat_ref": ref.qhat, "beta": params["beta"], "gamma": params["gamma"]}
 
 
-def _start(inputs):
-    """The alpha -> 0 solution (t = p q~, q1 = p^2, phat = atanh p, that = q1hat = 0), slightly inside the domain:
-    the start of the continuation in the load of the counted solutions (the references stay those of the target)."""
-    p, q, qh, eps = inputs["p"], inputs["q_ref"], inputs["qhat_ref"], 1e-3
-    return {"t": p * q, "q1": p * p + eps * (1 - p * p) * q, "phat": math.atanh(p), "that": 0.0, "q1hat": eps * qh}
-
-
-def _notes(params, order, obs):
-    notes = []
-    if obs["entropy"] > obs["upper_bound"] + 1e-9:
-        notes.append("entropy above the upper bound: this saddle point is not the Franz-Parisi one")
-    if obs["entropy"] < 0:
-        notes.append("entropy < 0: no zero-error solutions at this distance from the references")
-    return notes
-
-
 BINARY_CE_FP = register(ModelSpec(
     name="binary-perceptron-ce-fp",
     summary="Franz-Parisi local entropy of the binary perceptron's solutions at distance d from references drawn "
             "from the cross-entropy Gibbs measure (beta, gamma)",
-    build=eq.binary_perceptron_ce_fp, defaults={"kappa": 0.0}, start=_start, follow=follow_fp, notes=_notes,
+    build=eq.binary_perceptron_ce_fp, defaults={"kappa": 0.0}, start=alpha0_start, follow=follow_fp, notes=fp_notes,
     user_params=[*_reference_params(),
                  Symbol(sp.Symbol("kappa"), sp.S.Reals, "margin of the counted solutions"),
                  Symbol(sp.Symbol("d"), sp.Interval.open(0, sp.Rational(1, 2)), "distance to the reference")],

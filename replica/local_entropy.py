@@ -72,15 +72,22 @@ def _start(inputs):
     the counted solutions are exponentially inactive and it is the solution. Otherwise W = p W~ + (an independent
     part with the references' own overlap): t = p q~, q1 = p^2 + (1 - p^2) q~, conjugates near the reference's."""
     p, q = inputs["p"], inputs["q_ref"]
-    below = inputs["kappa"] < inputs["kappa_ref"]
-    eps = 1e-3 if below else 1.0
-    start = {"t": p * q, "q1": p * p + eps * (1 - p * p) * q}
+    if inputs["kappa"] < inputs["kappa_ref"]:
+        return alpha0_start(inputs)
+    start = {"t": p * q, "q1": p * p + (1 - p * p) * q}
     if "qhat_ref" in inputs:
         qh = inputs["qhat_ref"]
-        if below:
-            start.update(phat=math.atanh(p), that=0.0, q1hat=eps * qh)
-        else:
-            start.update(phat=max(qh, math.atanh(p)), that=0.9 * qh, q1hat=qh)
+        start.update(phat=max(qh, math.atanh(p)), that=0.9 * qh, q1hat=qh)
+    return start
+
+
+def alpha0_start(inputs, eps=1e-3):
+    """The alpha = 0 solution t = p q~, q1 = p^2, phat = atanh p, that = q1hat = 0, moved into the domain by ``eps``
+    (of the way to the independent part's overlap q~ and conjugate qhat~)."""
+    p, q = inputs["p"], inputs["q_ref"]
+    start = {"t": p * q, "q1": p * p + eps * (1 - p * p) * q}
+    if "qhat_ref" in inputs:
+        start.update(phat=math.atanh(p), that=0.0, q1hat=eps * inputs["qhat_ref"])
     return start
 
 
@@ -113,12 +120,12 @@ def follow_fp(order, old, new):
     return out
 
 
-def _notes(params, order, obs):
+def fp_notes(params, order, obs):
     notes = []
     if obs["entropy"] > obs["upper_bound"] + 1e-9:
         notes.append("entropy above the upper bound: this saddle point is not the Franz-Parisi one")
     if obs["entropy"] < 0:
-        notes.append("entropy < 0: no solutions at this distance from typical references (isolated)")
+        notes.append("entropy < 0: no solutions at this distance from such references (they are isolated)")
     return notes
 
 
@@ -138,7 +145,7 @@ def binary_fp_spec(name, summary, build, storage, overlap_of=None):
     FP_MODELS.add(name)
     return register(ModelSpec(
         name=name, summary=summary, build=build, defaults={"kappa": 0.0, "ref_kappa": 0.0}, start=_start,
-        follow=follow_fp, notes=_notes, path="p", path_start=lambda inputs: _path_start(inputs, overlap_of),
+        follow=follow_fp, notes=fp_notes, path="p", path_start=lambda inputs: _path_start(inputs, overlap_of),
         user_params=_user_params("margin of the reference, or 'max' for kappa_max"),
         inputs=lambda p: _inputs(storage, p, binary=True), report=("q_ref", "qhat_ref"),
         special={"ref_kappa": {"max": lambda p: max_margin(storage.name, alpha=p["alpha"]).value}},
@@ -156,7 +163,7 @@ SPHERICAL_FP = register(ModelSpec(
     summary="Franz-Parisi local entropy of the spherical perceptron at distance d from a reference of margin "
             "ref_kappa",
     build=eq.spherical_perceptron_fp, defaults={"kappa": 0.0, "ref_kappa": 0.0}, start=_start, follow=follow_fp,
-    notes=_notes,
+    notes=fp_notes,
     path="p", path_start=_path_start, user_params=_user_params("margin of the reference"),
     inputs=lambda p: _inputs(SPHERICAL, p, binary=False),
     report=("q_ref",),

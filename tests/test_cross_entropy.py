@@ -1,5 +1,6 @@
 """Cross-entropy references of the binary perceptron and the Franz–Parisi local entropy around them (physics notes
 §F): limits, identities, and an independent numpy evaluation."""
+import json
 import math
 
 import numpy as np
@@ -101,3 +102,26 @@ def test_local_entropy_peaks_at_the_storage_entropy():
 def test_bad_input(params, match):
     with pytest.raises(ParameterError, match=match):
         replica.solve("binary-perceptron-ce", **params)
+
+
+@pytest.mark.slow
+def test_beta_min_is_the_zero_entropy_point():
+    """beta='min': the references' RS entropy vanishes there (and changes sign across it)."""
+    from replica.cross_entropy import beta_min
+
+    thr = beta_min(0.6, 2.0)
+    assert thr.converged, thr.message
+    assert abs(thr.solution.observables["entropy"]) <= 1e-10 and 55 < thr.value < 57
+    below, above = (replica.solve("binary-perceptron-ce", alpha=0.6, gamma=2.0, beta=thr.value * s)
+                    for s in (0.99, 1.01))
+    assert below.entropy > 0 > above.entropy
+    sol = replica.solve("binary-perceptron-ce", alpha=0.6, gamma=2.0, beta="min")
+    assert sol.params["beta"] == pytest.approx(thr.value, rel=1e-12)
+
+
+def test_cli(capsys):
+    from replica.cli import main
+
+    code = main(["solve", "binary-perceptron-ce", "--alpha", "0.6", "--gamma", "2", "--beta", "4", "--json"])
+    d = json.loads(capsys.readouterr().out)
+    assert code == 0 and d["converged"] and {"loss", "entropy", "train_error", "free_entropy"} <= set(d)
