@@ -7,7 +7,7 @@ from . import committee, gaussian_mixture, local_entropy, storage
 
 RECIPES = {recipe.NAME: recipe for recipe in (storage.ENTROPY, storage.PHASE_DIAGRAM, local_entropy.FP_CURVES,
                                               local_entropy.NESTED_MARGINS, local_entropy.LD_CURVES,
-                                              local_entropy.CE_CURVES,
+                                              local_entropy.CE_CURVES, local_entropy.ONSETS,
                                               gaussian_mixture.ERRORS, gaussian_mixture.ERROR_VS_LAMBDA,
                                               gaussian_mixture.BO_LOCAL_ENTROPY,
                                               committee.TREE_WFM)}

@@ -161,3 +161,51 @@ CE_CURVES = Recipe(
             "the curve has no zero-error solutions at small d and is cut where the points stop converging",
     make=_ce_curves,
 )
+
+
+def _onsets():
+    from replica.large_deviation import _dip_inf
+    from replica.local_entropy import _dip
+    from replica.models import get_model
+
+    ld, fp = get_model("binary-perceptron-ld-inf"), get_model("binary-perceptron-fp")
+    rows = []
+    fig, (left, right) = plt.subplots(1, 2, figsize=(11, 4.2))
+    d = np.geomspace(0.15, 0.01, 40)
+    for k, alpha in enumerate((0.7, 0.7553, 0.78)):
+        df = replica.sweep("binary-perceptron-ld", y="inf", alpha=alpha, d=d, progress=False)
+        ok = df[df.status.isin(["converged", "unvouched"])]
+        good = ok[ok.Shat >= 0]
+        left.plot(good.d, good.entropy, color=f"C{k}", label=f"α = {alpha:g}")
+        left.plot(ok[ok.Shat < 0].d, ok[ok.Shat < 0].entropy, ":", color=f"C{k}")
+        rows.append(df.assign(figure="curve"))
+    left.set(xlabel="d", ylabel="S_I (nats)", xscale="log",
+             title="y → ∞ large deviations (dotted: Ŝ < 0, outside the limit)")
+    left.title.set_fontsize(10)
+    left.legend(fontsize=8)
+    for model, spec, dip, fixed, d_min, alphas, style in [
+            ("binary-perceptron-ld --y inf", ld, _dip_inf, {"kappa": 0.0}, 0.01, np.linspace(0.70, 0.80, 11), "o-"),
+            ("binary-perceptron-fp, κ_max references", fp, _dip, {"ref_kappa": "max", "kappa": 0.0}, 4e-3,
+             (0.65, 0.70, 0.75), "s-")]:
+        slopes = [dip(spec, a, fixed, d_min, 12) for a in alphas]
+        right.plot(alphas, [s for s, _ in slopes], style, label=model)
+        rows.append(pd.DataFrame({"figure": "smallest slope", "model": spec.name, "alpha": alphas,
+                                  "smallest_slope": [s for s, _ in slopes], "d_at": [x for _, x in slopes]}))
+    right.axhline(0, color="k", lw=0.5)
+    right.set(xlabel="α", ylabel="smallest slope of the curve at small d", title="onset: the slope's sign change")
+    right.title.set_fontsize(10)
+    right.legend(fontsize=8)
+    fig.tight_layout()
+    return pd.concat(rows, ignore_index=True), fig
+
+
+ONSETS = Recipe(
+    NAME="onsets",
+    reconstructs="the onset of non-monotonic local-entropy curves (PRL 2021 for Franz-Parisi around maximal-margin "
+                 "references, alpha_onset = 0.7288; PNAS 2016/2020 for large deviations, alpha_U): the smallest "
+                 "slope at small d against alpha, and y -> infinity curves around the large-deviation onset 0.7553",
+    caveats="the large-deviation reference is unconstrained (the literature's alpha_U ~ 0.77 is for references "
+            "constrained to be solutions, not computed); beyond its onset the y -> infinity formula leaves its "
+            "derivation (Shat < 0, drawn dotted); three Franz-Parisi loads only (each costs a curve)",
+    make=_onsets,
+)
