@@ -11,7 +11,7 @@ Only free entropies (energies) and closed forms are written here; every derivati
 import sympy as sp
 
 from .model import FreeEntropy, Symbol
-from .vocabulary import E, H, logaddexp, logH
+from .vocabulary import AtMax, E, H, Max, logaddexp, logH
 
 __all__ = ["gm_bayes", "gm_ridge", "gm_bo_local_entropy", "generalization_error", "bayes_bias"]
 
@@ -101,6 +101,52 @@ def gm_ridge():
             "error": generalization_error(m, q, b),
             "train_loss": (eb + delta * q) / (2 * (1 + delta * chi) ** 2),
             "train_error": rho * H((m + b + delta * chi) / s) + (1 - rho) * H((m - b + delta * chi) / s),
+        },
+    )
+
+
+def gm_logistic():
+    r"""Logistic-loss ERM with ridge penalty and a trained bias, zero temperature (physics notes §C.1 with the square
+    loss's Moreau envelope replaced by the logistic one; convex, so RS is exact):
+
+        e = (1/N) min_{w, b} [ sum_mu l(y^mu (w.x^mu/sqrt(N) + b)) + (lam/2) |w|^2 ],   l(t) = ln(1 + e^{-t}),
+          = extr [ -chihat q/2 + qhat chi/2 + mhat m - (mhat^2 + qhat)/(2 (lam + chihat))
+                   + alpha sum_y rho_y int Dxi M_y(y m + b + sqrt(Delta q) xi) ],
+        M_y(omega) = min_h [ (h - omega)^2 / (2 Delta chi) + l(y h) ]   (the Moreau envelope; ``Max`` compiles it),
+
+    the prior term as in :func:`gm_ridge`, and b an order parameter (its equation dE/db = 0). Observables:
+    ``energy`` (e), ``error`` = eps_g(m, q, b), ``train_loss`` per sample (the loss at the proximal point),
+    ``train_error``: y h* < 0 exactly when y omega < -Delta chi / 2 (h* increases with omega and is 0 at
+    omega = Delta chi y l'(0) = -y Delta chi/2), a Gaussian probability.
+    """
+    xi, h = sp.symbols("xi h")
+    bias = sp.Symbol("b")
+    v = delta * chi
+    output, train_loss = 0, 0
+    for y, weight in ((1, rho), (-1, 1 - rho)):
+        omega = y * m + bias + sp.sqrt(delta * q) * xi
+        f = -(h - omega) ** 2 / (2 * v) - logaddexp(0, -y * h)  # -(the envelope's argument)
+        output += weight * E(-Max(f, h, omega), xi)
+        train_loss += weight * E(AtMax(logaddexp(0, -y * h), f, h, omega), xi)
+    phi = (-chihat * q / 2 + qhat * chi / 2 + mhat * m - (mhat**2 + qhat) / (2 * (lam + chihat)) + alpha * output)
+    s = sp.sqrt(delta * q)
+    return FreeEntropy(
+        name="gm-logistic",
+        phi=phi,
+        phi_name="energy",
+        order=[Symbol(m, sp.S.Reals, "overlap with the cluster mean, w.v/N"),
+               Symbol(q, sp.Interval.open(0, sp.oo), "squared norm |w|^2/N"),
+               Symbol(chi, sp.Interval.open(0, sp.oo), "susceptibility"),
+               Symbol(mhat, sp.S.Reals, "conjugate of m"),
+               Symbol(qhat, sp.Interval(0, sp.oo), "conjugate of chi"),
+               Symbol(chihat, sp.Interval(0, sp.oo), "conjugate of q"),
+               Symbol(bias, sp.S.Reals, "trained bias")],
+        params=[ALPHA, DELTA, RHO, Symbol(lam, sp.Interval.open(0, sp.oo), "ridge penalty lambda > 0")],
+        pairs={m: mhat, q: chihat, chi: qhat},
+        observables={
+            "error": generalization_error(m, q, bias),
+            "train_loss": train_loss,
+            "train_error": rho * H((m + bias + v / 2) / s) + (1 - rho) * H((m - bias + v / 2) / s),
         },
     )
 

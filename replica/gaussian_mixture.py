@@ -7,6 +7,7 @@ ridge penalty >= 0; for the local entropy around the Bayes-optimal direction ``b
 the error count), ``b`` (the fixed bias, a number or ``bo``) and ``d`` = (1 - p)/2.
 """
 import math
+from functools import lru_cache
 
 import sympy as sp
 from scipy.optimize import minimize_scalar
@@ -99,6 +100,37 @@ RIDGE = register(ModelSpec(
     build=eq.gm_ridge, defaults={"rho": 0.5}, start=_start_ridge, check=_check_ridge, path=None,
 ))
 
+
+def _start_logistic(p):
+    """For lam >= 1: the ridge (square-loss) saddle point at the same parameters, with its conjugates (the logistic
+    one has the same structure and a softer loss, l'' <= 1/4, so Newton moves it a little). Below, the logistic
+    solution at the next power of 2 above lam: as lam -> 0 on separable data the norm grows without bound, which the
+    ridge point does not follow, so starts descend a ladder lam = 1, 1/2, 1/4, ... (cached, shared by all lam)."""
+    if p["lam"] < 1:
+        k = math.ceil(math.log2(p["lam"]))
+        rung = _ladder(p["alpha"], p["delta"], p["rho"], k + 1 if 2.0**k <= p["lam"] else k)
+        if rung is not None:
+            return rung
+    r = ridge_closed_form(p["alpha"], p["delta"], p["rho"], p["lam"])
+    chihat = p["alpha"] * p["delta"] / (1 + p["delta"] * r["chi"])
+    mhat = r["m"] * (p["lam"] + chihat)
+    qhat = max(r["q"] * (p["lam"] + chihat) ** 2 - mhat**2, 1e-3)
+    return {"m": r["m"], "q": r["q"], "chi": r["chi"], "mhat": mhat, "qhat": qhat, "chihat": chihat, "b": r["b"]}
+
+
+@lru_cache(maxsize=1024)
+def _ladder(alpha, delta, rho, k):
+    """The logistic saddle point at lam = 2^k (k <= 0), from the rung above (None if it does not converge)."""
+    sol = LOGISTIC.solve({"alpha": alpha, "delta": delta, "rho": rho, "lam": 2.0**k})
+    return sol.order if sol.converged else None
+
+
+LOGISTIC = register(ModelSpec(
+    name="gm-logistic",
+    summary="Gaussian mixture, logistic-loss ERM with ridge penalty lam > 0 and a trained bias (Moreau envelope "
+            "compiled by Max): error, m, q, b, training loss and error",
+    build=eq.gm_logistic, defaults={"rho": 0.5}, start=_start_logistic, path=None,
+))
 
 
 def _bo_bias(p):

@@ -13,7 +13,7 @@ import pandas as pd
 from .errors import ParameterError
 from .gaussian_mixture import generalization_error
 
-__all__ = ["sample", "fit_ridge", "fit_bayes", "simulate", "ESTIMATORS"]
+__all__ = ["sample", "fit_ridge", "fit_logistic", "fit_bayes", "simulate", "ESTIMATORS"]
 
 
 def sample(n, alpha, delta, rho, rng):
@@ -46,23 +46,54 @@ def fit_bayes(x, y, delta, rho, **_):
     return h / (p / n + delta), delta / 2 * math.log(rho / (1 - rho))
 
 
-ESTIMATORS = {"gm-ridge": fit_ridge, "gm-bayes": fit_bayes}
+def _logistic(t):
+    return np.logaddexp(0.0, -t)
 
 
-def _measure(x, y, v, w, b, delta, rho):
+def fit_logistic(x, y, lam, **_):
+    """argmin_{w, b} sum ln(1 + exp(-y (x.w/sqrt(N) + b))) + (lam/2)|w|^2, by L-BFGS with the exact gradient (the
+    problem is strictly convex for lam > 0)."""
+    from scipy.optimize import minimize
+    from scipy.special import expit
+
+    n = x.shape[1]
+    a = x / math.sqrt(n)
+
+    def loss(theta):
+        w, b = theta[:-1], theta[-1]
+        t = y * (a @ w + b)
+        g = -y * expit(-t)  # d loss / d field
+        return _logistic(t).sum() + lam / 2 * w @ w, np.append(a.T @ g + lam * w, g.sum())
+
+    res = minimize(loss, np.zeros(n + 1), jac=True, method="L-BFGS-B", options={"maxiter": 10000, "gtol": 1e-10})
+    if not res.success:
+        raise RuntimeError(f"logistic regression did not converge: {res.message}")
+    return res.x[:-1], float(res.x[-1])
+
+
+def _square(t):
+    return 0.5 * (1 - t) ** 2  # (y - field)^2 / 2 with y = +-1
+
+
+# model -> (fit, the per-sample training loss of the margin t = y * field)
+ESTIMATORS = {"gm-ridge": (fit_ridge, _square), "gm-bayes": (fit_bayes, _square),
+              "gm-logistic": (fit_logistic, _logistic)}
+
+
+def _measure(x, y, v, w, b, delta, rho, loss):
     n = x.shape[1]
     m, q = float(w @ v / n), float(w @ w / n)
-    field = x @ w / math.sqrt(n) + b
+    margin = y * (x @ w / math.sqrt(n) + b)
     return {"m": m, "q": q, "b": b, "error": generalization_error(m, q, b, delta, rho),
-            "train_loss": float(0.5 * np.mean((y - field) ** 2)),
-            "train_error": float(np.mean(y * field < 0))}
+            "train_loss": float(np.mean(loss(margin))), "train_error": float(np.mean(margin < 0))}
 
 
 def simulate(model, *, n=1000, seeds=10, seed=0, **params):
-    """Fit ``model``'s estimator ('gm-ridge', or 'gm-bayes': the posterior-mean plug-in) on ``seeds`` independent
-    training sets of dimension ``n``, at the model's parameters (``alpha``, ``delta``, ``rho``, and ``lam`` for
-    ridge; checked as in :func:`replica.solve`). Returns a DataFrame with one row per training set (m, q, b, error,
-    train_loss, train_error); ``df.mean()`` and ``df.sem()`` give the point and its error bar.
+    """Fit ``model``'s estimator ('gm-ridge', 'gm-logistic', or 'gm-bayes': the posterior-mean plug-in) on ``seeds``
+    independent training sets of dimension ``n``, at the model's parameters (``alpha``, ``delta``, ``rho``, and
+    ``lam`` for ridge and logistic; checked as in :func:`replica.solve`). Returns a DataFrame with one row per
+    training set (m, q, b, error, train_loss, train_error); ``df.mean()`` and ``df.sem()`` give the point and its
+    error bar.
 
     Examples
     --------
@@ -81,6 +112,7 @@ def simulate(model, *, n=1000, seeds=10, seed=0, **params):
     rows = []
     for rng in (np.random.default_rng([seed, k]) for k in range(int(seeds))):
         x, y, v = sample(int(n), p["alpha"], p["delta"], p["rho"], rng)
-        w, b = ESTIMATORS[model](x, y, **p)
-        rows.append(_measure(x, y, v, w, b, p["delta"], p["rho"]))
+        fit, loss = ESTIMATORS[model]
+        w, b = fit(x, y, **p)
+        rows.append(_measure(x, y, v, w, b, p["delta"], p["rho"], loss))
     return pd.DataFrame(rows)

@@ -128,6 +128,10 @@ class System:
         unknowns| when the rules are doubled (the first-order shift of the root: the residual on the doubled rules
         against the Jacobian on the solved ones, whose own change is second order). Infinite when the equations on the
         doubled rules are not finite or the Jacobian is singular."""
+        return self._doubling(v, quad, unknowns, target)[0]
+
+    def _doubling(self, v, quad, unknowns=None, target=None):
+        """(the node-doubling estimate, the vector moved by the first-order shift of the root, or None)."""
         idx = self._unknowns(unknowns, target)
         fine = quad.doubled()
         n, nall = self.n_order, len(self.names)
@@ -141,10 +145,14 @@ class System:
         try:
             dx = np.linalg.solve(J, -r)
         except np.linalg.LinAlgError:
-            return math.inf
+            return math.inf, None
         dphi = phi_fine - self.call("phi", v, quad)[0]
         err = max(abs(dphi), float(np.max(np.abs(dx))))
-        return err if math.isfinite(err) else math.inf
+        if not math.isfinite(err):
+            return math.inf, None
+        moved = np.array(v, dtype=float)
+        moved[idx] += dx
+        return err, moved
 
     def refine(self, result, v, quad, tol=Tolerance(), quad_tol=1e-8, max_nodes=8192, unknowns=None, target=None):
         """Node doubling until the error estimate is below ``quad_tol``: while it is not, the Gaussian nodes are
@@ -152,15 +160,18 @@ class System:
         ``(result, v, quad, error)``; the error is the last estimate (the caller decides what it means)."""
         if not result.converged:
             return result, v, quad, math.inf
-        err = self.quadrature_error(v, quad, unknowns, target)
+        err, moved = self._doubling(v, quad, unknowns, target)
         while not err <= quad_tol and quad.gauss < max_nodes:
             finer = quad.doubled()
-            r, w = self.solve(v, finer, method="newton", tol=tol, unknowns=unknowns, target=target)
+            # from the root moved by the estimate's own step: where the residual is already below the solver's
+            # (relative) tolerance, Newton would otherwise stop where it starts and the estimate would not improve
+            start = moved if moved is not None and self.in_domain(moved) else v
+            r, w = self.solve(start, finer, method="newton", tol=tol, unknowns=unknowns, target=target)
             if not r.converged:
                 break
             r.iterations += result.iterations
             result, v, quad = r, w, finer
-            err = self.quadrature_error(v, quad, unknowns, target)
+            err, moved = self._doubling(v, quad, unknowns, target)
         return result, v, quad, err
 
     def observables(self, v, quad=Quadrature()):

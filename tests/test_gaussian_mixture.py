@@ -181,3 +181,39 @@ def test_bo_local_entropy_below_the_cap():
     assert df.converged.all()
     assert (df.entropy < df.upper_bound).all()
     assert (df.train_error > 0).all() and (df.train_error < 0.2).all()
+
+
+# ----- logistic-loss ERM (the Moreau envelope compiled by Max) ------------------------------------------------------
+
+def test_logistic_against_simulation():
+    """Theory against finite-N logistic regression (N = 1000, 10 training sets, L-BFGS to gtol 1e-10): every
+    overlap, the bias, the errors and the training loss within 4 standard errors, balanced and unbalanced."""
+    from replica.simulate import simulate
+
+    for rho in (0.5, 0.2):
+        params = {"alpha": 2.0, "delta": 0.5, "rho": rho, "lam": 0.1}
+        sol = replica.solve("gm-logistic", **params)
+        df = simulate("gm-logistic", n=1000, seeds=10, **params)
+        for key in ("m", "q", "b", "error", "train_loss", "train_error"):
+            theory = sol.order.get(key, sol.observables.get(key))
+            assert abs(df[key].mean() - theory) <= 4 * df[key].sem() + 1e-12, (rho, key)
+
+
+def test_logistic_symmetries_and_bounds():
+    """rho = 1/2 gives b = 0; the error is above eps_BO; at large lam the weights follow the Hebbian direction and, for
+    balanced clusters, reach eps_BO."""
+    from replica.gaussian_mixture import bayes_error
+
+    sol = replica.solve("gm-logistic", alpha=2.0, delta=0.5, rho=0.5, lam=0.1)
+    assert abs(sol.b) <= 1e-12
+    for rho in (0.5, 0.2):
+        assert replica.solve("gm-logistic", alpha=2.0, delta=0.5, rho=rho, lam=0.1).error > bayes_error(2, 0.5, rho)
+    big = replica.solve("gm-logistic", alpha=2.0, delta=0.5, rho=0.5, lam=1e4)
+    assert abs(big.error - bayes_error(2, 0.5, 0.5)) <= 1e-6
+
+
+def test_logistic_phi_against_mpmath():
+    from replica import highprec
+
+    sol = replica.solve("gm-logistic", alpha=2.0, delta=0.5, rho=0.2, lam=0.1)
+    assert abs(float(highprec.phi("gm-logistic", {**sol.order, **sol.params}, dps=20)) - sol.energy) <= 1e-10
