@@ -13,7 +13,8 @@ import sympy as sp
 from .model import FreeEntropy, Symbol
 from .vocabulary import AtMax, E, H, Max, logaddexp, logH
 
-__all__ = ["gm_bayes", "gm_ridge", "gm_bo_local_entropy", "generalization_error", "bayes_bias"]
+__all__ = ["gm_bayes", "gm_ridge", "gm_logistic", "gm_flat", "gm_bo_local_entropy", "generalization_error",
+           "bayes_bias"]
 
 m, q, chi, mhat, qhat, chihat = sp.symbols("m q chi mhat qhat chihat")
 alpha, delta, rho, lam = sp.symbols("alpha delta rho lam")
@@ -147,6 +148,59 @@ def gm_logistic():
             "error": generalization_error(m, q, bias),
             "train_loss": train_loss,
             "train_error": rho * H((m + bias + v / 2) / s) + (1 - rho) * H((m - bias + v / 2) / s),
+        },
+    )
+
+
+def gm_flat():
+    r"""The y-replica (robust-ensemble) version of square-loss ridge ERM, soft coupling [physics notes §C.2, D✓]:
+    y replicas w^a at inverse temperature beta, each with the square loss and (lam/2)|w^a|^2, coupled by
+    -(gamma/2) sum_a |w^a - w~|^2 to a centre w~ with a flat prior (integrating it out couples them to their centre
+    of mass w_bar, as replicated SGD does). RS over copies of the whole system, per copy:
+
+        phi = G_S + alpha G_E + (1/2) ln(2 pi/(y gamma)),
+        G_S = (y/2) Qh Q - (y(y-1)/2) q1h q1 + (y^2/2) q0h q0 - y mh m + (y/2) ln 2pi - ((y-1)/2) ln A - (1/2) ln D
+              + y (mh^2 + q0h)/(2 D),   A = Qh + q1h + beta lam + gamma,   D = Qh - (y-1) q1h + y q0h + beta lam,
+        G_E = -((y-1)/2) ln u - (1/2) ln W - (y beta/2) F/W,   u = 1 + beta Delta (Q - q1),
+              W = u + y beta Delta (q1 - q0),   F = rho (1-m-b)^2 + (1-rho)(1-m+b)^2 + Delta q0,
+
+    with Q = |w^a|^2/N, q1 (same copy), q0 (different copies), m = w^a.v/N and a shared bias b, which minimizes F
+    at b = (2 rho - 1)(1 - m) (substituted, as in :func:`gm_ridge`). Observables: the
+    error of the centre of mass (|w_bar|^2/N = (Q + (y-1) q1)/y), of one replica, and the mean squared distance of
+    the replicas to the centre d = (y-1)(Q-q1)/y + 1/(y gamma) = -(2/y) dphi/dgamma.
+    """
+    Q, q1, q0, Qh, q1h, q0h, mh, beta_, gamma_, y_ = sp.symbols("Q q1 q0 Qhat q1hat q0hat mhat beta gamma y")
+    A = Qh + q1h + beta_ * lam + gamma_
+    D = Qh - (y_ - 1) * q1h + y_ * q0h + beta_ * lam
+    gs = (y_ / 2 * Qh * Q - y_ * (y_ - 1) / 2 * q1h * q1 + y_**2 / 2 * q0h * q0 - y_ * mh * m
+          + y_ / 2 * sp.log(2 * sp.pi) - (y_ - 1) / 2 * sp.log(A) - sp.log(D) / 2 + y_ * (mh**2 + q0h) / (2 * D))
+    u = 1 + beta_ * delta * (Q - q1)
+    W = u + y_ * beta_ * delta * (q1 - q0)
+    bias = (2 * rho - 1) * (1 - m)  # minimizes F over b (as in gm_ridge; the other equations are unchanged)
+    F = 4 * rho * (1 - rho) * (1 - m) ** 2 + delta * q0
+    ge = -(y_ - 1) / 2 * sp.log(u) - sp.log(W) / 2 - y_ * beta_ / 2 * F / W
+    phi = gs + alpha * ge + sp.log(2 * sp.pi / (y_ * gamma_)) / 2
+    return FreeEntropy(
+        name="gm-flat",
+        phi=phi,
+        phi_name="free_entropy",
+        order=[Symbol(Q, sp.Interval.open(0, sp.oo), "squared norm of a replica |w^a|^2/N"),
+               Symbol(q1, sp.S.Reals, "overlap of two replicas of the same copy"),
+               Symbol(q0, sp.S.Reals, "overlap of replicas of different copies"),
+               Symbol(m, sp.S.Reals, "overlap with the cluster mean, w^a.v/N"),
+               Symbol(Qh, sp.S.Reals, "conjugate of Q"), Symbol(q1h, sp.S.Reals, "conjugate of q1"),
+               Symbol(q0h, sp.S.Reals, "conjugate of q0"), Symbol(mh, sp.S.Reals, "conjugate of m")],
+        params=[ALPHA, DELTA, RHO, Symbol(lam, sp.Interval(0, sp.oo), "ridge penalty lambda >= 0"),
+                Symbol(beta_, sp.Interval.open(0, sp.oo), "inverse temperature of the replicas"),
+                Symbol(gamma_, sp.Interval.open(0, sp.oo), "coupling to the centre"),
+                Symbol(y_, sp.Interval.open(1, sp.oo), "number of replicas, > 1 (y = 1 is the Gibbs measure, where q1 "
+                       "drops out)")],
+        pairs={Q: Qh, q1: q1h, q0: q0h, m: mh},
+        observables={
+            "error_center": generalization_error(m, (Q + (y_ - 1) * q1) / y_, bias),
+            "error_replica": generalization_error(m, Q, bias),
+            "distance": (y_ - 1) * (Q - q1) / y_ + 1 / (y_ * gamma_),
+            "b": bias,
         },
     )
 

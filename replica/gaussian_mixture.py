@@ -133,6 +133,33 @@ LOGISTIC = register(ModelSpec(
 ))
 
 
+def _start_flat(p):
+    """The ridge minimizer at the same lam for the replicas' mean overlaps (the centre of mass's mean is exactly it),
+    a spread 1/(beta (lam + alpha Delta) + gamma) between replicas, and the conjugates from the energetic term's
+    derivatives at that point (physics notes §C.2)."""
+    a, dl, r, y, beta = p["alpha"], p["delta"], p["rho"], p["y"], p["beta"]
+    ridge = ridge_closed_form(a, dl, r, p["lam"])
+    m, q, b = ridge["m"], ridge["q"], ridge["b"]
+    spread = 1 / (beta * (p["lam"] + a * dl) + p["gamma"])
+    big_q, q1 = q + spread, q + spread / 2
+    u = 1 + beta * dl * (big_q - q1)
+    w = u + y * beta * dl * (q1 - q)
+    f = r * (1 - m - b) ** 2 + (1 - r) * (1 - m + b) ** 2 + dl * q
+    return {"Q": big_q, "q1": q1, "q0": q, "m": m,
+            "Qhat": a / y * ((y - 1) * beta * dl / u + beta * dl / w - y * beta**2 * dl * f / w**2),
+            "q1hat": a / y * (beta * dl / u - beta * dl / w + y * beta**2 * dl * f / w**2),
+            "q0hat": a * beta**2 * dl * f / w**2, "mhat": a * beta * (1 - m - (2 * r - 1) * b) / w}
+
+
+FLAT = register(ModelSpec(
+    name="gm-flat",
+    summary="Gaussian mixture, y replicas of square-loss ridge at inverse temperature beta coupled (gamma) to a "
+            "centre: errors of the centre of mass and of one replica, replica-centre distance",
+    build=eq.gm_flat, defaults={"rho": 0.5}, start=_start_flat,
+    path="gamma", path_start=lambda p: max(p["gamma"], 20.0),  # strong coupling: the replicas sit at the ridge point
+))
+
+
 def _bo_bias(p):
     """b_BO/sqrt(q_BO): the Bayes-optimal bias for a weight vector normalized to |w|^2 = N."""
     return p["delta"] / 2 * math.log(p["rho"] / (1 - p["rho"])) / math.sqrt(p["alpha"] / (p["alpha"] + p["delta"]))

@@ -217,3 +217,29 @@ def test_logistic_phi_against_mpmath():
 
     sol = replica.solve("gm-logistic", alpha=2.0, delta=0.5, rho=0.2, lam=0.1)
     assert abs(float(highprec.phi("gm-logistic", {**sol.order, **sol.params}, dps=20)) - sol.energy) <= 1e-10
+
+
+# ----- y replicas coupled to a centre (physics notes §C.2) ----------------------------------------------------------
+
+FLAT_POINTS = [dict(alpha=2.0, delta=0.5, rho=0.2, lam=0.47, beta=10.0, gamma=0.5, y=5.0),
+               dict(alpha=0.5, delta=1.0, rho=0.3, lam=0.01, beta=3.0, gamma=0.2, y=2.0),
+               dict(alpha=3.0, delta=0.5, rho=0.5, lam=0.1, beta=1.0, gamma=0.1, y=3.0)]
+
+
+@pytest.mark.parametrize("p", FLAT_POINTS)
+def test_flat_centre_mean_is_the_ridge_minimizer(p):
+    """With an L2 prior and a Gaussian coupling the centre of mass's mean is exactly the ridge minimizer at the same
+    lam (m and b), and its thermal spread only adds norm: its error is above ridge's (physics notes §C.2)."""
+    from replica.gaussian_mixture import ridge_closed_form
+
+    sol = replica.solve("gm-flat", **p)
+    ridge = ridge_closed_form(p["alpha"], p["delta"], p["rho"], p["lam"])
+    assert abs(sol.m - ridge["m"]) <= 1e-10 and abs(sol.b - ridge["b"]) <= 1e-10
+    assert sol.error_center > ridge["error"] and sol.error_replica > sol.error_center
+
+
+def test_flat_distance_is_the_gamma_derivative():
+    """d = (y-1)(Q-q1)/y + 1/(y gamma) = -(2/y) dphi/dgamma (centred difference)."""
+    p, h = FLAT_POINTS[0], 1e-5
+    sol, up, down = (replica.solve("gm-flat", **{**p, "gamma": p["gamma"] + s}) for s in (0.0, h, -h))
+    assert abs(-(2 / p["y"]) * (up.free_entropy - down.free_entropy) / (2 * h) - sol.distance) <= 1e-7
