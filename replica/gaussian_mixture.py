@@ -156,7 +156,7 @@ FLAT = register(ModelSpec(
     summary="Gaussian mixture, y replicas of square-loss ridge at inverse temperature beta coupled (gamma) to a "
             "centre: errors of the centre of mass and of one replica, replica-centre distance",
     build=eq.gm_flat, defaults={"rho": 0.5}, start=_start_flat,
-    path="gamma", path_start=lambda p: max(p["gamma"], 20.0),  # strong coupling: the replicas sit at the ridge point
+    path="beta", path_start=lambda p: min(p["beta"], 10.0),  # large beta: spreads ~ 1/beta, conjugates ~ beta^2
 ))
 
 
