@@ -58,7 +58,8 @@ BINARY_LD = register(ModelSpec(
     user_params=[
         Symbol(sp.Symbol("alpha"), sp.Interval.open(0, sp.oo), "load P/N > 0 (at alpha = 0, F = ln 2 + y H2(d))"),
         Symbol(sp.Symbol("kappa"), sp.S.Reals, "margin of the replicas"),
-        Symbol(sp.Symbol("y"), sp.Interval.open(0, sp.oo), "replicas per reference (large-deviation parameter)"),
+        Symbol(sp.Symbol("y"), sp.Interval.open(0, sp.oo), "replicas per reference (large-deviation parameter), or "
+               "'inf' for the densest references (binary-perceptron-ld-inf)"),
         Symbol(sp.Symbol("d"), sp.Interval.open(0, sp.Rational(1, 2)), "distance to the reference, d = (1-S)/2"),
     ],
     inputs=_inputs,
