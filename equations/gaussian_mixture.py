@@ -63,6 +63,12 @@ def gm_bayes():
     )
 
 
+def ridge_prior():
+    """The prior term of zero-temperature ERM with the penalty (lam/2)|w|^2: the ridge proximal map averaged over
+    mhat v + sqrt(qhat) xi, -chihat q/2 + qhat chi/2 + mhat m - (mhat^2 + qhat)/(2 (lam + chihat))."""
+    return -chihat * q / 2 + qhat * chi / 2 + mhat * m - (mhat**2 + qhat) / (2 * (lam + chihat))
+
+
 def gm_ridge():
     r"""Square-loss ERM with ridge penalty and a trained bias, zero temperature (physics notes §C.1):
 
@@ -82,8 +88,7 @@ def gm_ridge():
     """
     b = (2 * rho - 1) * (1 - m)
     eb = 4 * rho * (1 - rho) * (1 - m) ** 2
-    phi = (-chihat * q / 2 + qhat * chi / 2 + mhat * m - (mhat**2 + qhat) / (2 * (lam + chihat))
-           + alpha * (eb + delta * q) / (2 * (1 + delta * chi)))
+    phi = ridge_prior() + alpha * (eb + delta * q) / (2 * (1 + delta * chi))
     s = sp.sqrt(delta * q)
     return FreeEntropy(
         name="gm-ridge",
@@ -129,7 +134,7 @@ def gm_logistic():
         f = -(h - omega) ** 2 / (2 * v) - logaddexp(0, -y * h)  # -(the envelope's argument)
         output += weight * E(-Max(f, h, omega), xi)
         train_loss += weight * E(AtMax(logaddexp(0, -y * h), f, h, omega), xi)
-    phi = (-chihat * q / 2 + qhat * chi / 2 + mhat * m - (mhat**2 + qhat) / (2 * (lam + chihat)) + alpha * output)
+    phi = ridge_prior() + alpha * output
     s = sp.sqrt(delta * q)
     return FreeEntropy(
         name="gm-logistic",
