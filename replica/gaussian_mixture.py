@@ -129,7 +129,8 @@ LOGISTIC = register(ModelSpec(
     name="gm-logistic",
     summary="Gaussian mixture, logistic-loss ERM with ridge penalty lam > 0 and a trained bias (Moreau envelope "
             "compiled by Max): error, m, q, b, training loss and error",
-    build=eq.gm_logistic, defaults={"rho": 0.5}, start=_start_logistic, path=None,
+    build=eq.gm_logistic, defaults={"rho": 0.5}, start=_start_logistic,
+    path="lam", path_start=lambda p: min(p["lam"], 1.0),  # large lam: continued up from lam = 1
 ))
 
 
