@@ -149,21 +149,15 @@ def _model_params(spec, extra, command):
 
 
 def _family_member(name, extra):
-    """(spec, leftover arguments): a model family's options (--K 3 --weights binary) are taken out of ``extra``."""
+    """(spec, leftover arguments): a model family's options (--K 3 --weights binary), or a parameter's limit value
+    (--y inf), are taken out of ``extra`` and select the model (:func:`replica.models.resolve`)."""
     family = families().get(name)
-    if family is None:
-        spec = get_model(name)
-        for i, arg in enumerate(extra):  # a parameter's limit value (--y inf) selects the model of that limit
-            key, _, value = arg[2:].partition("=")
-            table = spec.limits.get(key.replace("-", "_")) if arg.startswith("--") else None
-            value = (value or (extra[i + 1] if i + 1 < len(extra) else "")).strip().lower()
-            if table and value in table:
-                return get_model(table[value]), extra[:i] + extra[i + (1 if "=" in arg else 2):]
-        return spec, extra
+    keys = family.options if family is not None else get_model(name).limits
     options, rest, i = {}, [], 0
     while i < len(extra):
         key, _, value = extra[i][2:].partition("=")
-        if extra[i].startswith("--") and key in family.options:
+        key = key.replace("-", "_")
+        if extra[i].startswith("--") and key in keys:
             if not value:
                 if i + 1 >= len(extra):
                     raise ReplicaError(f"--{key} needs a value")
@@ -172,7 +166,8 @@ def _family_member(name, extra):
         else:
             rest.append(extra[i])
         i += 1
-    return resolve(name, options)[0], rest
+    spec, unused = resolve(name, options)  # a parameter whose value is not a limit stays a parameter
+    return spec, rest + [f"--{k.replace('_', '-')}={v}" for k, v in unused.items()]
 
 
 def _quadrature(args, spec):

@@ -140,7 +140,6 @@ BINARY_LD_INF = register(ModelSpec(
 ))
 
 
-
 def _dip_inf(spec, alpha, fixed, d_min, points):
     """The smallest slope dS_I/dd = 2 Shat of the y -> infinity curve on d in [d_min, 0.8 d*], following the branch
     that starts at d* (the formula continued analytically where Shat < 0, to locate the sign change): from 0.8 d* down
@@ -150,7 +149,7 @@ def _dip_inf(spec, alpha, fixed, d_min, points):
     d_hi = 0.8 * (1 - plateau(alpha, params["kappa"])["S_star"]) / 2
     if not d_hi > d_min:
         raise CurveFailed(f"at alpha={alpha:g} the plateau edge 0.8 d* = {d_hi:.3g} is below d_min={d_min:g}")
-    system, quad = spec.system, spec.quadrature
+    system, rule = spec.system, spec.quadrature
     first = spec.solve({**params, "d": d_hi})
     if first.order["Shat"] is None:
         raise CurveFailed(f"the y -> infinity curve did not converge at alpha={alpha:g}, d={d_hi:.3g}: {first.status}")
@@ -158,7 +157,7 @@ def _dip_inf(spec, alpha, fixed, d_min, points):
     grid = np.geomspace(d_hi, d_min, points)
     shat, states = [], []
     for d in grid:
-        result, v = continue_to(system, v, "S", 1 - 2 * d, quad)
+        result, v = continue_to(system, v, "S", 1 - 2 * d, rule)
         if not result.converged:
             raise CurveFailed(f"the y -> infinity curve did not converge at alpha={alpha:g}, d={d:.3g}: "
                               f"{result.status} (the scaling of y -> infinity breaks down at small d; raise d_min)")
@@ -170,7 +169,7 @@ def _dip_inf(spec, alpha, fixed, d_min, points):
 
     def slope(d):
         near = states[int(np.argmin(np.abs(grid - d)))]
-        result, w = continue_to(system, near, "S", 1 - 2 * d, quad)
+        result, w = continue_to(system, near, "S", 1 - 2 * d, rule)
         if not result.converged:
             raise CurveFailed(f"the y -> infinity curve did not converge at alpha={alpha:g}, d={d:.3g}")
         return 2 * w[system.index("Shat")]

@@ -192,7 +192,7 @@ class ModelSpec:
                 return result, v, quad
             # phi is as good on this rule as on the doubled one where the march stopped: more nodes would not help
             # (a turning point of the branch; there the Newton-step part of the estimate is large by itself)
-            if abs(system.call("phi", v, quad.doubled())[0] - system.call("phi", v, quad)[0]) <= QUAD_TOL:
+            if system.phi_change(v, quad) <= QUAD_TOL:
                 return result, v, quad
             quad = quad.doubled()
 

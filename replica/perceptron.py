@@ -165,8 +165,7 @@ def zero_entropy_point(spec, params, param, step, quad, tol, adaptive, extra, na
     lo, hi, ok, quad = _march(system, v, param, step, lambda w, qd: system.call("obs", w, qd)[k] < 0,
                               quad, tol, adaptive, max_nodes=spec.max_nodes)
     start = _secant(system, lo, hi, quad, "entropy", 0.0) if ok else lo
-    while adaptive and quad.gauss < spec.max_nodes and abs(
-            system.call("phi", start, quad.doubled())[0] - system.call("phi", start, quad)[0]) > QUAD_TOL:
+    while adaptive and quad.gauss < spec.max_nodes and system.phi_change(start, quad) > QUAD_TOL:
         quad = quad.doubled()  # Newton needs discretized equations as smooth as the march's end point is sharp
     return _locate(spec, name, param, params, start, quad, tol, ("entropy", 0.0), adaptive, extra)
 

@@ -279,8 +279,7 @@ class _Emitter:
             f_u = f.diff(u)
             table = {}
             f_t, fu_t, fuu_t = (self.hoist(e.xreplace({u: t}), {t}, table) for e in (f, f_u, f_u.diff(u)))
-            if table:
-                self.define([(sym, val) for val, sym in table.items()], indent)
+            self.define_hoisted(table, indent)
             self.define([(t, start)], indent)
             self.define([(fv, f_t)], indent)
             self.lines.append(f"{pad}{ok} = False")

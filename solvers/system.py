@@ -123,6 +123,10 @@ class System:
         name = "fixed-point+newton" if history else "newton"
         return SolverResult(v[idx], code == 0, STATUS_CODES[code], iterations + it, nr, name, history), v
 
+    def phi_change(self, v, quad):
+        """|phi on the doubled rules - phi on ``quad``| at ``v``: whether more nodes would change anything there."""
+        return abs(self.call("phi", v, quad.doubled())[0] - self.call("phi", v, quad)[0])
+
     def quadrature_error(self, v, quad, unknowns=None, target=None):
         """Node-doubling estimate at a solved point: the largest of |change of phi| and |Newton step of the
         unknowns| when the rules are doubled (the first-order shift of the root: the residual on the doubled rules
