@@ -129,17 +129,18 @@ class FreeEntropy:
     def bundles(self):
         """Every expression list the solvers need, keyed by compiled-function name."""
         res, linear = self.stationarity()
-        syms = self.symbols
-        jac = [sp.diff(r, s) for r in res for s in syms]
         out = {
             "phi": [self.phi],
             "res": res,
             "phi_res": [self.phi] + res,  # one pass for the node-doubling check
-            "res_jac": res + jac,
+            # Newton's Jacobian in the order parameters, and apart from it the parameter columns, which only a solve
+            # with a parameter among its unknowns (a threshold) needs: a sweep's Newton steps skip them
+            "res_jac": res + [sp.diff(r, s) for r in res for s in self.order_symbols],
+            "res_dpar": [sp.diff(r, s) for r in res for s in self.param_symbols],
             "obs": list(self.observables.values()),
         }
         for k, expr in enumerate(self.observables.values()):  # value and gradient: thresholds observable = target
-            out[f"obs_grad_{k}"] = [expr] + [sp.diff(expr, s) for s in syms]
+            out[f"obs_grad_{k}"] = [expr] + [sp.diff(expr, s) for s in self.symbols]
         if all(linear):
             out["fp"] = [x - r for x, r in zip(self.order_symbols, res)]
         return out

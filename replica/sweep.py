@@ -13,7 +13,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from replica.solvers.continuation import continue_to
+from replica.solvers.continuation import continue_to, predictions
 from replica.solvers.root import Tolerance
 
 from .errors import ParameterError
@@ -150,7 +150,7 @@ def sweep(model, *, out=None, resume=True, progress=None, method="auto", quadrat
         from tqdm.auto import tqdm
 
         bar = tqdm(total=len(points), desc=spec.name, unit="pt", file=sys.stderr)
-    last = None  # last converged full vector, for warm starts
+    last = prev = None  # the last two converged full vectors, for warm starts
     try:
         for p in points:
             k = _key(p, names)
@@ -158,13 +158,13 @@ def sweep(model, *, out=None, resume=True, progress=None, method="auto", quadrat
                 rec = done[k]
                 rows.append(rec)
                 if rec.get("converged") and all(pd.notna(rec.get(n)) for n in system.order_names):
-                    last = system.vector({n: rec[n] for n in system.order_names}, spec.inputs_of(p))
+                    last, prev = system.vector({n: rec[n] for n in system.order_names}, spec.inputs_of(p)), last
             else:
-                sol = _solve_point(spec, p, last, method, quad, tol, quad_tol, max_iter, quadrature is None)
+                sol = _solve_point(spec, p, last, prev, method, quad, tol, quad_tol, max_iter, quadrature is None)
                 row = sol.as_dict()
                 rows.append(row)
                 if sol.converged or sol.status == "inaccurate":
-                    last = system.vector(sol.order, spec.inputs_of(p))
+                    last, prev = system.vector(sol.order, spec.inputs_of(p)), last
                 if partial is not None:
                     _append(partial, row)
             if bar is not None:
@@ -188,16 +188,28 @@ def _append(partial, row):
         os.fsync(fh.fileno())
 
 
-def _solve_point(spec, params, last, method, quad, tol, quad_tol, max_iter, adaptive):
-    """Warm start from the last converged point; if that fails, continue from it in small steps; then cold."""
+def _solve_point(spec, params, last, prev, method, quad, tol, quad_tol, max_iter, adaptive):
+    """Warm start from the last converged point (extrapolated through the last two where only the swept input
+    changes); if that fails, continue from it in small steps; then cold."""
     system = spec.system
     inputs = spec.inputs_of(params)
     if last is not None:
-        v0 = last
-        for name in system.param_names:
-            if last[system.index(name)] != inputs[name]:
-                v0 = spec.moved(v0, system.index(name), inputs[name])
-        result, v = system.solve(v0, quad, method=method, tol=tol, max_iter=max_iter, newton_iter=15)
+        changed = [system.index(name) for name in system.param_names if last[system.index(name)] != inputs[name]]
+        if len(changed) == 1:  # along one axis: a secant where the point before differs in that input only and the
+            k = changed[0]     # sweep goes on in the same direction by at most twice the last step
+            others = [i for i in range(system.n_order, len(last)) if i != k]
+            line = (prev is not None and np.array_equal(prev[others], last[others]) and prev[k] != last[k]
+                    and 0 < (inputs[system.names[k]] - last[k]) / (last[k] - prev[k]) <= 2)
+            guesses = predictions(last, prev if line else None, k, inputs[system.names[k]], spec.moved)
+        else:
+            v0 = last
+            for k in changed:
+                v0 = spec.moved(v0, k, inputs[system.names[k]])
+            guesses = [v0]
+        for v0 in guesses:  # the next guess only where the equations are not finite at this one
+            result, v = system.solve(v0, quad, method=method, tol=tol, max_iter=max_iter, newton_iter=15)
+            if result.status != "not_finite":
+                break
         if not result.converged and method != "fixed-point":
             for name in system.param_names:
                 if last[system.index(name)] != inputs[name]:

@@ -330,7 +330,8 @@ def _identifier(name, taken):
 
 def generate_source(inputs, bundles, header_comment="", with_solvers=True):
     """Python/numba source for ``bundles`` (name -> list of expressions) as functions of the ``inputs`` symbols,
-    followed by the compiled solvers of :mod:`replica.solvers.root` (which need res, res_jac and obs_grad_<k>)."""
+    followed by the compiled solvers of :mod:`replica.solvers.root` (which need res, res_jac, res_dpar and
+    obs_grad_<k>)."""
     taken = set()
     names = {s: _identifier(s.name, taken) for s in inputs}
     out = [

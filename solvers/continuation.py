@@ -4,7 +4,32 @@ import numpy as np
 from .quadrature import Quadrature
 from .root import SolverResult, Tolerance
 
-__all__ = ["continue_to"]
+__all__ = ["continue_to", "predictions"]
+
+
+def predictions(v, prev, k, value, follow=None):
+    """Guesses at the solution with input k = ``value``, best first, from the solution ``v`` and the one before it,
+    ``prev`` (or None), which differ in input k only: ``follow(v, k, value)`` (a model's map of a solution to new
+    inputs; by default the same unknowns) plus a secant through what the map missed from ``prev`` to ``v``; the map
+    alone; ``v`` itself at the new input."""
+    def moved(w, value):
+        if follow is not None:
+            return follow(w, k, value)
+        w = np.array(w, dtype=float)
+        w[k] = value
+        return w
+
+    out = []
+    mapped = moved(v, value)
+    if prev is not None and prev[k] != v[k]:
+        missed = v - moved(prev, v[k])
+        out.append(mapped + missed * (value - v[k]) / (v[k] - prev[k]))
+    if follow is not None:
+        out.append(mapped)
+    out.append(moved(v, v[k]) if follow is None else np.array(v, dtype=float))
+    for w in out:
+        w[k] = value
+    return out
 
 
 def continue_to(system, v_start, name, to, quad=Quadrature(), tol=Tolerance(), first_step=None, min_step=None,
@@ -33,18 +58,8 @@ def continue_to(system, v_start, name, to, quad=Quadrature(), tol=Tolerance(), f
         if remaining == 0:
             break
         h = np.copysign(min(abs(step), abs(remaining)), remaining)
-        candidates = []
-        if follow is not None:
-            mapped = follow(v, k, v[k] + h)
-            if prev is not None and prev[k] != v[k]:
-                missed = v - follow(prev, k, v[k])
-                candidates.append(mapped + missed * h / (v[k] - prev[k]))
-            candidates.append(mapped)
-        elif prev is not None and prev[k] != v[k]:
-            candidates.append(v + (v - prev) * h / (v[k] - prev[k]))
-        candidates.append(v.copy())
+        candidates = predictions(v, prev, k, v[k] + h, follow)
         for guess in candidates:
-            guess[k] = v[k] + h
             if _defined(system, guess, quad):
                 break
         else:  # every prediction left the region where the equations are defined

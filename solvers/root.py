@@ -2,9 +2,9 @@
 search, and the two combined. Pure numerics.
 
 The algorithms are written once, below, as numba source that code generation appends to every compiled model module:
-there they call the model's own ``res``, ``res_jac``, ``obs_grad_<k>`` and ``fp`` directly, so a whole solve runs in
-compiled code (and is cached with the module). The Python side (:class:`~replica.solvers.system.System`) only
-chooses the unknowns and reads the status.
+there they call the model's own ``res``, ``res_jac``, ``res_dpar``, ``obs_grad_<k>`` and ``fp`` directly, so a whole
+solve runs in compiled code (and is cached with the module). The Python side
+(:class:`~replica.solvers.system.System`) only chooses the unknowns and reads the status.
 
 Convergence is judged on the residual of the stationarity equations, componentwise:
 ``|r_i| <= atol + rtol |x_i|``. Failures are returned, never raised: the status says what happened.
@@ -136,16 +136,24 @@ def _equations(v, idx, target_k, target, gx, gw, tx, tw, ix, iw, lx, lw):
 
 @_jit
 def _equations_jac(v, idx, target_k, target, gx, gw, tx, tw, ix, iw, lx, lw):
+    """The equations on the unknowns v[idx] and their Jacobian. The order-parameter columns come from res_jac; the
+    parameter columns (res_dpar) are computed only when a parameter is among the unknowns."""
     out = res_jac(v, gx, gw, tx, tw, ix, iw, lx, lw)
-    nall = v.shape[0]
-    n = out.shape[0] // (nall + 1)
-    m = n + (1 if target_k >= 0 else 0)
+    m = idx.shape[0]
+    n = m - (1 if target_k >= 0 else 0)
+    npar = v.shape[0] - n
+    dp = np.empty(0)
+    for k in range(m):
+        if idx[k] >= n:
+            dp = res_dpar(v, gx, gw, tx, tw, ix, iw, lx, lw)
+            break
     r = np.empty(m)
     J = np.empty((m, m))
     r[:n] = out[:n]
     for i in range(n):
         for k in range(m):
-            J[i, k] = out[n + i * nall + idx[k]]
+            j = idx[k]
+            J[i, k] = out[n + i * n + j] if j < n else dp[i * npar + j - n]
     if target_k >= 0:
         g = _target(target_k, v, gx, gw, tx, tw, ix, iw, lx, lw)
         r[n] = g[0] - target
@@ -267,8 +275,8 @@ def _scaled(r, v):
 
 
 def template(with_fixed_point, n_observables):
-    """The numba source of the solvers, appended to a generated module (which defines res, res_jac, obs_grad_<k> for
-    k < n_observables and, when the model has a fixed-point form, fp)."""
+    """The numba source of the solvers, appended to a generated module (which defines res, res_jac, res_dpar,
+    obs_grad_<k> for k < n_observables and, when the model has a fixed-point form, fp)."""
     branches = "".join(f"    if k == {k}:\n        return obs_grad_{k}(v, gx, gw, tx, tw, ix, iw, lx, lw)\n"
                        for k in range(n_observables))
     dispatch = (f"\n\n@_jit\ndef _target(k, v, gx, gw, tx, tw, ix, iw, lx, lw):\n"

@@ -56,6 +56,17 @@ class System:
     def call(self, fname, v, quad):
         return getattr(self.module, fname)(v, *quad.arrays())
 
+    def jacobian(self, v, quad, columns=None):
+        """d(residuals)/d(inputs) at ``v``, shape (n_order, len(v)), or only the ``columns`` given (indices): the
+        parameter columns are evaluated only when asked for."""
+        n, nall = self.n_order, len(v)
+        cols = np.arange(nall) if columns is None else np.asarray(columns)
+        J = np.empty((n, nall))
+        J[:, :n] = self.call("res_jac", v, quad)[n:].reshape(n, n)
+        if np.any(cols >= n):
+            J[:, n:] = self.call("res_dpar", v, quad).reshape(n, nall - n)
+        return J[:, cols]
+
     def in_domain(self, v, indices=None):
         idx = slice(None) if indices is None else indices
         lo, hi, lo_open, hi_open = (a[idx] for a in self._bound_arrays)
@@ -138,8 +149,7 @@ class System:
         """(the node-doubling estimate, the vector moved by the first-order shift of the root, or None)."""
         idx = self._unknowns(unknowns, target)
         fine = quad.doubled()
-        n, nall = self.n_order, len(self.names)
-        J = self.call("res_jac", v, quad)[n:].reshape(n, nall)[:, idx]
+        J = self.jacobian(v, quad, idx)
         out = self.call("phi_res", v, fine)
         phi_fine, r = out[0], out[1:]
         if target is not None:

@@ -37,7 +37,7 @@ def test_symmetric_rule_equals_the_full_product_rule():
     quad = Quadrature(gauss=20, rule="hermite")
     a, b = System(fe), System(full)
     v = a.vector({"q": 0.4, "qhat": 0.7}, {"alpha": 0.3})
-    for bundle in ("phi", "res", "res_jac"):
+    for bundle in ("phi", "res", "res_jac", "res_dpar"):
         assert np.max(np.abs(a.call(bundle, v, quad) - b.call(bundle, v, quad))) < 1e-14
 
 
