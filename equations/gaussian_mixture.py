@@ -13,11 +13,11 @@ import sympy as sp
 from .model import FreeEntropy, Symbol
 from .vocabulary import AtMax, E, H, Max, logaddexp, logH
 
-__all__ = ["gm_bayes", "gm_ridge", "gm_logistic", "gm_flat", "gm_bo_local_entropy", "generalization_error",
-           "bayes_bias"]
+__all__ = ["gm_bayes", "gm_ridge", "gm_fixed_norm", "gm_logistic", "gm_flat", "gm_bo_local_entropy",
+           "generalization_error", "bayes_bias"]
 
-m, q, chi, mhat, qhat, chihat = sp.symbols("m q chi mhat qhat chihat")
-alpha, delta, rho, lam = sp.symbols("alpha delta rho lam")
+m, q, chi, mhat, qhat, chihat, A = sp.symbols("m q chi mhat qhat chihat A")
+alpha, delta, rho, lam, norm = sp.symbols("alpha delta rho lam norm")
 
 ALPHA = Symbol(alpha, sp.Interval.open(0, sp.oo), "samples per dimension P/N > 0")
 DELTA = Symbol(delta, sp.Interval.open(0, sp.oo), "noise variance of each cluster, Delta > 0")
@@ -106,6 +106,48 @@ def gm_ridge():
             "b": b,
             "error": generalization_error(m, q, b),
             "train_loss": (eb + delta * q) / (2 * (1 + delta * chi) ** 2),
+            "train_error": rho * H((m + b + delta * chi) / s) + (1 - rho) * H((m - b + delta * chi) / s),
+        },
+    )
+
+
+def gm_fixed_norm():
+    r"""Square-loss ERM with a trained bias on the sphere |w|^2 = N Q (``norm`` = Q), zero temperature:
+
+        e = (1/N) min_{b, |w|^2 = N Q} 1/2 sum_mu (y^mu - w.x^mu/sqrt(N) - b)^2
+          = extr [ -A Q/2 + qhat chi/2 + mhat m - (mhat^2 + qhat)/(2 A)
+                   + alpha (4 rho (1-rho)(1-m)^2 + Delta Q) / (2 (1 + Delta chi)) ] .
+
+    This is :func:`gm_ridge` with the penalty lam turned into the Lagrange multiplier of the norm: e = E_ridge(lam) -
+    lam Q/2 at q = Q, where lam and chihat (the conjugate of q) enter only through their sum A = lam + chihat. The
+    multiplier is the observable ``lam`` = A - alpha Delta/(1 + Delta chi) (chihat from the q equation of the
+    ridge). It is negative for norms beyond the ridgeless minimizer's (alpha > 1), down to the edge of the
+    spectrum -Delta (sqrt(alpha) - 1)^2 as Q -> infinity; for alpha < 1 the norms reach up to the min-norm
+    interpolator's, beyond which zero-loss minimizers form a manifold. Observables as for :func:`gm_ridge`, plus
+    ``lam``; the energy is alpha times the training loss (the penalty is not part of it).
+    """
+    b = (2 * rho - 1) * (1 - m)
+    eb = 4 * rho * (1 - rho) * (1 - m) ** 2
+    phi = (-A * norm / 2 + qhat * chi / 2 + mhat * m - (mhat**2 + qhat) / (2 * A)
+           + alpha * (eb + delta * norm) / (2 * (1 + delta * chi)))
+    s = sp.sqrt(delta * norm)
+    return FreeEntropy(
+        name="gm-fixed-norm",
+        phi=phi,
+        phi_name="energy",
+        order=[Symbol(m, sp.S.Reals, "overlap with the cluster mean, w.v/N"),
+               Symbol(chi, sp.Interval.open(0, sp.oo), "susceptibility"),
+               Symbol(mhat, sp.S.Reals, "conjugate of m"),
+               Symbol(qhat, sp.Interval(0, sp.oo), "conjugate of chi"),
+               Symbol(A, sp.Interval.open(0, sp.oo), "lam + chihat: the multiplier of the norm plus the conjugate "
+                                                     "of q")],
+        params=[ALPHA, DELTA, RHO, Symbol(norm, sp.Interval.open(0, sp.oo), "squared norm |w|^2/N > 0")],
+        pairs={m: mhat, chi: qhat},
+        observables={
+            "b": b,
+            "error": generalization_error(m, norm, b),
+            "lam": A - alpha * delta / (1 + delta * chi),
+            "train_loss": (eb + delta * norm) / (2 * (1 + delta * chi) ** 2),
             "train_error": rho * H((m + b + delta * chi) / s) + (1 - rho) * H((m - b + delta * chi) / s),
         },
     )

@@ -10,7 +10,7 @@ import math
 from functools import lru_cache
 
 import sympy as sp
-from scipy.optimize import minimize_scalar
+from scipy.optimize import brentq, minimize_scalar
 
 from replica.equations import gaussian_mixture as eq
 from replica.equations.model import Symbol
@@ -19,7 +19,7 @@ from .errors import ParameterError
 from .models import ModelSpec, get_model, numeric, register
 from .results import Threshold
 
-__all__ = ["generalization_error", "bayes_error", "ridge_closed_form", "optimize"]
+__all__ = ["generalization_error", "bayes_error", "ridge_closed_form", "fixed_norm_closed_form", "optimize"]
 
 _b = sp.Symbol("b")
 generalization_error = numeric(eq.generalization_error(eq.m, eq.q, _b), eq.m, eq.q, _b, eq.delta, eq.rho)
@@ -69,6 +69,59 @@ def ridge_closed_form(alpha, delta, rho, lam):
     return {"m": m, "q": q, "chi": v / delta, "b": b, "error": generalization_error(m, q, b, delta, rho)}
 
 
+def fixed_norm_closed_form(alpha, delta, rho, norm):
+    """The fixed-norm saddle point solved by hand, for tests: with V = Delta chi, c and m as in the ridge
+    (c = 4 rho (1-rho) alpha V/(Delta (1 + V)), m = c/(1 + c)), mhat = 4 rho (1-rho) alpha (1-m)/(1+V) and
+    Q(V) = (mhat^2 + alpha Delta E_b/(1+V)^2) / (Delta^2 (1/V^2 - alpha/(1+V)^2)), increasing from 0 to the largest
+    norm (infinite for alpha >= 1, reached at V = 1/(sqrt(alpha) - 1) above alpha = 1); V is its root at ``norm``
+    (brentq) and lam = Delta (1/V - alpha/(1 + V)). Returns m, chi, b, lam and error."""
+    r4 = 4 * rho * (1 - rho)
+
+    def norm_at(v):
+        m = r4 * alpha * v / (r4 * alpha * v + delta * (1 + v))
+        mhat = r4 * alpha * (1 - m) / (1 + v)
+        return m, (mhat**2 * (1 + v) ** 2 + alpha * delta * r4 * (1 - m) ** 2) * v**2 / (
+            delta**2 * ((1 + v) ** 2 - alpha * v**2))
+
+    v_max = 1 / (math.sqrt(alpha) - 1) if alpha > 1 else math.inf
+    if norm >= fixed_norm_limit(alpha, delta, rho):
+        raise ParameterError(f"norm={norm:g} is beyond the largest norm of a unique minimizer")
+    lo, hi = 0.0, min(1.0, v_max / 2)
+    while norm_at(hi)[1] < norm:
+        lo, hi = hi, (hi + v_max) / 2 if alpha > 1 else 2 * hi
+    v = brentq(lambda v: norm_at(v)[1] - norm, lo, hi, xtol=1e-300, rtol=1e-15)
+    m = norm_at(v)[0]
+    b = (2 * rho - 1) * (1 - m)
+    return {"m": m, "chi": v / delta, "b": b, "lam": delta * (1 / v - alpha / (1 + v)),
+            "error": generalization_error(m, norm, b, delta, rho)}
+
+
+def fixed_norm_limit(alpha, delta, rho):
+    """The largest |w|^2/N of a unique square-loss minimizer: the min-norm interpolator's below alpha = 1 (beyond
+    it zero-loss minimizers form a manifold), infinite from alpha = 1 on."""
+    return ridge_closed_form(alpha, delta, rho, 0)["q"] if alpha < 1 else math.inf
+
+
+def _check_fixed_norm(p):
+    top = fixed_norm_limit(p["alpha"], p["delta"], p["rho"])
+    if p["norm"] >= top:
+        raise ParameterError(f"norm={p['norm']:g} is not below the min-norm interpolator's |w|^2/N = {top:.6g} at "
+                             f"alpha={p['alpha']:g} < 1: larger norms are reached by a manifold of zero-loss "
+                             f"minimizers, not by one ERM point; allowed: 0 < norm < {top:.6g}")
+
+
+def _start_fixed_norm(p):
+    """The small-norm limit: w -> 0 with m ~ 4 rho (1-rho) alpha chi, mhat ~ 4 rho (1-rho) alpha and
+    norm ~ (mhat^2 + alpha Delta E_b) chi^2, which fixes chi; exact to leading order as norm -> 0, where the
+    continuation in the norm starts."""
+    alpha, delta, rho, norm = p["alpha"], p["delta"], p["rho"], p["norm"]
+    r4 = 4 * rho * (1 - rho)
+    chi = math.sqrt(norm / (r4**2 * alpha**2 + alpha * delta * r4))
+    m = r4 * alpha * chi
+    return {"m": m, "chi": chi, "mhat": r4 * alpha * (1 - m), "qhat": alpha * delta * (r4 + delta * norm),
+            "A": 1 / chi}
+
+
 def _check_ridge(p):
     if p["lam"] == 0 and p["alpha"] <= 1:
         raise ParameterError(f"lam=0 needs alpha > 1 (alpha={p['alpha']:g}): below, the lam -> 0+ limit is the "
@@ -98,6 +151,15 @@ RIDGE = register(ModelSpec(
     summary="Gaussian mixture, square-loss ERM with ridge penalty lam and a trained bias: error, m, q, b, training "
             "loss and error",
     build=eq.gm_ridge, defaults={"rho": 0.5}, start=_start_ridge, check=_check_ridge, path=None,
+))
+
+
+FIXED_NORM = register(ModelSpec(
+    name="gm-fixed-norm",
+    summary="Gaussian mixture, square-loss ERM with a trained bias on the sphere |w|^2/N = norm: error, m, b, the "
+            "norm's multiplier lam (negative beyond the ridgeless norm), training loss and error",
+    build=eq.gm_fixed_norm, defaults={"rho": 0.5}, check=_check_fixed_norm, start=_start_fixed_norm, path="norm",
+    path_start=1e-3,
 ))
 
 
@@ -216,7 +278,8 @@ def optimize(model, param, *, observable="error", bounds=(1e-5, 1e3), xtol=1e-6,
     lo, hi = (float(x) for x in bounds)
     if not 0 < lo < hi:
         raise ParameterError(f"bounds=({lo:g}, {hi:g}): need 0 < low < high (the search is on a log scale)")
-    spec.validate({**params, param: lo})
+    for end in (lo, hi):  # both ends must be allowed values (the message names the allowed range)
+        spec.validate({**params, param: end})
     solutions = {}
 
     def value(t):

@@ -13,7 +13,7 @@ import pandas as pd
 from .errors import ParameterError
 from .gaussian_mixture import generalization_error
 
-__all__ = ["sample", "fit_ridge", "fit_logistic", "fit_bayes", "simulate", "ESTIMATORS"]
+__all__ = ["sample", "fit_ridge", "fit_fixed_norm", "fit_logistic", "fit_bayes", "simulate", "ESTIMATORS"]
 
 
 def sample(n, alpha, delta, rho, rng):
@@ -35,6 +35,40 @@ def fit_ridge(x, y, lam, **_):
         w = np.linalg.solve(ac.T @ ac + lam * np.eye(n), ac.T @ yc)
     else:
         w = np.linalg.lstsq(ac, yc, rcond=None)[0]
+    return w, float(y.mean() - mean @ w)
+
+
+def fit_fixed_norm(x, y, norm, **_):
+    """argmin_{b, |w|^2 = N norm} 1/2 sum (y - x.w/sqrt(N) - b)^2: with the data centred (which takes out b), w(lam)
+    = (A^T A + lam)^{-1} A^T y on the eigenbasis of A^T A, and lam > -(smallest eigenvalue) is the root of the
+    secular equation |w(lam)|^2 = N norm (negative beyond the norm of the least-squares fit). A norm beyond the
+    min-norm interpolator's, with A^T A singular, has no unique minimizer and raises ParameterError."""
+    from scipy.optimize import brentq
+
+    n = x.shape[1]
+    a = x / math.sqrt(n)
+    mean = a.mean(axis=0)
+    ac, yc = a - mean, y - y.mean()
+    ev, u = np.linalg.eigh(ac.T @ ac)
+    g = u.T @ (ac.T @ yc)
+    target = n * norm
+
+    def excess(lam):
+        return float(np.sum((g / (ev + lam)) ** 2)) - target
+
+    floor = -ev[0]
+    if ev[0] < 1e-10 * ev[-1]:  # a null space: lam -> 0+ is the min-norm interpolator, the largest unique norm
+        floor = 0.0
+        if excess(1e-12 * ev[-1]) <= 0:
+            raise ParameterError(f"norm={norm:g} is not below the min-norm interpolator's of this training set")
+    lo = floor + 1e-12 * ev[-1]
+    hi = max(1.0, abs(floor))
+    while excess(hi) > 0:
+        hi *= 2
+    while excess(lo) < 0:
+        lo = floor + (lo - floor) / 1e3
+    lam = brentq(excess, lo, hi, xtol=1e-14 * max(1.0, abs(floor)), rtol=1e-15)
+    w = u @ (g / (ev + lam))
     return w, float(y.mean() - mean @ w)
 
 
@@ -76,8 +110,8 @@ def _square(t):
 
 
 # model -> (fit, the per-sample training loss of the margin t = y * field)
-ESTIMATORS = {"gm-ridge": (fit_ridge, _square), "gm-bayes": (fit_bayes, _square),
-              "gm-logistic": (fit_logistic, _logistic)}
+ESTIMATORS = {"gm-ridge": (fit_ridge, _square), "gm-fixed-norm": (fit_fixed_norm, _square),
+              "gm-bayes": (fit_bayes, _square), "gm-logistic": (fit_logistic, _logistic)}
 
 
 def _measure(x, y, v, w, b, delta, rho, loss):
@@ -89,9 +123,10 @@ def _measure(x, y, v, w, b, delta, rho, loss):
 
 
 def simulate(model, *, n=1000, seeds=10, seed=0, **params):
-    """Fit ``model``'s estimator ('gm-ridge', 'gm-logistic', or 'gm-bayes': the posterior-mean plug-in) on ``seeds``
-    independent training sets of dimension ``n``, at the model's parameters (``alpha``, ``delta``, ``rho``, and
-    ``lam`` for ridge and logistic; checked as in :func:`replica.solve`). Returns a DataFrame with one row per
+    """Fit ``model``'s estimator ('gm-ridge', 'gm-fixed-norm', 'gm-logistic', or 'gm-bayes': the posterior-mean
+    plug-in) on ``seeds`` independent training sets of dimension ``n``, at the model's parameters (``alpha``,
+    ``delta``, ``rho``, and ``lam`` for ridge and logistic, ``norm`` for the fixed norm; checked as in
+    :func:`replica.solve`). Returns a DataFrame with one row per
     training set (m, q, b, error, train_loss, train_error); ``df.mean()`` and ``df.sem()`` give the point and its
     error bar.
 

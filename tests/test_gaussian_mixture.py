@@ -10,7 +10,8 @@ from replica.solvers.special import H
 
 import replica
 from replica.cli import main
-from replica.gaussian_mixture import bayes_error, optimize, ridge_closed_form
+from replica.errors import ParameterError
+from replica.gaussian_mixture import bayes_error, fixed_norm_closed_form, fixed_norm_limit, optimize, ridge_closed_form
 from replica.models import get_model
 from replica.simulate import simulate
 
@@ -120,6 +121,55 @@ def test_bayes_theory_matches_simulation_and_nishimori():
     _within(df, {"m": sol.q, "q": sol.q, "error": sol.error}, ["m", "q", "error"])
     diff = df.m - df.q
     assert abs(diff.mean()) <= 3 * diff.sem()
+
+
+@pytest.mark.parametrize("alpha,rho,norm", [(0.5, 0.5, 0.3), (0.8, 0.2, 2.0), (1.0, 0.3, 3.0), (2.0, 0.2, 1.0),
+                                            (5.0, 0.2, 0.5), (5.0, 0.5, 20.0), (20.0, 0.1, 1e-3)])
+def test_fixed_norm_engine_matches_its_closed_form(alpha, rho, norm):
+    """The symbolic saddle point against the hand solution Q(V) = norm, on both sides of the ridgeless norm
+    (lam < 0 beyond it, alpha > 1)."""
+    sol = replica.solve("gm-fixed-norm", alpha=alpha, delta=0.5, rho=rho, norm=norm)
+    ref = fixed_norm_closed_form(alpha, 0.5, rho, norm)
+    assert sol.converged
+    for k in ("m", "chi", "b", "error", "lam"):
+        assert sol[k] == pytest.approx(ref[k], rel=1e-10, abs=1e-13), k
+
+
+@pytest.mark.parametrize("alpha,rho,lam", [(2.0, 0.2, 0.47), (0.5, 0.5, 0.1), (3.0, 0.3, 0.01)])
+def test_fixed_norm_at_the_ridge_norm_is_the_ridge(alpha, rho, lam):
+    """At the norm of the ridge minimizer the multiplier is the ridge penalty and the minimizer is the ridge one."""
+    ridge = replica.solve("gm-ridge", alpha=alpha, delta=0.5, rho=rho, lam=lam)
+    sol = replica.solve("gm-fixed-norm", alpha=alpha, delta=0.5, rho=rho, norm=ridge.q)
+    assert sol.lam == pytest.approx(lam, rel=1e-9)
+    for k in ("m", "chi", "b", "error", "train_loss", "train_error"):
+        assert sol[k] == pytest.approx(ridge[k], rel=1e-9, abs=1e-13), k
+
+
+def test_fixed_norm_refuses_norms_beyond_the_interpolator():
+    top = fixed_norm_limit(0.5, 0.5, 0.3)
+    assert top == pytest.approx(ridge_closed_form(0.5, 0.5, 0.3, 0)["q"])
+    with pytest.raises(ParameterError, match="min-norm interpolator"):
+        replica.solve("gm-fixed-norm", alpha=0.5, delta=0.5, rho=0.3, norm=1.01 * top)
+    assert fixed_norm_limit(1.5, 0.5, 0.3) == math.inf
+
+
+def test_fixed_norm_theory_matches_simulation_with_a_negative_multiplier():
+    params = dict(alpha=2.0, delta=0.5, rho=0.2, norm=1.0)
+    sol = replica.solve("gm-fixed-norm", **params)
+    assert sol.lam < 0
+    df = simulate("gm-fixed-norm", n=1000, seeds=20, seed=7, **params)
+    assert np.allclose(df.q, 1.0, rtol=1e-9)
+    _within(df, {**sol.order, **sol.observables}, ["m", "b", "error", "train_loss", "train_error"])
+
+
+def test_optimal_norm_is_the_optimal_ridge_where_its_multiplier_is_positive():
+    """Unbalanced clusters at alpha = 2: the fixed norm adds the lam < 0 minimizers to the ridge family, but the best
+    error is at lam > 0, so fixing the norm does not beat optimal ridge (0.10245 against eps_BO = 0.0753)."""
+    norm = optimize("gm-fixed-norm", "norm", alpha=2.0, delta=0.5, rho=0.2, bounds=(1e-3, 100))
+    ridge = optimize("gm-ridge", "lam", alpha=2.0, delta=0.5, rho=0.2)
+    assert norm.converged and norm.solution.lam == pytest.approx(ridge.value, rel=1e-3)
+    assert norm.extra["error"] == pytest.approx(ridge.extra["error"], abs=1e-10)
+    assert norm.extra["error"] > bayes_error(2.0, 0.5, 0.2) + 0.02
 
 
 def test_cli_solve_optimize_simulate(capsys):
