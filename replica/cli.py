@@ -7,6 +7,7 @@ converge prints its status and remedy and exits with status 1.
 """
 import argparse
 import json
+import os
 import sys
 
 from . import api
@@ -204,6 +205,9 @@ def main(argv=None):
         print("replica: interrupted; rows already computed are saved in --out (run the same command to resume)",
               file=sys.stderr)
         return 130
+    except BrokenPipeError:  # the reader went away (replica ... | head): stop quietly, as other commands do
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())  # no second error when Python flushes stdout
+        return 141
 
 
 def _main(argv):

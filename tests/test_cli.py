@@ -184,3 +184,15 @@ def test_nodes_keep_the_models_inner_and_truncated_rules():
     quad = _quadrature(argparse.Namespace(nodes=256, rule="hermite"), get_model("binary-perceptron-ld"))
     assert (quad.gauss, quad.inner, quad.rule, quad.inner_rule) == (256, 256, "hermite", "hermite")
     assert _quadrature(argparse.Namespace(nodes=None, rule=None), fp) is None
+
+
+def test_a_closed_pipe_ends_quietly():
+    """`replica sweep ... | head -1` with more output than a pipe holds: the reader leaves early; no traceback, exit
+    141 like other command-line tools."""
+    proc = subprocess.Popen([sys.executable, "-m", "replica", "sweep", "binary-perceptron", "--alpha", "0.1:0.8:2000"],
+                            stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+    proc.stdout.readline()
+    proc.stdout.close()
+    err = proc.stderr.read().decode()
+    assert proc.wait(timeout=120) == 141, err
+    assert "Traceback" not in err and "Error" not in err, err
