@@ -2,11 +2,17 @@
 
 Averages are integrated with mpmath's tanh-sinh quadrature at the working precision; special functions use mpmath's
 erfc. Use it to check any compiled number: ``phi(model, point)`` re-evaluates the free entropy at a solved point.
+
+Nested averages of three levels are beyond tanh-sinh's budget. For them ``quadrature=`` evaluates the averages on the
+compiled model's own rule (the same nodes, weights and truncated-average maps, see
+:meth:`replica.solvers.codegen._Emitter.level`) in mpmath arithmetic: the difference from the compiled number is then
+rounding, the float special functions and code generation, while node doubling bounds the rule's own error.
 """
 import mpmath as mp
 import sympy as sp
 
 from replica.equations import vocabulary as voc
+from replica.solvers import special as _sp
 
 __all__ = ["evaluate", "phi"]
 
@@ -36,55 +42,83 @@ _FUNCS = {
 }
 
 
-def evaluate(expr, env, dps=30):
-    """Value of a sympy expression (with averages) at ``env`` (Symbol -> number), to ``dps`` digits."""
+def evaluate(expr, env, dps=30, quadrature=None):
+    """Value of a sympy expression (with averages) at ``env`` (Symbol -> number), to ``dps`` digits; averages by
+    tanh-sinh, or on the rules of a :class:`~replica.solvers.quadrature.Quadrature` (see the module docstring)."""
     with mp.workdps(dps):
-        return _eval(sp.sympify(expr), {k: mp.mpf(v) for k, v in env.items()})
+        rules = None if quadrature is None else [[mp.mpf(float(x)) for x in a] for a in quadrature.arrays()]
+        return _eval(sp.sympify(expr), {k: mp.mpf(v) for k, v in env.items()}, rules)
 
 
-def _eval(e, env):
+def _tail_inverse(a, y):
+    """The x >= a with H(x) = H(a) e^{-y} (the compiled upper-tail map), from the compiled value by the secant
+    method on ln H at the working precision."""
+    target = _logH(a) - y
+    return mp.findroot(lambda x: _logH(x) - target, _sp.tail_inverse(float(a), float(y)))
+
+
+def _on_rule(f, z, a, env, rules, nested):
+    """The compiled rule's value of E_z f (a is None) or E_{z>a} f, in mpmath arithmetic."""
+    gx, gw, tx, tw, ix, iw, lx, lw = rules
+
+    def total(nodes, weights):
+        return mp.fsum(w * _eval(f, {**env, z: x}, rules, True) for x, w in zip(nodes, weights))
+
+    if a is None:
+        return total(*((ix, iw) if nested else (gx, gw)))
+    if a >= 0:
+        return total([_tail_inverse(a, y) for y in tx], tw)
+    span = -max(a, -_sp.GAUSS_EDGE)
+    xs = [-span * (1 - t) / 2 for t in lx]
+    return (total(xs, [span * mp.npdf(x) * w for x, w in zip(xs, lw)])
+            + total([_tail_inverse(mp.mpf(0), y) for y in tx], tw) / 2) / _H(a)
+
+
+def _eval(e, env, rules=None, nested=False):
     if isinstance(e, voc.Average):
         f, z, lower = e.args
+        a = None if lower == sp.S.NegativeInfinity else _eval(lower, env, rules, nested)
+        if rules is not None:
+            return _on_rule(f, z, a, env, rules, nested)
 
         def integrand(t):
             return mp.npdf(t) * _eval(f, {**env, z: t})
 
         # the Gaussian mass beyond |t| = 40 is 1e-349: cut there, where integrands lose every digit to cancellation
         # (ln H of arguments ~ 1e6 and its derivatives) and contribute nothing at any working precision up to 300
-        if lower == sp.S.NegativeInfinity:
+        if a is None:
             return mp.quad(integrand, [-EDGE, -4, 0, 4, EDGE])
-        a = _eval(lower, env)
         return mp.quad(integrand, [a, a + 4, max(a, 0) + EDGE]) / _H(a)
     if isinstance(e, voc.IidAverage):  # nested one-dimensional quadratures: costly beyond two variables
         f, zs = e.integrand, e.variables
         for z in reversed(zs[1:]):
             f = voc.Average(f, z)
-        return _eval(voc.Average(f, zs[0]), env)
+        return _eval(voc.Average(f, zs[0]), env, rules, nested)
     if isinstance(e, voc.AtMax):
         g, f, u, start = e.args
         f_u = f.diff(u)
         f_uu = f_u.diff(u)
-        t = _eval(start, env)
-        fv = _eval(f, {**env, u: t})
+        t = _eval(start, env, rules, nested)
+        fv = _eval(f, {**env, u: t}, rules, nested)
         tiny = mp.mpf(10) ** (-(2 * mp.mp.dps) // 3)  # the value errs by step^2: far below the working precision
         for _ in range(200):  # Newton with the compiled ascent's gradient fallback and step halving
             at = {**env, u: t}
-            d1, d2 = _eval(f_u, at), _eval(f_uu, at)
+            d1, d2 = _eval(f_u, at, rules, nested), _eval(f_uu, at, rules, nested)
             step = -d1 / d2 if d2 < 0 else d1
             for _ in range(200):
-                fn = _eval(f, {**env, u: t + step})
+                fn = _eval(f, {**env, u: t + step}, rules, nested)
                 if fn >= fv or abs(step) < tiny * (1 + abs(t)):
                     break
                 step /= 2
             t, fv = t + step, fn
             if abs(step) < tiny * (1 + abs(t)):
-                return _eval(g, {**env, u: t})
+                return _eval(g, {**env, u: t}, rules, nested)
         raise ArithmeticError("high-precision maximization did not converge")
     if e.is_Symbol:
         return env[e]
     if e.is_Number or e.is_NumberSymbol:
         return mp.mpf(sp.N(e, mp.mp.dps + 5)) if not e.is_Rational else mp.mpf(e.p) / e.q
-    args = [_eval(a, env) for a in e.args]
+    args = [_eval(a, env, rules, nested) for a in e.args]
     if e.is_Add:
         return mp.fsum(args)
     if e.is_Mul:
@@ -97,7 +131,7 @@ def _eval(e, env):
     raise TypeError(f"no high-precision rule for {e.func}")
 
 
-def phi(model, point, dps=30):
+def phi(model, point, dps=30, quadrature=None):
     """The free entropy of registered ``model`` at ``point`` (order parameters and parameters by name; for a model
     whose free entropy takes other parameters than the user gives, a reference's overlap, the user's are mapped)."""
     from .models import get_model
@@ -107,4 +141,4 @@ def phi(model, point, dps=30):
     if spec.inputs is not None and any(s.name not in point for s in fe.symbols):
         user = spec.validate({k: v for k, v in point.items() if k in spec.declared})
         point = {**point, **spec.inputs_of(user)}
-    return evaluate(fe.phi, {s: point[s.name] for s in fe.symbols}, dps=dps)
+    return evaluate(fe.phi, {s: point[s.name] for s in fe.symbols}, dps=dps, quadrature=quadrature)
