@@ -12,24 +12,22 @@ def predictions(v, prev, k, value, follow=None):
     ``prev`` (or None), which differ in input k only: ``follow(v, k, value)`` (a model's map of a solution to new
     inputs; by default the same unknowns) plus a secant through what the map missed from ``prev`` to ``v``; the map
     alone; ``v`` itself at the new input."""
-    def moved(w, value):
+    def moved(w, to):
         if follow is not None:
-            return follow(w, k, value)
+            return follow(w, k, to)
         w = np.array(w, dtype=float)
-        w[k] = value
+        w[k] = to
         return w
 
-    out = []
     mapped = moved(v, value)
+    out = []
     if prev is not None and prev[k] != v[k]:
-        missed = v - moved(prev, v[k])
-        out.append(mapped + missed * (value - v[k]) / (v[k] - prev[k]))
+        out.append(mapped + (v - moved(prev, v[k])) * (value - v[k]) / (v[k] - prev[k]))
     if follow is not None:
         out.append(mapped)
-    out.append(moved(v, v[k]) if follow is None else np.array(v, dtype=float))
-    for w in out:
-        w[k] = value
-    return out
+    same = np.array(v, dtype=float)
+    same[k] = value
+    return out + [same]
 
 
 def continue_to(system, v_start, name, to, quad=Quadrature(), tol=Tolerance(), first_step=None, min_step=None,
