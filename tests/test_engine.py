@@ -194,3 +194,25 @@ def test_negative_integer_powers_give_inf_not_an_exception(tmp_path):
     exec(compile(source, str(path), "exec"), namespace)
     arrays = [np.zeros(1)] * 8
     assert np.isinf(namespace["f"](np.array([0.0]), *arrays)[0])
+
+
+def test_parallel_outer_loops_match_serial(tmp_path, monkeypatch):
+    """REPLICA_PARALLEL=1 spreads the outermost loop of nested averages over the cores (numba.prange, a reduction):
+    the same numbers up to rounding, a module of its own in the cache."""
+    x = sp.Symbol("x")
+    flat = random_field_curie_weiss()
+    # the random field gets a second, Gaussian, part: a nest of two averages
+    nested = FreeEntropy(name="test-nested-parallel", order=flat.order, params=flat.params, pairs=flat.pairs,
+                         phi=-m * mhat + beta * m**2 / 2 + E(E_trunc(log2cosh(mhat + sigma * z + x / 2), z, a), x))
+    monkeypatch.setenv("REPLICA_CACHE_DIR", str(tmp_path))
+    serial = System(nested, verbose=False)
+    monkeypatch.setenv("REPLICA_PARALLEL", "1")
+    spread = System(nested, verbose=False)
+    assert spread.module is not serial.module and "numba.prange" in open(spread.module.__file__).read()
+    quad = Quadrature(gauss=48, trunc=32)
+    for v in ([0.3, 0.5, 1.2, 0.6, -0.4], [0.1, -0.2, 0.8, 1.1, 0.7]):  # truncation points of both signs
+        v = np.array(v)
+        for fname in ("phi", "res", "res_jac"):
+            assert np.allclose(spread.call(fname, v, quad), serial.call(fname, v, quad), rtol=1e-13, atol=1e-14)
+    result, w = spread.solve(spread.vector([0.6, 0.9], [1.5, 0.5, -0.5]), quad, method="newton")
+    assert result.converged
