@@ -13,7 +13,8 @@ import sympy as sp
 from .model import FreeEntropy, Symbol
 from .vocabulary import AtMax, E, H, Max, logaddexp, logH
 
-__all__ = ["gm_bayes", "gm_ridge", "gm_fixed_norm", "gm_logistic", "gm_flat", "gm_bo_local_entropy",
+__all__ = ["gm_bayes", "gm_ridge", "gm_fixed_norm", "gm_logistic", "gm_flat", "gm_flat_distance",
+           "gm_bo_local_entropy",
            "generalization_error", "bayes_bias"]
 
 m, q, chi, mhat, qhat, chihat, A = sp.symbols("m q chi mhat qhat chihat A")
@@ -216,7 +217,37 @@ def gm_flat():
     error of the centre of mass (|w_bar|^2/N = (Q + (y-1) q1)/y), of one replica, and the mean squared distance of
     the replicas to the centre d = (y-1)(Q-q1)/y + 1/(y gamma) = -(2/y) dphi/dgamma.
     """
-    Q, q1, q0, Qh, q1h, q0h, mh, beta_, gamma_, y_ = sp.symbols("Q q1 q0 Qhat q1hat q0hat mhat beta gamma y")
+    phi, order, params, pairs, observables = _flat()
+    return FreeEntropy(name="gm-flat", phi=phi, phi_name="free_entropy", order=order,
+                       params=params[:5] + [GAMMA] + params[5:], pairs=pairs, observables=observables)
+
+
+def gm_flat_distance():
+    r"""The y-replica square-loss ensemble of :func:`gm_flat` at a fixed replica-centre distance instead of a fixed
+    coupling (physics notes §C.2, "fixed-distance ensemble"): the Legendre transform
+
+        phi_d = extr_gamma [ phi(gamma) + y gamma d/2 ],
+
+    whose gamma equation is d = -(2/y) dphi/dgamma: gamma becomes an order parameter (the multiplier of the distance
+    constraint) and the distance ``d`` a parameter. Observables as in :func:`gm_flat`; phi_d is ``free_entropy``.
+    """
+    phi, order, params, pairs, observables = _flat()
+    d = sp.Symbol("d")
+    return FreeEntropy(
+        name="gm-flat-distance", phi=phi + _y * GAMMA.symbol * d / 2, phi_name="free_entropy",
+        order=order + [GAMMA], pairs=pairs, observables=observables,
+        params=params + [Symbol(d, sp.Interval.open(0, sp.oo), "mean squared replica-centre distance per weight")])
+
+
+_y = sp.Symbol("y")
+GAMMA = Symbol(sp.Symbol("gamma"), sp.Interval.open(0, sp.oo), "coupling to the centre")
+
+
+def _flat():
+    """The free entropy of :func:`gm_flat` and its order parameters, parameters (without gamma), pairs and
+    observables."""
+    Q, q1, q0, Qh, q1h, q0h, mh, beta_ = sp.symbols("Q q1 q0 Qhat q1hat q0hat mhat beta")
+    gamma_, y_ = GAMMA.symbol, _y
     A = Qh + q1h + beta_ * lam + gamma_
     D = Qh - (y_ - 1) * q1h + y_ * q0h + beta_ * lam
     gs = (y_ / 2 * Qh * Q - y_ * (y_ - 1) / 2 * q1h * q1 + y_**2 / 2 * q0h * q0 - y_ * mh * m
@@ -227,29 +258,23 @@ def gm_flat():
     F = 4 * rho * (1 - rho) * (1 - m) ** 2 + delta * q0
     ge = -(y_ - 1) / 2 * sp.log(u) - sp.log(W) / 2 - y_ * beta_ / 2 * F / W
     phi = gs + alpha * ge + sp.log(2 * sp.pi / (y_ * gamma_)) / 2
-    return FreeEntropy(
-        name="gm-flat",
-        phi=phi,
-        phi_name="free_entropy",
-        order=[Symbol(Q, sp.Interval.open(0, sp.oo), "squared norm of a replica |w^a|^2/N"),
-               Symbol(q1, sp.S.Reals, "overlap of two replicas of the same copy"),
-               Symbol(q0, sp.S.Reals, "overlap of replicas of different copies"),
-               Symbol(m, sp.S.Reals, "overlap with the cluster mean, w^a.v/N"),
-               Symbol(Qh, sp.S.Reals, "conjugate of Q"), Symbol(q1h, sp.S.Reals, "conjugate of q1"),
-               Symbol(q0h, sp.S.Reals, "conjugate of q0"), Symbol(mh, sp.S.Reals, "conjugate of m")],
-        params=[ALPHA, DELTA, RHO, Symbol(lam, sp.Interval(0, sp.oo), "ridge penalty lambda >= 0"),
-                Symbol(beta_, sp.Interval.open(0, sp.oo), "inverse temperature of the replicas"),
-                Symbol(gamma_, sp.Interval.open(0, sp.oo), "coupling to the centre"),
-                Symbol(y_, sp.Interval.open(1, sp.oo), "number of replicas, > 1 (y = 1 is the Gibbs measure, where q1 "
-                       "drops out)")],
-        pairs={Q: Qh, q1: q1h, q0: q0h, m: mh},
-        observables={
-            "error_center": generalization_error(m, (Q + (y_ - 1) * q1) / y_, bias),
-            "error_replica": generalization_error(m, Q, bias),
-            "distance": (y_ - 1) * (Q - q1) / y_ + 1 / (y_ * gamma_),
-            "b": bias,
-        },
-    )
+    order = [Symbol(Q, sp.Interval.open(0, sp.oo), "squared norm of a replica |w^a|^2/N"),
+             Symbol(q1, sp.S.Reals, "overlap of two replicas of the same copy"),
+             Symbol(q0, sp.S.Reals, "overlap of replicas of different copies"),
+             Symbol(m, sp.S.Reals, "overlap with the cluster mean, w^a.v/N"),
+             Symbol(Qh, sp.S.Reals, "conjugate of Q"), Symbol(q1h, sp.S.Reals, "conjugate of q1"),
+             Symbol(q0h, sp.S.Reals, "conjugate of q0"), Symbol(mh, sp.S.Reals, "conjugate of m")]
+    params = [ALPHA, DELTA, RHO, Symbol(lam, sp.Interval(0, sp.oo), "ridge penalty lambda >= 0"),
+              Symbol(beta_, sp.Interval.open(0, sp.oo), "inverse temperature of the replicas"),
+              Symbol(y_, sp.Interval.open(1, sp.oo), "number of replicas, > 1 (y = 1 is the Gibbs measure, where q1 "
+                     "drops out)")]
+    observables = {
+        "error_center": generalization_error(m, (Q + (y_ - 1) * q1) / y_, bias),
+        "error_replica": generalization_error(m, Q, bias),
+        "distance": (y_ - 1) * (Q - q1) / y_ + 1 / (y_ * gamma_),
+        "b": bias,
+    }
+    return phi, order, params, {Q: Qh, q1: q1h, q0: q0h, m: mh}, observables
 
 
 beta, b, p, tilt = sp.symbols("beta b p tilt")

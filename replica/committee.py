@@ -115,9 +115,12 @@ def _notes(weights):
     return notes
 
 
-# the symmetric K-dimensional product rule costs N^K/K!: Gauss-Hermite nodes, few of them, per K
+# the symmetric K-dimensional product rule costs N^K/K! (times 2^K internal representations): Gauss-Hermite nodes,
+# few of them, per K. The node-doubling check at the largest rule evaluates twice as many nodes per dimension, so the
+# caps keep that check affordable: K = 5 at 48 nodes is checked at 96 (30 s a call), K = 6 at 64, K = 7 at 32;
+# doubling once more would cost 32x (K = 5), 64x, 128x.
 _TREE_NODES = {1: 128, 2: 64, 3: 48, 4: 32, 5: 24, 6: 16, 7: 16}
-_TREE_MAX = {1: 8192, 2: 512, 3: 192, 4: 128, 5: 96, 6: 64, 7: 32}
+_TREE_MAX = {1: 8192, 2: 512, 3: 192, 4: 128, 5: 48, 6: 32, 7: 16}
 
 
 @cache

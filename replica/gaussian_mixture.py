@@ -223,6 +223,29 @@ FLAT = register(ModelSpec(
 ))
 
 
+def _gamma_at_distance(p):
+    """The coupling whose start point (:func:`_start_flat`) has the distance ``d``: d = (y-1)/(2y (s + gamma))
+    + 1/(y gamma) with s = beta (lam + alpha Delta), i.e. 2 y d gamma^2 + B gamma - 2 s = 0, B = 2 y d s - y - 1,
+    whose positive root is 4 s/(B + sqrt(B^2 + 16 y d s))."""
+    y, d, s = p["y"], p["d"], p["beta"] * (p["lam"] + p["alpha"] * p["delta"])
+    big_b = 2 * y * d * s - y - 1
+    return 4 * s / (big_b + math.sqrt(big_b**2 + 16 * y * d * s))
+
+
+def _start_flat_distance(p):
+    gamma = _gamma_at_distance(p)
+    return {**_start_flat({**p, "gamma": gamma}), "gamma": gamma}
+
+
+FLAT_DISTANCE = register(ModelSpec(
+    name="gm-flat-distance",
+    summary="Gaussian mixture, the y-replica square-loss ensemble of gm-flat at a fixed replica-centre distance d "
+            "(the coupling gamma becomes its multiplier): errors of the centre of mass and of one replica",
+    build=eq.gm_flat_distance, defaults={"rho": 0.5}, start=_start_flat_distance,
+    path="beta", path_start=lambda p: min(p["beta"], 10.0),
+))
+
+
 def _bo_bias(p):
     """b_BO/sqrt(q_BO): the Bayes-optimal bias for a weight vector normalized to |w|^2 = N."""
     return p["delta"] / 2 * math.log(p["rho"] / (1 - p["rho"])) / math.sqrt(p["alpha"] / (p["alpha"] + p["delta"]))

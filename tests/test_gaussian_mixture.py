@@ -293,3 +293,23 @@ def test_flat_distance_is_the_gamma_derivative():
     p, h = FLAT_POINTS[0], 1e-5
     sol, up, down = (replica.solve("gm-flat", **{**p, "gamma": p["gamma"] + s}) for s in (0.0, h, -h))
     assert abs(-(2 / p["y"]) * (up.free_entropy - down.free_entropy) / (2 * h) - sol.distance) <= 1e-7
+
+
+@pytest.mark.parametrize("gamma", [0.05, 0.5, 5.0])
+def test_fixed_distance_is_the_legendre_transform_of_the_soft_coupling(gamma):
+    """At the distance the soft coupling gamma produces, the fixed-distance ensemble has multiplier gamma, the same
+    errors, and phi_d = phi + y gamma d/2; the centre of mass is the ridge minimizer at every distance."""
+    common = dict(alpha=2.0, delta=0.5, rho=0.2, lam=0.47, beta=10.0, y=5.0)
+    soft = replica.solve("gm-flat", gamma=gamma, **common)
+    fixed = replica.solve("gm-flat-distance", d=soft.distance, **common)
+    assert fixed.converged and fixed.gamma == pytest.approx(gamma, rel=1e-10)
+    for k in ("error_center", "error_replica", "m", "Q", "q1", "q0"):
+        assert fixed[k] == pytest.approx(soft[k], rel=1e-10), k
+    assert fixed.free_entropy == pytest.approx(soft.free_entropy + 5.0 * gamma * soft.distance / 2, abs=1e-10)
+    ridge = ridge_closed_form(2.0, 0.5, 0.2, 0.47)
+    assert fixed.m == pytest.approx(ridge["m"], rel=1e-10)
+
+
+def test_fixed_distance_reaches_large_beta_by_continuation():
+    sol = replica.solve("gm-flat-distance", alpha=2.0, delta=0.5, rho=0.2, lam=0.47, beta=100.0, y=5.0, d=0.1)
+    assert sol.converged and sol.distance == pytest.approx(0.1, rel=1e-10)
