@@ -87,10 +87,7 @@ def gm_ridge():
     Observables: ``energy`` (e), ``b``, ``error`` = eps_g(m, q, b), ``train_loss`` per sample (without the penalty),
     ``train_error`` (fraction of misclassified training points).
     """
-    b = (2 * rho - 1) * (1 - m)
-    eb = 4 * rho * (1 - rho) * (1 - m) ** 2
-    phi = ridge_prior() + alpha * (eb + delta * q) / (2 * (1 + delta * chi))
-    s = sp.sqrt(delta * q)
+    phi = ridge_prior() + alpha * _square_loss_output(q)
     return FreeEntropy(
         name="gm-ridge",
         phi=phi,
@@ -103,13 +100,24 @@ def gm_ridge():
                Symbol(chihat, sp.Interval(0, sp.oo), "conjugate of q")],
         params=[ALPHA, DELTA, RHO, Symbol(lam, sp.Interval(0, sp.oo), "ridge penalty lambda >= 0")],
         pairs={m: mhat, q: chihat, chi: qhat},
-        observables={
-            "b": b,
-            "error": generalization_error(m, q, b),
-            "train_loss": (eb + delta * q) / (2 * (1 + delta * chi) ** 2),
-            "train_error": rho * H((m + b + delta * chi) / s) + (1 - rho) * H((m - b + delta * chi) / s),
-        },
+        observables=_square_loss_observables(q),
     )
+
+
+def _square_loss_output(q_):
+    """The square loss's averaged Moreau envelope at norm q_, with the bias minimized: (E_b + Delta q)/(2(1 +
+    Delta chi)), E_b = 4 rho (1-rho)(1-m)^2 (see :func:`gm_ridge`)."""
+    return (4 * rho * (1 - rho) * (1 - m) ** 2 + delta * q_) / (2 * (1 + delta * chi))
+
+
+def _square_loss_observables(q_):
+    """The optimal bias, the test error, the training loss per sample and the training error of square-loss ERM at
+    norm q_: a training point is misclassified when its proximal output has the wrong sign."""
+    b = (2 * rho - 1) * (1 - m)
+    s = sp.sqrt(delta * q_)
+    return {"b": b, "error": generalization_error(m, q_, b),
+            "train_loss": _square_loss_output(q_) / (1 + delta * chi),
+            "train_error": rho * H((m + b + delta * chi) / s) + (1 - rho) * H((m - b + delta * chi) / s)}
 
 
 def gm_fixed_norm():
@@ -127,11 +135,7 @@ def gm_fixed_norm():
     interpolator's, beyond which zero-loss minimizers form a manifold. Observables as for :func:`gm_ridge`, plus
     ``lam``; the energy is alpha times the training loss (the penalty is not part of it).
     """
-    b = (2 * rho - 1) * (1 - m)
-    eb = 4 * rho * (1 - rho) * (1 - m) ** 2
-    phi = (-A * norm / 2 + qhat * chi / 2 + mhat * m - (mhat**2 + qhat) / (2 * A)
-           + alpha * (eb + delta * norm) / (2 * (1 + delta * chi)))
-    s = sp.sqrt(delta * norm)
+    phi = -A * norm / 2 + qhat * chi / 2 + mhat * m - (mhat**2 + qhat) / (2 * A) + alpha * _square_loss_output(norm)
     return FreeEntropy(
         name="gm-fixed-norm",
         phi=phi,
@@ -144,13 +148,7 @@ def gm_fixed_norm():
                                                      "of q")],
         params=[ALPHA, DELTA, RHO, Symbol(norm, sp.Interval.open(0, sp.oo), "squared norm |w|^2/N > 0")],
         pairs={m: mhat, chi: qhat},
-        observables={
-            "b": b,
-            "error": generalization_error(m, norm, b),
-            "lam": A - alpha * delta / (1 + delta * chi),
-            "train_loss": (eb + delta * norm) / (2 * (1 + delta * chi) ** 2),
-            "train_error": rho * H((m + b + delta * chi) / s) + (1 - rho) * H((m - b + delta * chi) / s),
-        },
+        observables={**_square_loss_observables(norm), "lam": A - alpha * delta / (1 + delta * chi)},
     )
 
 
