@@ -65,8 +65,13 @@ def fit_fixed_norm(x, y, norm, **_):
     hi = max(1.0, abs(floor))
     while excess(hi) > 0:
         hi *= 2
-    while excess(lo) < 0:
+    for _ in range(60):
+        if excess(lo) >= 0:
+            break
         lo = floor + (lo - floor) / 1e3
+    else:  # the data have no component along the softest direction: the norm is reached only at lam = floor
+        raise ParameterError(f"norm={norm:g}: this training set reaches it only on the edge of its spectrum (lam = "
+                             f"{floor:g}), where the minimizer is not unique")
     lam = brentq(excess, lo, hi, xtol=1e-14 * max(1.0, abs(floor)), rtol=1e-15)
     w = u @ (g / (ev + lam))
     return w, float(y.mean() - mean @ w)
