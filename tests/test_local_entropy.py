@@ -104,8 +104,9 @@ def test_kappa_max_curves_dip_only_at_larger_alpha():
     from replica.local_entropy import _dip
 
     spec = get_model("binary-perceptron-fp")
-    low, _ = _dip(spec, 0.55, "max", 0.0, 4e-3, 8)
-    high, _ = _dip(spec, 0.75, "max", 0.0, 4e-3, 8)
+    fixed = {"ref_kappa": "max", "kappa": 0.0}
+    low, _ = _dip(spec, 0.55, fixed, 4e-3, 8)
+    high, _ = _dip(spec, 0.75, fixed, 4e-3, 8)
     assert low > 0.1 and high < -0.1
 
 
