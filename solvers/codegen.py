@@ -14,7 +14,7 @@ The module is written to a cache directory under a hash of the expressions, the 
 kernels, and compiled by numba with ``cache=True``: a fresh process with a warm cache neither re-derives nor recompiles.
 
 With ``REPLICA_PARALLEL=1`` in the environment, the outermost loop of every function whose averages nest (a loop with
-a loop inside) is a ``numba.prange`` over the cores: 1.55x on two cores for a Franz–Parisi curve, at about three
+a loop inside) is a ``numba.prange`` over the cores: 1.5x on two cores for a Franz–Parisi curve, at about three
 times the compile time (once; parallel modules are cached under their own key). Loops over node multisets (i.i.d.
 averages) stay serial: their triangular iteration space would load one thread.
 """
