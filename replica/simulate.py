@@ -25,14 +25,19 @@ def sample(n, alpha, delta, rho, rng):
     return x, y, v
 
 
+def _centred(x, y):
+    """The inputs a = x/sqrt(N) and labels y centred, and the inputs' mean: for a square loss with a trained bias,
+    the bias drops out of the centred problem and is mean(y) - mean(a).w at its solution w."""
+    a = x / math.sqrt(x.shape[1])
+    mean = a.mean(axis=0)
+    return a - mean, y - y.mean(), mean
+
+
 def fit_ridge(x, y, lam, **_):
     """argmin_{w, b} 1/2 sum (y - x.w/sqrt(N) - b)^2 + (lam/2)|w|^2 (lam = 0: the minimum-norm least-squares fit)."""
-    n = x.shape[1]
-    a = x / math.sqrt(n)
-    mean = a.mean(axis=0)
-    ac, yc = a - mean, y - y.mean()
+    ac, yc, mean = _centred(x, y)
     if lam > 0:
-        w = np.linalg.solve(ac.T @ ac + lam * np.eye(n), ac.T @ yc)
+        w = np.linalg.solve(ac.T @ ac + lam * np.eye(ac.shape[1]), ac.T @ yc)
     else:
         w = np.linalg.lstsq(ac, yc, rcond=None)[0]
     return w, float(y.mean() - mean @ w)
@@ -45,13 +50,10 @@ def fit_fixed_norm(x, y, norm, **_):
     min-norm interpolator's, with A^T A singular, has no unique minimizer and raises ParameterError."""
     from scipy.optimize import brentq
 
-    n = x.shape[1]
-    a = x / math.sqrt(n)
-    mean = a.mean(axis=0)
-    ac, yc = a - mean, y - y.mean()
+    ac, yc, mean = _centred(x, y)
     ev, u = np.linalg.eigh(ac.T @ ac)
     g = u.T @ (ac.T @ yc)
-    target = n * norm
+    target = ac.shape[1] * norm
 
     def excess(lam):
         return float(np.sum((g / (ev + lam)) ** 2)) - target
