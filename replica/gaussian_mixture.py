@@ -84,8 +84,7 @@ def fixed_norm_closed_form(alpha, delta, rho, norm):
             delta**2 * ((1 + v) ** 2 - alpha * v**2))
 
     v_max = 1 / (math.sqrt(alpha) - 1) if alpha > 1 else math.inf
-    if norm >= fixed_norm_limit(alpha, delta, rho):
-        raise ParameterError(f"norm={norm:g} is beyond the largest norm of a unique minimizer")
+    _check_fixed_norm({"alpha": alpha, "delta": delta, "rho": rho, "norm": norm})
     lo, hi = 0.0, min(1.0, v_max / 2)
     while norm_at(hi)[1] < norm:
         lo, hi = hi, (hi + v_max) / 2 if alpha > 1 else 2 * hi
