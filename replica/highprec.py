@@ -8,6 +8,8 @@ compiled model's own rule (the same nodes, weights and truncated-average maps, s
 :meth:`replica.solvers.codegen._Emitter.level`) in mpmath arithmetic: the difference from the compiled number is then
 rounding, the float special functions and code generation, while node doubling bounds the rule's own error.
 """
+from functools import lru_cache
+
 import mpmath as mp
 import sympy as sp
 
@@ -50,9 +52,11 @@ def evaluate(expr, env, dps=30, quadrature=None):
         return _eval(sp.sympify(expr), {k: mp.mpf(v) for k, v in env.items()}, rules)
 
 
-def _tail_inverse(a, y):
+@lru_cache(maxsize=65536)
+def _tail_inverse(a, y, dps):
     """The x >= a with H(x) = H(a) e^{-y} (the compiled upper-tail map), from the compiled value by the secant
-    method on ln H at the working precision."""
+    method on ln H at the working precision ``dps`` (part of the cache key: the map at 0 is the same for every outer
+    node, and is found once)."""
     target = _logH(a) - y
     return mp.findroot(lambda x: _logH(x) - target, _sp.tail_inverse(float(a), float(y)))
 
@@ -67,11 +71,11 @@ def _on_rule(f, z, a, env, rules, nested):
     if a is None:
         return total(*((ix, iw) if nested else (gx, gw)))
     if a >= 0:
-        return total([_tail_inverse(a, y) for y in tx], tw)
+        return total([_tail_inverse(a, y, mp.mp.dps) for y in tx], tw)
     span = -max(a, -_sp.GAUSS_EDGE)
     xs = [-span * (1 - t) / 2 for t in lx]
     return (total(xs, [span * mp.npdf(x) * w for x, w in zip(xs, lw)])
-            + total([_tail_inverse(mp.mpf(0), y) for y in tx], tw) / 2) / _H(a)
+            + total([_tail_inverse(mp.mpf(0), y, mp.mp.dps) for y in tx], tw) / 2) / _H(a)
 
 
 def _eval(e, env, rules=None, nested=False):
