@@ -24,6 +24,11 @@ ALPHA = Symbol(alpha, sp.Interval.open(0, sp.oo), "samples per dimension P/N > 0
 DELTA = Symbol(delta, sp.Interval.open(0, sp.oo), "noise variance of each cluster, Delta > 0")
 RHO = Symbol(rho, sp.Interval.open(0, 1), "fraction of labels y = +1, 0 < rho < 1")
 
+# the square loss's optimal bias, and the bias part E_b = rho (1-m-b)^2 + (1-rho)(1-m+b)^2 of its averaged residual
+# there: a shared bias enters only through E_b, so substituting its minimizer leaves the other equations unchanged
+OPTIMAL_BIAS = (2 * rho - 1) * (1 - m)
+E_B = 4 * rho * (1 - rho) * (1 - m) ** 2
+
 
 def generalization_error(m_, q_, b_):
     """Test error of sign(w.x/sqrt N + b) with overlaps m = w.v/N and q = |w|^2/N (physics notes §A.2)."""
@@ -107,13 +112,13 @@ def gm_ridge():
 def _square_loss_output(q_):
     """The square loss's averaged Moreau envelope at norm q_, with the bias minimized: (E_b + Delta q)/(2(1 +
     Delta chi)), E_b = 4 rho (1-rho)(1-m)^2 (see :func:`gm_ridge`)."""
-    return (4 * rho * (1 - rho) * (1 - m) ** 2 + delta * q_) / (2 * (1 + delta * chi))
+    return (E_B + delta * q_) / (2 * (1 + delta * chi))
 
 
 def _square_loss_observables(q_):
     """The optimal bias, the test error, the training loss per sample and the training error of square-loss ERM at
     norm q_: a training point is misclassified when its proximal output has the wrong sign."""
-    b = (2 * rho - 1) * (1 - m)
+    b = OPTIMAL_BIAS
     s = sp.sqrt(delta * q_)
     return {"b": b, "error": generalization_error(m, q_, b),
             "train_loss": _square_loss_output(q_) / (1 + delta * chi),
@@ -252,8 +257,8 @@ def _flat():
           + y_ / 2 * sp.log(2 * sp.pi) - (y_ - 1) / 2 * sp.log(A) - sp.log(D) / 2 + y_ * (mh**2 + q0h) / (2 * D))
     u = 1 + beta_ * delta * (Q - q1)
     W = u + y_ * beta_ * delta * (q1 - q0)
-    bias = (2 * rho - 1) * (1 - m)  # minimizes F over b (as in gm_ridge; the other equations are unchanged)
-    F = 4 * rho * (1 - rho) * (1 - m) ** 2 + delta * q0
+    bias = OPTIMAL_BIAS  # minimizes F over b, as in gm_ridge
+    F = E_B + delta * q0
     ge = -(y_ - 1) / 2 * sp.log(u) - sp.log(W) / 2 - y_ * beta_ / 2 * F / W
     phi = gs + alpha * ge + sp.log(2 * sp.pi / (y_ * gamma_)) / 2
     order = [Symbol(Q, sp.Interval.open(0, sp.oo), "squared norm of a replica |w^a|^2/N"),
