@@ -135,6 +135,10 @@ FP_MODELS = set()  # the Franz-Parisi model names (onset works on them)
 CURVES = {}
 
 
+# where the start fails at the path's beginning (around typical references at alpha >~ 0.68 the guess of _start is
+# outside Newton's basin): the same point at a small load, near the alpha = 0 solution, continued up in alpha
+FP_HOMOTOPY = ("alpha", 0.02, alpha0_start)
+
 FP_ONSET = {"ref_kappa": "max", "kappa": 0.0, "d_min": 4e-3}
 
 
@@ -149,7 +153,7 @@ def binary_fp_spec(name, summary, build, storage, overlap_of=None):
         user_params=_user_params("margin of the reference, or 'max' for kappa_max"),
         inputs=lambda p: _inputs(storage, p, binary=True), report=("q_ref", "qhat_ref"),
         special={"ref_kappa": {"max": lambda p: max_margin(storage.name, alpha=p["alpha"]).value}},
-        quadrature=FP_QUADRATURE, max_nodes=512, direct=False,
+        quadrature=FP_QUADRATURE, max_nodes=512, direct=False, homotopy=FP_HOMOTOPY,
     ))
 
 
@@ -167,7 +171,7 @@ SPHERICAL_FP = register(ModelSpec(
     path="p", path_start=_path_start, user_params=_user_params("margin of the reference"),
     inputs=lambda p: _inputs(SPHERICAL, p, binary=False),
     report=("q_ref",),
-    quadrature=FP_QUADRATURE, max_nodes=512, direct=False,
+    quadrature=FP_QUADRATURE, max_nodes=512, direct=False, homotopy=FP_HOMOTOPY,
 ))
 
 

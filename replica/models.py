@@ -42,7 +42,10 @@ class ModelSpec:
     physics remarks on a solved point; ``path`` is the free-entropy parameter to continue along (from ``path_start``,
     a number or a function of the parameters, where ``start`` is reliable) when a direct solve fails; ``follow``
     maps a solution (order-parameter dict) at some parameters to a guess at others (warm starts, continuation
-    predictors; default: the same order parameters); ``capacity`` computes the model's storage capacity.
+    predictors; default: the same order parameters); ``capacity`` computes the model's storage capacity;
+    ``homotopy = (name, easy, start)``: where ``start`` fails at the path's beginning, the solution there is reached
+    from input ``name`` = ``easy`` (at most the target's value), where ``start`` (a function of the inputs) is
+    reliable, by continuation in that input.
 
     A model whose free entropy takes other parameters than the user gives (a reference's overlap, solved from another
     model) declares ``user_params`` (Symbols with ranges) and ``inputs``: validated user parameters -> the free
@@ -72,6 +75,7 @@ class ModelSpec:
     q1_load: Callable = None  # binary weights with a margin: kappa -> the load where the RS q reaches 1 (max_margin)
     vouch: Callable = None  # (params, order, observables) -> None, or why the solution lies outside the derivation
     limits: dict = field(default_factory=dict)  # {"y": {"inf": model name}}: a parameter value selecting a limit model
+    homotopy: tuple = None
 
     @cached_property
     def system(self):
@@ -179,6 +183,14 @@ class ModelSpec:
         begin = self.path_start(inputs) if callable(self.path_start) else min(self.path_start, inputs[self.path])
         near = {**inputs, self.path: begin}
         result, v = system.solve(system.vector(self.start(near), near), quad, method=method, tol=tol)
+        if not result.converged and self.homotopy is not None:
+            name, easy, start = self.homotopy
+            if easy < near[name]:
+                at = {**near, name: easy}
+                result, v = system.solve(system.vector(start(at), at), quad, method=method, tol=tol)
+                if result.converged:
+                    result, v = continue_to(system, v, name, near[name], quad, tol, method="newton",
+                                            follow=self.moved)
         if not result.converged:
             return result, v, quad
         def reseed(w):  # the model's own starting point at the inputs of w

@@ -62,6 +62,17 @@ def test_below_the_upper_bound():
         assert sol.converged and sol.entropy < sol.upper_bound
 
 
+def test_typical_references_above_alpha_068():
+    """Around typical references at alpha = 0.7 the path's starting guess is outside Newton's basin: the solve goes
+    through the alpha homotopy and lands on the branch a sweep down from the typical distance (0.269) follows."""
+    cold = replica.solve("binary-perceptron-fp", alpha=0.7, d=0.2)
+    swept = replica.sweep("binary-perceptron-fp", alpha=0.7, d=[0.26, 0.23, 0.2], progress=False)
+    assert cold.converged and swept.converged.all()
+    assert cold.entropy == pytest.approx(swept.entropy.iloc[-1], abs=1e-9)
+    assert cold.entropy < replica.solve("binary-perceptron", alpha=0.7).entropy
+    assert cold.entropy < cold.upper_bound
+
+
 @pytest.mark.slow
 def test_typical_solutions_are_isolated():
     """Huang-Kabashima: around typical references the local entropy turns negative at small d (about a minute)."""
