@@ -41,8 +41,7 @@ FP_CURVES = Recipe(
                  "maximal-margin references the local entropy follows H2(d) at small d (wide flat minima) up to "
                  "alpha_onset = 0.729 (replica onset), above which a dip opens; around typical references it turns "
                  "negative at small d (isolated solutions, Huang-Kabashima)",
-    caveats="around typical references at alpha = 0.7 the continuation stalls below d = 0.3 (one point drawn); "
-            "loads below the onset only: above it (alpha = 0.8) the maximal-margin curve takes minutes per point "
+    caveats="loads below the onset only: above it (alpha = 0.8) the maximal-margin curve takes minutes per point "
             "where the dip opens, so it is left out; the paper's exact alpha values and axis ranges were not read; "
             "d stops at 0.002 around maximal-margin "
             "references and at 0.02 around typical ones (smaller d needs more quadrature nodes); points that do not "
