@@ -93,9 +93,11 @@ def _parser():
     p.add_argument("model")
     p.add_argument("--ref-kappa", default=None, help="Franz-Parisi: margin of the reference, or 'max' (default)")
     p.add_argument("--kappa", type=float, default=0.0, help="margin of the counted solutions (default 0)")
-    p.add_argument("--alpha-range", default="0.4:0.9", help="LOW:HIGH bracket of the onset (default 0.4:0.9)")
+    p.add_argument("--alpha-range", help="LOW:HIGH bracket of the onset (default: the model's, else 0.4:0.9; "
+                                         "committee-fp: 0.4:0.65 sign, 0.6:0.8 relu)")
     p.add_argument("--d-min", type=float, default=None,
-                   help="smallest distance searched for a dip (default: 4e-3 Franz-Parisi, 0.01 large deviations)")
+                   help="smallest distance searched for a dip (default: the model's; 4e-3 Franz-Parisi, 1e-3 "
+                        "sign committee-fp, 0.01 large deviations)")
     p.add_argument("--json", action="store_true", help="print one JSON object")
 
     p = sub.add_parser("optimize", help="minimize an observable (default: error) over one parameter",
@@ -273,14 +275,14 @@ def _pair(text, option, example):
 
 
 def _onset(spec, args):
-    lo, hi = _pair(args.alpha_range, "--alpha-range", "0.6:0.8")
+    bracket = None if args.alpha_range is None else _pair(args.alpha_range, "--alpha-range", "0.6:0.8")
     params = {"kappa": args.kappa}
     if args.ref_kappa is not None:
         try:
             params["ref_kappa"] = float(args.ref_kappa)
         except ValueError:
             params["ref_kappa"] = args.ref_kappa
-    thr = api.onset(spec.name, alpha_range=(lo, hi), d_min=args.d_min, **params)
+    thr = api.onset(spec.name, alpha_range=bracket, d_min=args.d_min, **params)
     _emit(thr, args.json)
     return 0 if thr.converged else 1
 

@@ -225,7 +225,7 @@ def _dip(spec, alpha, fixed, d_min, points):
     return float(best.fun), float(best.x)
 
 
-def onset(model="binary-perceptron-fp", *, alpha_range=(0.4, 0.9), d_min=None, xtol=1e-3, points=12, **params):
+def onset(model="binary-perceptron-fp", *, alpha_range=None, d_min=None, xtol=1e-3, points=12, **params):
     """The load alpha_onset at which a local-entropy curve first stops increasing in d at small d: below it the curve
     grows with d up to its main peak; above it a dip opens (a local maximum, then a local minimum) at d ~
     ``extra['d_dip']``.
@@ -233,8 +233,9 @@ def onset(model="binary-perceptron-fp", *, alpha_range=(0.4, 0.9), d_min=None, x
     Models: the Franz–Parisi ones (``ref_kappa``, default ``'max'``: the maximal margin; ``kappa``, default 0) and the
     y -> infinity large deviations (``binary-perceptron-ld`` with ``y='inf'``). For each alpha the smallest slope of
     the curve on [d_min, 0.8 d_peak] is found (a warm-started march, then Brent's method); the onset is its sign change
-    in ``alpha_range``, located by Brent's root finder to ``xtol``. A dip below ``d_min`` (default: the model's) is not
-    seen.
+    in ``alpha_range`` (default: the model's, else 0.4 to 0.9), located by Brent's root finder to ``xtol``. A dip
+    below ``d_min`` (default: the model's) is not seen; where the dip at the onset lies at ``d_min`` itself, it may
+    open further down, and the result has status ``unvouched`` (lower ``d_min``).
 
     Returns a :class:`~replica.results.Threshold` named ``alpha_onset``; status ``not_bracketed`` when the curve
     already dips at the lower end of ``alpha_range`` or does not dip at the upper end.
@@ -242,16 +243,16 @@ def onset(model="binary-perceptron-fp", *, alpha_range=(0.4, 0.9), d_min=None, x
     from scipy.optimize import brentq
 
     spec, params = resolve(model, params)
-    if spec.name in FP_MODELS:
-        dip_of, defaults = _dip, FP_ONSET
-    elif spec.name in CURVES:
+    if spec.name in CURVES:
         dip_of, defaults = CURVES[spec.name]
+    elif spec.name in FP_MODELS:
+        dip_of, defaults = _dip, FP_ONSET
     else:
         raise ParameterError(f"onset is defined for the Franz-Parisi models and binary-perceptron-ld with y='inf', "
                              f"not {model}")
-    params = {**{k: v for k, v in defaults.items() if k != "d_min"}, **params}
+    params = {**{k: v for k, v in defaults.items() if k not in ("d_min", "alpha_range")}, **params}
     d_min = defaults["d_min"] if d_min is None else d_min
-    lo, hi = (float(a) for a in alpha_range)
+    lo, hi = (float(a) for a in (alpha_range or defaults.get("alpha_range", (0.4, 0.9))))
     if not 0 < lo < hi:
         raise ParameterError(f"alpha_range=({lo:g}, {hi:g}): need 0 < low < high")
     found = {}
@@ -274,6 +275,11 @@ def onset(model="binary-perceptron-fp", *, alpha_range=(0.4, 0.9), d_min=None, x
         return Threshold("alpha_onset", None, spec.name, record, False, "not_bracketed",
                          message=f"the local-entropy curve {where} alpha={edge:g}",
                          remedy="widen alpha_range (or lower d_min if the dip lies at smaller d)")
-    nearest = min(found, key=lambda a: abs(a - alpha))
+    d_dip = found[min(found, key=lambda a: abs(a - alpha))]
+    if d_dip <= d_min * (1 + 1e-9):
+        return Threshold("alpha_onset", alpha, spec.name, record, False, "unvouched",
+                         message=f"the dip opens at the smallest distance searched, d_min={d_min:g}: it may open "
+                                 "further down, at a lower load", extra={"d_dip": d_dip},
+                         remedy="lower d_min until the dip lies above it")
     return Threshold("alpha_onset", alpha, spec.name, record, True, "converged",
-                     message=f"located to +-{xtol:g} in alpha", extra={"d_dip": found[nearest]})
+                     message=f"located to +-{xtol:g} in alpha", extra={"d_dip": d_dip})

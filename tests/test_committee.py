@@ -188,6 +188,29 @@ def test_relu_dense_regions_are_denser_than_sign():
     assert typical.converged and typical.entropy < 0
 
 
+def test_sign_committee_curves_dip_from_alpha_056():
+    """Around maximal-margin references the sign committee's curve rises monotonically at alpha = 0.5 and dips at
+    alpha = 0.6 (phi_FP < 0 near d = 0.007), well below the ReLU committee's onset 0.772 and the perceptron's 0.729."""
+    from replica.local_entropy import _dip
+    from replica.models import resolve
+
+    spec = resolve("committee-fp", {"activation": "sign"})[0]
+    fixed = {"ref_kappa": "max", "kappa": 0.0}
+    assert _dip(spec, 0.5, fixed, 1e-3, 12)[0] > 0
+    assert _dip(spec, 0.6, fixed, 1e-3, 12)[0] < 0
+    assert replica.solve("committee-fp", activation="sign", alpha=0.6, ref_kappa="max", d=0.0065).entropy < 0
+
+
+@pytest.mark.slow
+def test_sign_committee_onset():
+    """replica onset committee-fp (sign units, the model's bracket 0.4:0.65 and d_min = 1e-3): 0.5578, the dip opening
+    at d ~ 0.0017, inside the searched range (the same from d_min = 2e-4; from the perceptron's 4e-3 the dip would sit
+    at the edge). About 4 minutes."""
+    thr = replica.onset("committee-fp", activation="sign")
+    assert thr.converged and thr.value == pytest.approx(0.5578, abs=2e-3)
+    assert 1.2e-3 < thr.extra["d_dip"] < 3e-3
+
+
 def test_cli(capsys):
     assert main(["solve", "committee", "--K", "3", "--activation", "sign", "--weights", "binary", "--alpha", "0.5",
                  "--json"]) == 0

@@ -108,6 +108,21 @@ def test_onset_bad_input(kwargs, match):
         replica.onset(**kwargs)
 
 
+def test_onset_at_the_search_edge_is_not_vouched_for(monkeypatch):
+    """A dip found at d_min itself may open further down: the onset is reported as unvouched, with the remedy. (The
+    curve is stubbed: a smallest slope 0.6 - alpha, always at d_min.)"""
+    from replica import local_entropy
+
+    monkeypatch.setitem(local_entropy.CURVES, "binary-perceptron-fp",
+                        (lambda spec, alpha, fixed, d_min, points: (0.6 - alpha, d_min), {"d_min": 0.01}))
+    thr = replica.onset("binary-perceptron-fp", alpha_range=(0.5, 0.7))
+    assert thr.value == pytest.approx(0.6, abs=1e-3) and thr.extra["d_dip"] == 0.01
+    assert thr.status == "unvouched" and not thr.converged and "lower d_min" in thr.remedy
+    monkeypatch.setitem(local_entropy.CURVES, "binary-perceptron-fp",
+                        (lambda spec, alpha, fixed, d_min, points: (0.6 - alpha, 2 * d_min), {"d_min": 0.01}))
+    assert replica.onset("binary-perceptron-fp", alpha_range=(0.5, 0.7)).status == "converged"
+
+
 @pytest.mark.slow
 def test_kappa_max_curves_dip_only_at_larger_alpha():
     """The smallest slope of phi_FP(d) below the peak, around kappa_max references: positive at alpha = 0.55 (the
