@@ -262,8 +262,21 @@ def onset(model="binary-perceptron-fp", *, alpha_range=None, d_min=None, xtol=1e
         return m
 
     record = {**params, "alpha_range": f"{lo:g}:{hi:g}", "d_min": d_min}
+    top_asked = hi
+
+    def top(hi):
+        """The curve at the top of the bracket; where it does not converge (near the capacity the smallest distances
+        stall), the top is lowered by a quarter of the bracket, up to four times."""
+        for _ in range(4):
+            try:
+                return hi, dip(hi)
+            except CurveFailed:
+                hi -= (hi - lo) / 4
+        return hi, dip(hi)
+
     try:
-        m_lo, m_hi = dip(lo), dip(hi)
+        m_lo = dip(lo)
+        hi, m_hi = top(hi) if m_lo > 0 else (hi, None)
         if m_lo > 0 > m_hi:
             alpha = brentq(dip, lo, hi, xtol=xtol)
     except CurveFailed as e:
@@ -281,5 +294,7 @@ def onset(model="binary-perceptron-fp", *, alpha_range=None, d_min=None, xtol=1e
                          message=f"the dip opens at the smallest distance searched, d_min={d_min:g}: it may open "
                                  "further down, at a lower load", extra={"d_dip": d_dip},
                          remedy="lower d_min until the dip lies above it")
+    lowered = f" (the curve at alpha={top_asked:g} did not converge: bracket top lowered to {hi:g})" \
+        if hi < top_asked else ""
     return Threshold("alpha_onset", alpha, spec.name, record, True, "converged",
-                     message=f"located to +-{xtol:g} in alpha", extra={"d_dip": d_dip})
+                     message=f"located to +-{xtol:g} in alpha{lowered}", extra={"d_dip": d_dip})

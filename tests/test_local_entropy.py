@@ -123,6 +123,22 @@ def test_onset_at_the_search_edge_is_not_vouched_for(monkeypatch):
     assert replica.onset("binary-perceptron-fp", alpha_range=(0.5, 0.7)).status == "converged"
 
 
+def test_onset_lowers_a_failing_top_of_the_bracket(monkeypatch):
+    """Curves that do not converge at the top of the bracket (near the capacity) lower the top by quarters of the
+    bracket, and the onset is found below it. (Stubbed curve: fails above alpha = 0.8, smallest slope 0.6 - alpha.)"""
+    from replica import local_entropy
+
+    def dip(spec, alpha, fixed, d_min, points):
+        if alpha > 0.8:
+            raise local_entropy.CurveFailed(f"no convergence at alpha={alpha:g}")
+        return 0.6 - alpha, 2 * d_min
+
+    monkeypatch.setitem(local_entropy.CURVES, "binary-perceptron-fp", (dip, {"d_min": 0.01}))
+    thr = replica.onset("binary-perceptron-fp", alpha_range=(0.4, 0.9))
+    assert thr.converged and thr.value == pytest.approx(0.6, abs=1e-3)
+    assert "at alpha=0.9 did not converge: bracket top lowered to 0.775" in thr.message
+
+
 @pytest.mark.slow
 def test_kappa_max_curves_dip_only_at_larger_alpha():
     """The smallest slope of phi_FP(d) below the peak, around kappa_max references: positive at alpha = 0.55 (the
