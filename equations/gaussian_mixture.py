@@ -11,9 +11,9 @@ Only free entropies (energies) and closed forms are written here; every derivati
 import sympy as sp
 
 from .model import FreeEntropy, Symbol
-from .vocabulary import AtMax, E, H, Max, logaddexp, logH
+from .vocabulary import AtMax, E, G, H, Max, logaddexp, logH
 
-__all__ = ["gm_bayes", "gm_ridge", "gm_fixed_norm", "gm_logistic", "gm_flat", "gm_flat_distance",
+__all__ = ["gm_bayes", "gm_ridge", "gm_fixed_norm", "gm_logistic", "gm_hinge", "gm_flat", "gm_flat_distance",
            "gm_bo_local_entropy",
            "generalization_error", "bayes_bias"]
 
@@ -200,6 +200,54 @@ def gm_logistic():
             "train_loss": train_loss,
             "train_error": rho * H((m + bias + v / 2) / s) + (1 - rho) * H((m - bias + v / 2) / s),
         },
+    )
+
+
+def gm_hinge():
+    r"""Hinge-loss ERM (the soft-margin support vector machine) with ridge penalty and a trained bias, zero
+    temperature; convex, so RS is exact:
+
+        e = (1/N) min_{w, b} [ sum_mu max(0, 1 - y^mu (w.x^mu/sqrt(N) + b)) + (lam/2) |w|^2 ].
+
+    As :func:`gm_logistic`, with the hinge's Moreau envelope at V = Delta chi in closed form: in the margin
+    t = y omega, M(t) = min_s [(s - t)^2/(2V) + max(0, 1 - s)] is 0 for t >= 1, (1 - t)^2/(2V) for 1 - V <= t < 1
+    and 1 - t - V/2 below. With t = mu + s xi, mu = m + y b, s = sqrt(Delta q), a = (1 - V - mu)/s, c = (1 - mu)/s:
+
+        E M = (1 - mu - V/2)(1 - H(a)) + s G(a) + (s^2/(2V)) [(c^2 + 1)(H(a) - H(c)) + (a - 2c) G(a) + c G(c)].
+
+    Observables: ``energy`` (e), ``error`` = eps_g(m, q, b), ``train_loss`` per sample (the hinge at the proximal
+    point s* = t + V below 1 - V, else 0: (1 - mu - V)(1 - H(a)) + s G(a)), ``train_error`` (s* < 0, i.e.
+    t < -V: H((mu + V)/s)) and ``support`` (the fraction of training points with y field <= 1 at the minimizer,
+    t < 1: 1 - H(c)).
+    """
+    bias = sp.Symbol("b")
+    v = delta * chi
+    s = sp.sqrt(delta * q)
+    output, train_loss, train_error, support = 0, 0, 0, 0
+    for y, weight in ((1, rho), (-1, 1 - rho)):
+        mu = m + y * bias
+        a, c = (1 - v - mu) / s, (1 - mu) / s
+        linear = (1 - mu - v / 2) * (1 - H(a)) + s * G(a)
+        quadratic = s**2 / (2 * v) * ((c**2 + 1) * (H(a) - H(c)) + (a - 2 * c) * G(a) + c * G(c))
+        output += weight * (linear + quadratic)
+        train_loss += weight * ((1 - mu - v) * (1 - H(a)) + s * G(a))
+        train_error += weight * H((mu + v) / s)
+        support += weight * (1 - H(c))
+    return FreeEntropy(
+        name="gm-hinge",
+        phi=ridge_prior() + alpha * output,
+        phi_name="energy",
+        order=[Symbol(m, sp.S.Reals, "overlap with the cluster mean, w.v/N"),
+               Symbol(q, sp.Interval.open(0, sp.oo), "squared norm |w|^2/N"),
+               Symbol(chi, sp.Interval.open(0, sp.oo), "susceptibility"),
+               Symbol(mhat, sp.S.Reals, "conjugate of m"),
+               Symbol(qhat, sp.Interval(0, sp.oo), "conjugate of chi"),
+               Symbol(chihat, sp.Interval(0, sp.oo), "conjugate of q"),
+               Symbol(bias, sp.S.Reals, "trained bias")],
+        params=[ALPHA, DELTA, RHO, Symbol(lam, sp.Interval.open(0, sp.oo), "ridge penalty lambda > 0")],
+        pairs={m: mhat, q: chihat, chi: qhat},
+        observables={"error": generalization_error(m, q, bias), "train_loss": train_loss,
+                     "train_error": train_error, "support": support},
     )
 
 

@@ -162,14 +162,15 @@ FIXED_NORM = register(ModelSpec(
 ))
 
 
-def _start_logistic(p):
-    """For lam >= 1: the ridge (square-loss) saddle point at the same parameters, with its conjugates (the logistic
-    one has the same structure and a softer loss, l'' <= 1/4, so Newton moves it a little). Below, the logistic
-    solution at the next power of 2 above lam: as lam -> 0 on separable data the norm grows without bound, which the
-    ridge point does not follow, so starts descend a ladder lam = 1, 1/2, 1/4, ... (cached, shared by all lam)."""
+def _start_convex(p, name):
+    """Starts for the convex losses with ridge penalty (logistic, hinge). For lam >= 1: the ridge (square-loss)
+    saddle point at the same parameters, with its conjugates (the same structure, a different loss, so Newton moves
+    it a little). Below, the solution of model ``name`` at the next power of 2 above lam: as lam -> 0 on separable
+    data the norm grows without bound, which the ridge point does not follow, so starts descend a ladder
+    lam = 1, 1/2, 1/4, ... (cached, shared by all lam)."""
     if p["lam"] < 1:
         k = math.ceil(math.log2(p["lam"]))
-        rung = _ladder(p["alpha"], p["delta"], p["rho"], k + 1 if 2.0**k <= p["lam"] else k)
+        rung = _ladder(name, p["alpha"], p["delta"], p["rho"], k + 1 if 2.0**k <= p["lam"] else k)
         if rung is not None:
             return rung
     r = ridge_closed_form(p["alpha"], p["delta"], p["rho"], p["lam"])
@@ -180,9 +181,10 @@ def _start_logistic(p):
 
 
 @lru_cache(maxsize=1024)
-def _ladder(alpha, delta, rho, k):
-    """The logistic saddle point at lam = 2^k (k <= 0), from the rung above (None if it does not converge)."""
-    sol = LOGISTIC.solve({"alpha": alpha, "delta": delta, "rho": rho, "lam": 2.0**k})
+def _ladder(name, alpha, delta, rho, k):
+    """The saddle point of model ``name`` at lam = 2^k (k <= 0), from the rung above (None if it does not
+    converge)."""
+    sol = get_model(name).solve({"alpha": alpha, "delta": delta, "rho": rho, "lam": 2.0**k})
     return sol.order if sol.converged else None
 
 
@@ -190,8 +192,17 @@ LOGISTIC = register(ModelSpec(
     name="gm-logistic",
     summary="Gaussian mixture, logistic-loss ERM with ridge penalty lam > 0 and a trained bias (Moreau envelope "
             "compiled by Max): error, m, q, b, training loss and error",
-    build=eq.gm_logistic, defaults={"rho": 0.5}, start=_start_logistic,
+    build=eq.gm_logistic, defaults={"rho": 0.5}, start=lambda p: _start_convex(p, "gm-logistic"),
     path="lam", path_start=lambda p: min(p["lam"], 1.0),  # large lam: continued up from lam = 1
+))
+
+
+HINGE = register(ModelSpec(
+    name="gm-hinge",
+    summary="Gaussian mixture, hinge-loss ERM (soft-margin SVM) with ridge penalty lam > 0 and a trained bias (Moreau "
+            "envelope in closed form): error, m, q, b, training loss and error, fraction of support vectors",
+    build=eq.gm_hinge, defaults={"rho": 0.5}, start=lambda p: _start_convex(p, "gm-hinge"),
+    path="lam", path_start=lambda p: min(p["lam"], 1.0),
 ))
 
 

