@@ -172,7 +172,7 @@ def gm_logistic():
     omega = Delta chi y l'(0) = -y Delta chi/2), a Gaussian probability.
     """
     xi, h = sp.symbols("xi h")
-    bias = sp.Symbol("b")
+    bias = _BIAS
     v = delta * chi
     output, train_loss = 0, 0
     for y, weight in ((1, rho), (-1, 1 - rho)):
@@ -180,11 +180,20 @@ def gm_logistic():
         f = -(h - omega) ** 2 / (2 * v) - logaddexp(0, -y * h)  # -(the envelope's argument)
         output += weight * E(-Max(f, h, omega), xi)
         train_loss += weight * E(AtMax(logaddexp(0, -y * h), f, h, omega), xi)
-    phi = ridge_prior() + alpha * output
     s = sp.sqrt(delta * q)
+    return _convex_erm("gm-logistic", output, {
+        "train_loss": train_loss,
+        "train_error": rho * H((m + bias + v / 2) / s) + (1 - rho) * H((m - bias + v / 2) / s),
+    })
+
+
+def _convex_erm(name, output, observables):
+    """Zero-temperature ERM with a convex loss, ridge penalty and a trained bias: the ridge prior term plus alpha
+    times the loss's averaged Moreau envelope ``output``; the bias b is an order parameter. Observables: the test error
+    and ``observables``."""
     return FreeEntropy(
-        name="gm-logistic",
-        phi=phi,
+        name=name,
+        phi=ridge_prior() + alpha * output,
         phi_name="energy",
         order=[Symbol(m, sp.S.Reals, "overlap with the cluster mean, w.v/N"),
                Symbol(q, sp.Interval.open(0, sp.oo), "squared norm |w|^2/N"),
@@ -192,15 +201,14 @@ def gm_logistic():
                Symbol(mhat, sp.S.Reals, "conjugate of m"),
                Symbol(qhat, sp.Interval(0, sp.oo), "conjugate of chi"),
                Symbol(chihat, sp.Interval(0, sp.oo), "conjugate of q"),
-               Symbol(bias, sp.S.Reals, "trained bias")],
+               Symbol(_BIAS, sp.S.Reals, "trained bias")],
         params=[ALPHA, DELTA, RHO, Symbol(lam, sp.Interval.open(0, sp.oo), "ridge penalty lambda > 0")],
         pairs={m: mhat, q: chihat, chi: qhat},
-        observables={
-            "error": generalization_error(m, q, bias),
-            "train_loss": train_loss,
-            "train_error": rho * H((m + bias + v / 2) / s) + (1 - rho) * H((m - bias + v / 2) / s),
-        },
+        observables={"error": generalization_error(m, q, _BIAS), **observables},
     )
+
+
+_BIAS = sp.Symbol("b")
 
 
 def gm_hinge():
@@ -220,7 +228,7 @@ def gm_hinge():
     t < -V: H((mu + V)/s)) and ``support`` (the fraction of training points with y field <= 1 at the minimizer,
     t < 1: 1 - H(c)).
     """
-    bias = sp.Symbol("b")
+    bias = _BIAS
     v = delta * chi
     s = sp.sqrt(delta * q)
     output, train_loss, train_error, support = 0, 0, 0, 0
@@ -233,22 +241,8 @@ def gm_hinge():
         train_loss += weight * ((1 - mu - v) * (1 - H(a)) + s * G(a))
         train_error += weight * H((mu + v) / s)
         support += weight * (1 - H(c))
-    return FreeEntropy(
-        name="gm-hinge",
-        phi=ridge_prior() + alpha * output,
-        phi_name="energy",
-        order=[Symbol(m, sp.S.Reals, "overlap with the cluster mean, w.v/N"),
-               Symbol(q, sp.Interval.open(0, sp.oo), "squared norm |w|^2/N"),
-               Symbol(chi, sp.Interval.open(0, sp.oo), "susceptibility"),
-               Symbol(mhat, sp.S.Reals, "conjugate of m"),
-               Symbol(qhat, sp.Interval(0, sp.oo), "conjugate of chi"),
-               Symbol(chihat, sp.Interval(0, sp.oo), "conjugate of q"),
-               Symbol(bias, sp.S.Reals, "trained bias")],
-        params=[ALPHA, DELTA, RHO, Symbol(lam, sp.Interval.open(0, sp.oo), "ridge penalty lambda > 0")],
-        pairs={m: mhat, q: chihat, chi: qhat},
-        observables={"error": generalization_error(m, q, bias), "train_loss": train_loss,
-                     "train_error": train_error, "support": support},
-    )
+    return _convex_erm("gm-hinge", output, {"train_loss": train_loss, "train_error": train_error,
+                                            "support": support})
 
 
 def gm_flat():
