@@ -235,15 +235,19 @@ def test_bo_local_entropy_below_the_cap():
 
 # ----- logistic-loss ERM (the Moreau envelope compiled by Max) ------------------------------------------------------
 
-def test_logistic_against_simulation():
-    """Theory against finite-N logistic regression (N = 1000, 10 training sets, L-BFGS to gtol 1e-10): every
-    overlap, the bias, the errors and the training loss within 4 standard errors, balanced and unbalanced."""
+@pytest.mark.parametrize("model", ["gm-logistic", pytest.param("gm-hinge", marks=pytest.mark.slow)])
+def test_convex_erm_against_simulation(model):
+    """Theory against finite-N fits (N = 1000, 10 training sets): logistic regression by L-BFGS to gtol 1e-10; soft-
+    margin SVMs with the hinge smoothed over a width 1e-4, which moves the overlaps far less than their spread (at
+    N = 400 the SVMs' training loss and error sit 2-3 standard errors above the theory: finite-size corrections; the
+    SVMs take about 4 minutes). Every overlap, the bias, the errors and the training loss within 4 standard errors,
+    balanced and unbalanced."""
     from replica.simulate import simulate
 
     for rho in (0.5, 0.2):
         params = {"alpha": 2.0, "delta": 0.5, "rho": rho, "lam": 0.1}
-        sol = replica.solve("gm-logistic", **params)
-        df = simulate("gm-logistic", n=1000, seeds=10, **params)
+        sol = replica.solve(model, **params)
+        df = simulate(model, n=1000, seeds=10, **params)
         for key in ("m", "q", "b", "error", "train_loss", "train_error"):
             theory = sol.order.get(key, sol.observables.get(key))
             assert abs(df[key].mean() - theory) <= 4 * df[key].sem() + 1e-12, (rho, key)
@@ -318,23 +322,6 @@ def test_hinge_symmetries_limits_and_mpmath():
     assert abs(big.error - bayes_error(2, 0.5, 0.5)) <= 1e-12 and big.support == pytest.approx(1, abs=1e-12)
     sol = replica.solve("gm-hinge", alpha=2.0, delta=0.5, rho=0.2, lam=0.1)
     assert abs(float(highprec.phi("gm-hinge", {**sol.order, **sol.params}, dps=20)) - sol.energy) <= 1e-10
-
-
-@pytest.mark.slow
-def test_hinge_against_simulation():
-    """Theory against finite-N soft-margin SVMs (N = 1000, 10 training sets; the hinge smoothed over a width 1e-4,
-    which moves the overlaps far less than their spread): overlaps, bias, errors and training loss within 4 standard
-    errors, balanced and unbalanced. (At N = 400 the training loss and error sit 2-3 standard errors above the
-    theory: finite-size corrections.) About 4 minutes."""
-    from replica.simulate import simulate
-
-    for rho in (0.5, 0.2):
-        params = {"alpha": 2.0, "delta": 0.5, "rho": rho, "lam": 0.1}
-        sol = replica.solve("gm-hinge", **params)
-        df = simulate("gm-hinge", n=1000, seeds=10, **params)
-        for key in ("m", "q", "b", "error", "train_loss", "train_error"):
-            theory = sol.order.get(key, sol.observables.get(key))
-            assert abs(df[key].mean() - theory) <= 4 * df[key].sem() + 1e-12, (rho, key)
 
 
 # ----- y replicas coupled to a centre (physics notes §C.2) ----------------------------------------------------------
