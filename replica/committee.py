@@ -22,7 +22,7 @@ from replica.equations.model import Symbol
 from replica.solvers.quadrature import Quadrature
 
 from .errors import ParameterError
-from .local_entropy import CURVES, FP_ONSET, _dip, binary_fp_spec, follow_fp
+from .local_entropy import binary_fp_spec, follow_fp
 from .models import Family, ModelSpec, numeric, register, register_family
 from .perceptron import alpha_c_spherical, zero_entropy_capacity
 from .results import Threshold
@@ -196,14 +196,13 @@ def _fp_member(K, activation):
     storage = _member("committee", K, activation, "binary")
     x = sp.Symbol("x")
     Q = numeric(eq.kernel(activation, x), x)
-    spec = binary_fp_spec(
+    return binary_fp_spec(
         f"committee-Kinf-{activation}-binary-fp",
         f"Franz-Parisi local entropy of the K=inf {activation} committee machine (binary weights) at distance d "
         "from a reference of output margin ref_kappa",
         lambda: eq.committee_fp(activation), storage,
-        overlap_of=lambda c: optimize.brentq(lambda p: Q(p) - c, 0.0, 1.0, xtol=1e-15, rtol=1e-15))
-    CURVES[spec.name] = (_dip, {**FP_ONSET, **ONSET[activation]})
-    return spec
+        overlap_of=lambda c: optimize.brentq(lambda p: Q(p) - c, 0.0, 1.0, xtol=1e-15, rtol=1e-15),
+        onset_defaults=ONSET[activation])
 
 
 # onset brackets below the capacities (0.947 sign, 0.904 relu: near them the smallest distances stall); sign units:

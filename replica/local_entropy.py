@@ -142,11 +142,14 @@ FP_HOMOTOPY = ("alpha", 0.02, alpha0_start)
 FP_ONSET = {"ref_kappa": "max", "kappa": 0.0, "d_min": 4e-3}
 
 
-def binary_fp_spec(name, summary, build, storage, overlap_of=None):
+def binary_fp_spec(name, summary, build, storage, overlap_of=None, onset_defaults=None):
     """The Franz–Parisi model ``build`` (binary weights) around references solved by the storage model ``storage``
     (``ref_kappa='max'``: its maximal margin); ``overlap_of`` inverts the stabilities' kernel, if any (see
-    :func:`_path_start`)."""
+    :func:`_path_start`); ``onset_defaults`` overrides :data:`FP_ONSET` for :func:`onset` (``alpha_range``,
+    ``d_min``)."""
     FP_MODELS.add(name)
+    if onset_defaults:
+        CURVES[name] = (_dip, {**FP_ONSET, **onset_defaults})
     return register(ModelSpec(
         name=name, summary=summary, build=build, defaults={"kappa": 0.0, "ref_kappa": 0.0}, start=_start,
         follow=follow_fp, notes=fp_notes, path="p", path_start=lambda inputs: _path_start(inputs, overlap_of),
