@@ -240,7 +240,7 @@ def test_convex_erm_against_simulation(model):
     """Theory against finite-N fits (N = 1000, 10 training sets): logistic regression by L-BFGS to gtol 1e-10; soft-
     margin SVMs with the hinge smoothed over a width 1e-4, which moves the overlaps far less than their spread (at
     N = 400 the SVMs' training loss and error sit 2-3 standard errors above the theory: finite-size corrections; the
-    SVMs take about 4 minutes). Every overlap, the bias, the errors and the training loss within 4 standard errors,
+    SVMs take 5-9 minutes). Every overlap, the bias, the errors and the training loss within 4 standard errors,
     balanced and unbalanced."""
     from replica.simulate import simulate
 
