@@ -129,55 +129,6 @@ def fp_notes(params, order, obs):
     return notes
 
 
-FP_MODELS = set()  # the Franz-Parisi model names (onset works on them)
-# other curves onset works on: model name -> (dip, onset defaults), dip(spec, alpha, fixed params, d_min, points) ->
-# (the smallest slope of the local-entropy curve at small d, where), negative iff the curve dips there
-CURVES = {}
-
-
-# where the start fails at the path's beginning (around typical references at alpha >~ 0.68 the guess of _start is
-# outside Newton's basin): the same point at a small load, near the alpha = 0 solution, continued up in alpha
-FP_HOMOTOPY = ("alpha", 0.02, alpha0_start)
-
-FP_ONSET = {"ref_kappa": "max", "kappa": 0.0, "d_min": 4e-3}
-
-
-def binary_fp_spec(name, summary, build, storage, overlap_of=None, onset_defaults=None):
-    """The Franz–Parisi model ``build`` (binary weights) around references solved by the storage model ``storage``
-    (``ref_kappa='max'``: its maximal margin); ``overlap_of`` inverts the stabilities' kernel, if any (see
-    :func:`_path_start`); ``onset_defaults`` overrides :data:`FP_ONSET` for :func:`onset` (``alpha_range``,
-    ``d_min``)."""
-    FP_MODELS.add(name)
-    if onset_defaults:
-        CURVES[name] = (_dip, {**FP_ONSET, **onset_defaults})
-    return register(ModelSpec(
-        name=name, summary=summary, build=build, defaults={"kappa": 0.0, "ref_kappa": 0.0}, start=_start,
-        follow=follow_fp, notes=fp_notes, path="p", path_start=lambda inputs: _path_start(inputs, overlap_of),
-        user_params=_user_params("margin of the reference, or 'max' for kappa_max"),
-        inputs=lambda p: _inputs(storage, p, binary=True), report=("q_ref", "qhat_ref"),
-        special={"ref_kappa": {"max": lambda p: max_margin(storage.name, alpha=p["alpha"]).value}},
-        quadrature=FP_QUADRATURE, max_nodes=512, direct=False, homotopy=FP_HOMOTOPY,
-    ))
-
-
-BINARY_FP = binary_fp_spec(
-    "binary-perceptron-fp",
-    "Franz-Parisi local entropy of the binary perceptron at distance d from a reference of margin ref_kappa",
-    eq.binary_perceptron_fp, BINARY)
-FP_MODELS.add("spherical-perceptron-fp")
-SPHERICAL_FP = register(ModelSpec(
-    name="spherical-perceptron-fp",
-    summary="Franz-Parisi local entropy of the spherical perceptron at distance d from a reference of margin "
-            "ref_kappa",
-    build=eq.spherical_perceptron_fp, defaults={"kappa": 0.0, "ref_kappa": 0.0}, start=_start, follow=follow_fp,
-    notes=fp_notes,
-    path="p", path_start=_path_start, user_params=_user_params("margin of the reference"),
-    inputs=lambda p: _inputs(SPHERICAL, p, binary=False),
-    report=("q_ref",),
-    quadrature=FP_QUADRATURE, max_nodes=512, direct=False, homotopy=FP_HOMOTOPY,
-))
-
-
 def _slope(spec, order, params):
     """d phi_FP / d d at a solved point: -2 d phi / d p, the explicit derivative (the saddle point is stationary in
     the order parameters), on the model's quadrature doubled."""
@@ -228,6 +179,53 @@ def _dip(spec, alpha, fixed, d_min, points):
     return float(best.fun), float(best.x)
 
 
+# the curves onset works on: model name -> (dip, onset defaults), dip(spec, alpha, fixed params, d_min, points) ->
+# (the smallest slope of the local-entropy curve at small d, where), negative iff the curve dips there; defaults:
+# the fixed parameters, d_min and optionally alpha_range
+CURVES = {}
+
+
+# where the start fails at the path's beginning (around typical references at alpha >~ 0.68 the guess of _start is
+# outside Newton's basin): the same point at a small load, near the alpha = 0 solution, continued up in alpha
+FP_HOMOTOPY = ("alpha", 0.02, alpha0_start)
+
+FP_ONSET = {"ref_kappa": "max", "kappa": 0.0, "d_min": 4e-3}
+
+
+def binary_fp_spec(name, summary, build, storage, overlap_of=None, onset_defaults=None):
+    """The Franz–Parisi model ``build`` (binary weights) around references solved by the storage model ``storage``
+    (``ref_kappa='max'``: its maximal margin); ``overlap_of`` inverts the stabilities' kernel, if any (see
+    :func:`_path_start`); ``onset_defaults`` overrides :data:`FP_ONSET` for :func:`onset` (``alpha_range``,
+    ``d_min``)."""
+    CURVES[name] = (_dip, {**FP_ONSET, **(onset_defaults or {})})
+    return register(ModelSpec(
+        name=name, summary=summary, build=build, defaults={"kappa": 0.0, "ref_kappa": 0.0}, start=_start,
+        follow=follow_fp, notes=fp_notes, path="p", path_start=lambda inputs: _path_start(inputs, overlap_of),
+        user_params=_user_params("margin of the reference, or 'max' for kappa_max"),
+        inputs=lambda p: _inputs(storage, p, binary=True), report=("q_ref", "qhat_ref"),
+        special={"ref_kappa": {"max": lambda p: max_margin(storage.name, alpha=p["alpha"]).value}},
+        quadrature=FP_QUADRATURE, max_nodes=512, direct=False, homotopy=FP_HOMOTOPY,
+    ))
+
+
+BINARY_FP = binary_fp_spec(
+    "binary-perceptron-fp",
+    "Franz-Parisi local entropy of the binary perceptron at distance d from a reference of margin ref_kappa",
+    eq.binary_perceptron_fp, BINARY)
+CURVES["spherical-perceptron-fp"] = (_dip, FP_ONSET)
+SPHERICAL_FP = register(ModelSpec(
+    name="spherical-perceptron-fp",
+    summary="Franz-Parisi local entropy of the spherical perceptron at distance d from a reference of margin "
+            "ref_kappa",
+    build=eq.spherical_perceptron_fp, defaults={"kappa": 0.0, "ref_kappa": 0.0}, start=_start, follow=follow_fp,
+    notes=fp_notes,
+    path="p", path_start=_path_start, user_params=_user_params("margin of the reference"),
+    inputs=lambda p: _inputs(SPHERICAL, p, binary=False),
+    report=("q_ref",),
+    quadrature=FP_QUADRATURE, max_nodes=512, direct=False, homotopy=FP_HOMOTOPY,
+))
+
+
 def onset(model="binary-perceptron-fp", *, alpha_range=None, d_min=None, xtol=1e-3, points=12, **params):
     """The load alpha_onset at which a local-entropy curve first stops increasing in d at small d: below it the curve
     grows with d up to its main peak; above it a dip opens (a local maximum, then a local minimum) at d ~
@@ -246,13 +244,10 @@ def onset(model="binary-perceptron-fp", *, alpha_range=None, d_min=None, xtol=1e
     from scipy.optimize import brentq
 
     spec, params = resolve(model, params)
-    if spec.name in CURVES:
-        dip_of, defaults = CURVES[spec.name]
-    elif spec.name in FP_MODELS:
-        dip_of, defaults = _dip, FP_ONSET
-    else:
+    if spec.name not in CURVES:
         raise ParameterError(f"onset is defined for the Franz-Parisi models and binary-perceptron-ld with y='inf', "
                              f"not {model}")
+    dip_of, defaults = CURVES[spec.name]
     params = {**{k: v for k, v in defaults.items() if k not in ("d_min", "alpha_range")}, **params}
     d_min = defaults["d_min"] if d_min is None else d_min
     lo, hi = (float(a) for a in (alpha_range or defaults.get("alpha_range", (0.4, 0.9))))
