@@ -312,7 +312,7 @@ def _flat():
     params = [ALPHA, DELTA, RHO, Symbol(lam, sp.Interval(0, sp.oo), "ridge penalty lambda >= 0"),
               Symbol(beta_, sp.Interval.open(0, sp.oo), "inverse temperature of the replicas"),
               Symbol(y_, sp.Interval.open(1, sp.oo), "number of replicas, > 1 (y = 1 is the Gibbs measure, where q1 "
-                     "drops out)")]
+                     "drops out; y = inf: the centre of mass is the ridge minimizer, gm-ridge)")]
     observables = {
         "error_center": generalization_error(m, (Q + (y_ - 1) * q1) / y_, bias),
         "error_replica": generalization_error(m, Q, bias),

@@ -11,7 +11,8 @@ from replica.solvers.special import H
 import replica
 from replica.cli import main
 from replica.errors import ParameterError
-from replica.gaussian_mixture import bayes_error, fixed_norm_closed_form, fixed_norm_limit, optimize, ridge_closed_form
+from replica.gaussian_mixture import (bayes_error, fixed_norm_closed_form, fixed_norm_limit, generalization_error,
+                                      optimize, ridge_closed_form)
 from replica.models import get_model
 from replica.simulate import simulate
 
@@ -332,15 +333,31 @@ FLAT_POINTS = [dict(alpha=2.0, delta=0.5, rho=0.2, lam=0.47, beta=10.0, gamma=0.
 
 
 @pytest.mark.parametrize("p", FLAT_POINTS)
-def test_flat_centre_mean_is_the_ridge_minimizer(p):
-    """With an L2 prior and a Gaussian coupling the centre of mass's mean is exactly the ridge minimizer at the same
-    lam (m and b), and its thermal spread only adds norm: its error is above ridge's (physics notes §C.2)."""
-    from replica.gaussian_mixture import ridge_closed_form
-
+def test_flat_centre_is_ridge_gibbs_at_beta_y(p):
+    """With a quadratic loss the coupling acts on the relative modes only, so the centre of mass is distributed as the
+    Gibbs measure of ridge at inverse temperature beta*y (docs/gaussian_mixture.md): its mean is the ridge minimizer
+    at the same lam (m, b, q0 = q_ridge), its thermal spread is chi_ridge/(beta y), and its error is
+    eps_g(m, q + chi/(beta y), b), above ridge's, tending to it as y -> infinity."""
     sol = replica.solve("gm-flat", **p)
     ridge = ridge_closed_form(p["alpha"], p["delta"], p["rho"], p["lam"])
+    by = p["beta"] * p["y"]
+    centre_norm = (sol.Q + (p["y"] - 1) * sol.q1) / p["y"]
     assert abs(sol.m - ridge["m"]) <= 1e-10 and abs(sol.b - ridge["b"]) <= 1e-10
+    assert abs(sol.q0 - ridge["q"]) <= 1e-10 and abs(centre_norm - ridge["q"] - ridge["chi"] / by) <= 1e-10
+    gibbs = generalization_error(ridge["m"], ridge["q"] + ridge["chi"] / by, ridge["b"], p["delta"], p["rho"])
+    assert abs(sol.error_center - gibbs) <= 1e-10
     assert sol.error_center > ridge["error"] and sol.error_replica > sol.error_center
+
+
+def test_flat_centre_depends_on_beta_times_y_only():
+    """Same beta*y, different (beta, y, gamma): the same centre of mass; a larger y at fixed beta moves it to ridge."""
+    common = dict(alpha=2.0, delta=0.5, rho=0.2, lam=0.47)
+    same = [replica.solve("gm-flat", beta=b, y=y, gamma=g, **common) for b, y, g in ((10, 5, 0.5), (25, 2, 3.0),
+                                                                                     (2.5, 20, 0.05))]
+    assert max(s.error_center for s in same) - min(s.error_center for s in same) <= 1e-10
+    ridge = ridge_closed_form(2.0, 0.5, 0.2, 0.47)["error"]
+    gaps = [replica.solve("gm-flat", beta=2.5, y=y, gamma=0.5, **common).error_center - ridge for y in (5, 20, 80)]
+    assert 0 < gaps[2] < gaps[1] < gaps[0]
 
 
 def test_flat_distance_is_the_gamma_derivative():
