@@ -11,8 +11,14 @@ from replica.solvers.special import H
 import replica
 from replica.cli import main
 from replica.errors import ParameterError
-from replica.gaussian_mixture import (bayes_error, fixed_norm_closed_form, fixed_norm_limit, generalization_error,
-                                      optimize, ridge_closed_form)
+from replica.gaussian_mixture import (
+    bayes_error,
+    fixed_norm_closed_form,
+    fixed_norm_limit,
+    generalization_error,
+    optimize,
+    ridge_closed_form,
+)
 from replica.models import get_model
 from replica.simulate import simulate
 
