@@ -215,8 +215,9 @@ class ModelSpec:
         (a threshold, whose estimate covers its own unknowns) passes its ``quad_error``."""
         system = self.system
         if quad_error is None:
-            result, v, quad, quad_error = system.refine(result, v, quad, tol, quad_tol,
-                                                        self.max_nodes if adaptive else quad.gauss)
+            result, v, quad, quad_error = system.refine(
+                result, v, quad, tol, quad_tol, self.max_nodes if adaptive else quad.gauss,
+                max_cost=2 * self.quadrature.uniform_cost(self.max_nodes) if adaptive else quad.cost)
         status = result.status
         order = {n: None for n in system.order_names}
         obs = {n: None for n in [*system.observable_names, *self.report]}

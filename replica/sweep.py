@@ -14,6 +14,7 @@ import numpy as np
 import pandas as pd
 
 from replica.solvers.continuation import continue_to, predictions
+from replica.solvers.quadrature import Quadrature
 from replica.solvers.root import Tolerance
 
 from .errors import ParameterError
@@ -93,7 +94,7 @@ def _existing(path, partial):
 
 
 def sweep(model, *, out=None, resume=True, progress=None, method="auto", quadrature=None, tol=None, quad_tol=QUAD_TOL,
-          max_iter=2000, **grids):
+          max_iter=2000, until_failure=False, **grids):
     """Solve ``model`` on a grid of control parameters with warm-started continuation.
 
     Parameters
@@ -106,6 +107,9 @@ def sweep(model, *, out=None, resume=True, progress=None, method="auto", quadrat
         As in :func:`replica.solve`.
     progress : bool, optional
         Show a progress bar (default: when stderr is a terminal).
+    until_failure : bool
+        Stop at the first point that does not converge; the points after it are not attempted (for a curve followed
+        towards where it ends: each failing point costs a full continuation and node refinement).
     **grids
         A model family's options (``K=3, weights="binary"``), then each control parameter as a number or a sequence
         (or 'START:STOP:NUM' text). Several sequences make a product
@@ -150,7 +154,7 @@ def sweep(model, *, out=None, resume=True, progress=None, method="auto", quadrat
         from tqdm.auto import tqdm
 
         bar = tqdm(total=len(points), desc=spec.name, unit="pt", file=sys.stderr)
-    last = prev = None  # the last two converged full vectors, for warm starts
+    last = prev = last_rule = None  # the last two converged full vectors, for warm starts, and the last rule
     try:
         for p in points:
             k = _key(p, names)
@@ -160,13 +164,17 @@ def sweep(model, *, out=None, resume=True, progress=None, method="auto", quadrat
                 if rec.get("converged") and all(pd.notna(rec.get(n)) for n in system.order_names):
                     last, prev = system.vector({n: rec[n] for n in system.order_names}, spec.inputs_of(p)), last
             else:
-                sol = _solve_point(spec, p, last, prev, method, quad, tol, quad_tol, max_iter, quadrature is None)
+                sol = _solve_point(spec, p, last, prev, method, quad, tol, quad_tol, max_iter, quadrature is None,
+                                   last_rule)
                 row = sol.as_dict()
                 rows.append(row)
                 if sol.converged or sol.status == "inaccurate":
                     last, prev = system.vector(sol.order, spec.inputs_of(p)), last
+                    last_rule = Quadrature(**sol.settings["quadrature"])
                 if partial is not None:
                     _append(partial, row)
+                if until_failure and not sol.converged:
+                    break
             if bar is not None:
                 bar.update(1)
     finally:
@@ -188,9 +196,10 @@ def _append(partial, row):
         os.fsync(fh.fileno())
 
 
-def _solve_point(spec, params, last, prev, method, quad, tol, quad_tol, max_iter, adaptive):
+def _solve_point(spec, params, last, prev, method, quad, tol, quad_tol, max_iter, adaptive, last_rule=None):
     """Warm start from the last converged point (extrapolated through the last two where only the swept input
-    changes); if that fails, continue from it in small steps; then cold."""
+    changes), on the base rule and then on ``last_rule`` (the one the last point was refined to); if that fails,
+    continue from it in small steps; then cold."""
     system = spec.system
     inputs = spec.inputs_of(params)
     if last is not None:
@@ -206,10 +215,15 @@ def _solve_point(spec, params, last, prev, method, quad, tol, quad_tol, max_iter
             for k in changed:
                 v0 = spec.moved(v0, k, inputs[system.names[k]])
             guesses = [v0]
-        for v0 in guesses:  # the next guess only where the equations are not finite at this one
-            result, v = system.solve(v0, quad, method=method, tol=tol, max_iter=max_iter, newton_iter=15)
-            if result.status != "not_finite":
-                break
+        # on the base rule, then (adaptive sweeps) on the rule the last point was refined to: near q -> 1 the
+        # base rule's equations can lack a root near the solution
+        for rule in dict.fromkeys((quad, last_rule if adaptive and last_rule is not None else quad)):
+            for v0 in guesses:  # the next guess only where the equations are not finite at this one
+                result, v = system.solve(v0, rule, method=method, tol=tol, max_iter=max_iter, newton_iter=15)
+                if result.status != "not_finite":
+                    break
+            if result.converged:
+                return spec.package(params, result, v, rule, tol, method, quad_tol, strict=False, adaptive=adaptive)
         if not result.converged and method != "fixed-point":
             for name in system.param_names:
                 if last[system.index(name)] != inputs[name]:

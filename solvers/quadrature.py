@@ -144,11 +144,39 @@ class Quadrature:
         return (*rule(self.gauss).nodes(), *TruncatedGaussLaguerre(self.trunc).nodes(), *inner(self.inner).nodes(),
                 *GaussLegendre(self.trunc).nodes())
 
-    def doubled(self):
-        """Twice the nodes (the truncated rule at most ``MAX_TRUNC``: it converges fast, and its Golub–Welsch
-        eigenproblem grows as n^2)."""
-        return replace(self, gauss=2 * self.gauss, trunc=min(2 * self.trunc, max(self.trunc, MAX_TRUNC)),
-                       inner=2 * self.inner)
+    LEVELS = ("gauss", "trunc", "inner")
+
+    def doubled(self, levels=None):
+        """Twice the nodes of ``levels`` (default: every level; the truncated rule at most ``MAX_TRUNC``: it
+        converges fast, and its Golub–Welsch eigenproblem grows as n^2)."""
+        levels = self.LEVELS if levels is None else levels
+        twice = {level: 2 * getattr(self, level) for level in levels}
+        if "trunc" in twice:
+            twice["trunc"] = min(twice["trunc"], max(self.trunc, MAX_TRUNC))
+        return replace(self, **twice)
+
+    def refined(self, levels=None):
+        """The rule an adaptive refinement moves to: :meth:`doubled`, except that a Gauss–Hermite inner level becomes
+        the trapezoid with four times its nodes. Gauss–Hermite is the economical choice while the inner integrands
+        are smooth (at the base rule), but converges slowly once they sharpen (ln H near q -> 1), where the
+        trapezoid converges geometrically: at alpha = 0.6, d = 0.002 from a typical reference, 64 trapezoid nodes
+        agree with 192 Gauss–Hermite nodes to 7e-11."""
+        finer = self.doubled(levels)
+        if "inner" in (self.LEVELS if levels is None else levels) and self.inner_rule == "hermite":
+            finer = replace(finer, inner=4 * self.inner, inner_rule="trapezoid")
+        return finer
+
+    @property
+    def cost(self):
+        """The nodes of the three levels multiplied: how the cost of a nested average grows with the rule."""
+        return self.gauss * self.trunc * self.inner
+
+    def uniform_cost(self, max_nodes):
+        """The cost of this rule with every level doubled until the outer one has ``max_nodes``."""
+        rule = self
+        while rule.gauss < max_nodes:
+            rule = rule.doubled()
+        return rule.cost
 
     def as_dict(self):
         return {"gauss": self.gauss, "trunc": self.trunc, "rule": self.rule, "inner": self.inner,

@@ -145,10 +145,11 @@ class System:
         doubled rules are not finite or the Jacobian is singular."""
         return self._doubling(v, quad, unknowns, target)[0]
 
-    def _doubling(self, v, quad, unknowns=None, target=None):
-        """(the node-doubling estimate, the vector moved by the first-order shift of the root, or None)."""
+    def _doubling(self, v, quad, unknowns=None, target=None, levels=None):
+        """(the node-doubling estimate, the vector moved by the first-order shift of the root, or None), with the
+        ``levels`` of the rule doubled (all by default)."""
         idx = self._unknowns(unknowns, target)
-        fine = quad.doubled()
+        fine = quad.doubled(levels)
         J = self.jacobian(v, quad, idx)
         out = self.call("phi_res", v, fine)
         phi_fine, r = out[0], out[1:]
@@ -168,15 +169,35 @@ class System:
         moved[idx] += dx
         return err, moved
 
-    def refine(self, result, v, quad, tol=Tolerance(), quad_tol=1e-8, max_nodes=8192, unknowns=None, target=None):
-        """Node doubling until the error estimate is below ``quad_tol``: while it is not, the Gaussian nodes are
-        doubled (up to ``max_nodes``) and the point re-solved by Newton from the previous one. Returns
-        ``(result, v, quad, error)``; the error is the last estimate (the caller decides what it means)."""
+    def _finer(self, v, quad, quad_tol, unknowns=None, target=None):
+        """The next rule of the refinement: the levels (outer Gaussian, truncated, inner) whose own doubling moves the
+        estimate beyond ``quad_tol`` and by at least a tenth of the largest such move are refined
+        (:meth:`Quadrature.refined`; the largest always), the others kept. A level the model does not use moves
+        nothing; near q -> 1 the truncated and inner levels need many more nodes than the outer one, and refining
+        only them keeps the rule affordable."""
+        moves = {level: self._doubling(v, quad, unknowns, target, (level,))[0] for level in quad.LEVELS}
+        if not all(math.isfinite(e) for e in moves.values()):
+            return quad.refined()
+        floor = max(quad_tol, 0.1 * max(moves.values()))
+        return quad.refined(tuple(level for level, e in moves.items() if e >= floor))
+
+    def refine(self, result, v, quad, tol=Tolerance(), quad_tol=1e-8, max_nodes=8192, unknowns=None, target=None,
+               max_cost=None):
+        """Node refinement until the error estimate is below ``quad_tol``: while it is not, the levels of the rule
+        that carry the error are refined (:meth:`_finer`) and the point re-solved by Newton from the previous one,
+        as long as the outer level stays within ``max_nodes`` and the rule's :attr:`~Quadrature.cost` within
+        ``max_cost`` (default: twice that of doubling every level of ``quad`` until the outer one reaches
+        ``max_nodes``; refining only the levels that need it buys more accuracy per node, and near q -> 1 the
+        truncated and inner levels need a doubling more than the outer one). Returns ``(result, v, quad, error)``;
+        the error is the last estimate (the caller decides what it means)."""
         if not result.converged:
             return result, v, quad, math.inf
+        max_cost = 2 * quad.uniform_cost(max_nodes) if max_cost is None else max_cost
         err, moved = self._doubling(v, quad, unknowns, target)
-        while not err <= quad_tol and quad.gauss < max_nodes:
-            finer = quad.doubled()
+        while not err <= quad_tol:
+            finer = self._finer(v, quad, quad_tol, unknowns, target)
+            if finer == quad or finer.gauss > max(max_nodes, quad.gauss) or finer.cost > max_cost:
+                break
             # from the root moved by the estimate's own step: where the residual is already below the solver's
             # (relative) tolerance, Newton would otherwise stop where it starts and the estimate would not improve
             start = moved if moved is not None and self.in_domain(moved) else v

@@ -80,6 +80,21 @@ def test_typical_solutions_are_isolated():
     assert sol.converged and sol.entropy < 0
 
 
+@pytest.mark.slow
+def test_typical_curve_below_d_0004():
+    """Near q1 -> 1 the truncated and inner levels need many more nodes than the outer one: per-level refinement
+    (the inner Gauss-Hermite turning into the trapezoid) converges a sweep from d_typ down to d = 0.0027, and the
+    last point agrees with a fixed rule finer in every level (about 4 min)."""
+    df = replica.sweep("binary-perceptron-fp", alpha=0.6, d=list(np.geomspace(0.19, 0.0027, 21)), progress=False)
+    assert df.converged.all() and (df.quad_error <= 1e-8).all()
+    last = df.iloc[-1]
+    order = {n: last[n] for n in get_model("binary-perceptron-fp").system.order_names}
+    fine = replica.solve("binary-perceptron-fp", alpha=0.6, d=last.d, x0=order, strict=False,
+                         quadrature=Quadrature(gauss=512, trunc=512, inner=192, inner_rule="trapezoid"))
+    assert fine.residual <= 1e-10 and fine.entropy == pytest.approx(last.entropy, abs=1e-9)
+    assert fine.q1 == pytest.approx(last.q1, abs=1e-8)
+
+
 @pytest.mark.parametrize("params, match", [
     (dict(alpha=0.6, kappa=0.5, ref_kappa=0.0, d=0.1), "exceeds ref_kappa"),
     (dict(alpha=0.6, ref_kappa=2.0, d=0.1), "above the maximal margin"),

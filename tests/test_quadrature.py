@@ -74,3 +74,15 @@ def test_declared_symbols_are_checked():
     q = sp.Symbol("q")
     with pytest.raises(ValueError, match="undeclared"):
         FreeEntropy(name="bad", phi=q + a_sym, order=[Symbol(q)], params=[])
+
+
+def test_levels_are_doubled_and_refined_separately():
+    """Refinement acts per level: doubled(levels) doubles only those (the truncated rule up to MAX_TRUNC), and
+    refined() turns a Gauss–Hermite inner level into the trapezoid with four times its nodes."""
+    base = Quadrature(gauss=128, trunc=32, inner=12, inner_rule="hermite")
+    assert base.doubled(("trunc",)) == Quadrature(gauss=128, trunc=64, inner=12, inner_rule="hermite")
+    assert base.doubled() == Quadrature(gauss=256, trunc=64, inner=24, inner_rule="hermite")
+    assert base.refined(("gauss",)) == base.doubled(("gauss",))
+    assert base.refined(("inner", "trunc")) == Quadrature(gauss=128, trunc=64, inner=48, inner_rule="trapezoid")
+    assert Quadrature(trunc=512).doubled().trunc == 512
+    assert base.refined(("inner",)).cost == 4 * base.cost

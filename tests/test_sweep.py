@@ -33,6 +33,14 @@ def test_failed_point_is_a_row():
     assert set(df.status) == {"max_iter"} and df.q.isna().all() and df.remedy.str.contains("max_iter").all()
 
 
+def test_until_failure_stops_at_the_first_failed_point():
+    df = replica.sweep("binary-perceptron", alpha=[0.3, 0.4, 0.5], method="fixed-point", max_iter=2,
+                       until_failure=True)
+    assert len(df) == 1 and not df.converged.any()
+    ok = replica.sweep("binary-perceptron", alpha=[0.3, 0.4, 0.5], until_failure=True)
+    assert len(ok) == 3 and ok.converged.all()
+
+
 def test_csv_written_as_it_goes_and_resumed(tmp_path, monkeypatch):
     out = tmp_path / "s.csv"
     replica.sweep("binary-perceptron", alpha=[0.1, 0.2, 0.3], out=out)
