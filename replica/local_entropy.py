@@ -152,10 +152,12 @@ def _dip(spec, alpha, fixed, d_min, points):
     if not d_hi > d_min:
         raise CurveFailed(f"at alpha={alpha:g} the typical distance 0.8 (1-q~)/2 = {d_hi:.3g} is below d_min={d_min:g}")
     grid = np.geomspace(d_min, d_hi, points)
-    df = sweep(spec.name, progress=False, alpha=alpha, kappa=params["kappa"], ref_kappa=params["ref_kappa"], d=grid)
-    failed = df.loc[~df["converged"].to_numpy(bool), "d"].tolist()
-    if failed:
-        raise CurveFailed(f"Franz-Parisi points did not converge at alpha={alpha:g}, d={failed}")
+    # from the typical side down, where the curve is easy, stopping at the first point that fails
+    df = sweep(spec.name, progress=False, until_failure=True, alpha=alpha, kappa=params["kappa"],
+               ref_kappa=params["ref_kappa"], d=grid[::-1])
+    if not df["converged"].to_numpy(bool).all():
+        raise CurveFailed(f"Franz-Parisi point did not converge at alpha={alpha:g}, d={df['d'].iloc[-1]:g}")
+    df = df.iloc[::-1]
     names = spec.system.order_names
     rows = df.to_dict("records")
     slopes = [_slope(spec, {n: r[n] for n in names}, {**params, "d": r["d"]}) for r in rows]
