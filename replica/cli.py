@@ -93,11 +93,10 @@ def _parser():
     p.add_argument("model")
     p.add_argument("--ref-kappa", default=None, help="Franz-Parisi: margin of the reference, or 'max' (default)")
     p.add_argument("--kappa", type=float, default=0.0, help="margin of the counted solutions (default 0)")
-    p.add_argument("--alpha-range", help="LOW:HIGH bracket of the onset (default: the model's, else 0.4:0.9; "
-                                         "committee-fp: 0.4:0.65 sign, 0.6:0.8 relu)")
+    p.add_argument("--alpha-range", help="LOW:HIGH bracket of the onset (default: the model's own, else 0.4:0.9; "
+                                         "the result reports the bracket used)")
     p.add_argument("--d-min", type=float, default=None,
-                   help="smallest distance searched for a dip (default: the model's; 4e-3 Franz-Parisi, 1e-3 "
-                        "sign committee-fp, 0.01 large deviations)")
+                   help="smallest distance searched for a dip (default: the model's own; the result reports it)")
     p.add_argument("--json", action="store_true", help="print one JSON object")
 
     p = sub.add_parser("optimize", help="minimize an observable (default: error) over one parameter",

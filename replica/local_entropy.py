@@ -152,12 +152,12 @@ def _dip(spec, alpha, fixed, d_min, points):
     if not d_hi > d_min:
         raise CurveFailed(f"at alpha={alpha:g} the typical distance 0.8 (1-q~)/2 = {d_hi:.3g} is below d_min={d_min:g}")
     grid = np.geomspace(d_min, d_hi, points)
-    # from the typical side down, where the curve is easy, stopping at the first point that fails
+    # upwards from d_min, where curves around references with ref_kappa > kappa start (the alpha = 0 solution),
+    # stopping at the first point that fails: a curve that cannot be followed costs one failure, not one per point
     df = sweep(spec.name, progress=False, until_failure=True, alpha=alpha, kappa=params["kappa"],
-               ref_kappa=params["ref_kappa"], d=grid[::-1])
+               ref_kappa=params["ref_kappa"], d=grid)
     if not df["converged"].to_numpy(bool).all():
         raise CurveFailed(f"Franz-Parisi point did not converge at alpha={alpha:g}, d={df['d'].iloc[-1]:g}")
-    df = df.iloc[::-1]
     names = spec.system.order_names
     rows = df.to_dict("records")
     slopes = [_slope(spec, {n: r[n] for n in names}, {**params, "d": r["d"]}) for r in rows]

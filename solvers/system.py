@@ -179,7 +179,7 @@ class System:
         if not all(math.isfinite(e) for e in moves.values()):
             return quad.refined()
         floor = max(quad_tol, 0.1 * max(moves.values()))
-        return quad.refined(tuple(level for level, e in moves.items() if e >= floor))
+        return quad.refined(tuple(level for level, e in moves.items() if e >= floor) or (max(moves, key=moves.get),))
 
     def refine(self, result, v, quad, tol=Tolerance(), quad_tol=1e-8, max_nodes=8192, unknowns=None, target=None,
                max_cost=None):
