@@ -88,7 +88,7 @@ def test_levels_are_doubled_and_refined_separately():
     assert base.refined(("inner",)).cost == 4 * base.cost
 
 
-def test_refinement_doubles_the_largest_level_when_none_alone_exceeds_the_tolerance():
+def test_refinement_refines_the_largest_level_when_none_alone_exceeds_the_tolerance():
     """The estimate doubles every level at once; when it fails but no level's own doubling moves it beyond the
     tolerance, the level that moves it most is refined (not none, which would stop the refinement)."""
     from replica.solvers.system import System
@@ -98,7 +98,11 @@ def test_refinement_doubles_the_largest_level_when_none_alone_exceeds_the_tolera
             pass
 
         def _doubling(self, v, quad, unknowns=None, target=None, levels=None):
-            return {("gauss",): 1e-10, ("trunc",): 7e-9, ("inner",): 4e-9}[levels], None
+            return {None: 1.02e-8, ("gauss",): 1e-10, ("trunc",): 7e-9, ("inner",): 4e-9}[levels], None
 
     base = Quadrature(gauss=128, trunc=32, inner=12, inner_rule="hermite")
     assert Stub()._finer(None, base, 1e-8) == base.doubled(("trunc",))
+    # a rule the user fixed (max_nodes = its outer nodes) is not refined in any level
+    converged = type("Result", (), {"converged": True})()
+    _, _, rule, err = Stub().refine(converged, None, base, quad_tol=1e-8, max_nodes=base.gauss)
+    assert rule == base and err == 1.02e-8
