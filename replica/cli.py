@@ -71,6 +71,8 @@ def _parser():
             p.add_argument("--out", help="write rows to FILE.csv (or .parquet) as they are computed; resumes")
             p.add_argument("--no-resume", action="store_true", help="recompute points already in --out")
             p.add_argument("--plot", help="save a plot of the sweep to FILE.png")
+            p.add_argument("--until-failure", action="store_true",
+                           help="stop at the first point that does not converge (a curve followed to where it ends)")
 
     p = sub.add_parser("capacity", help="storage capacity alpha_c(kappa)")
     p.add_argument("model")
@@ -332,7 +334,8 @@ def _sweep(spec, args, extra, quad):
     grids = _model_params(spec, extra, "sweep")
     if args.plot and not args.plot.endswith(".png"):
         raise ReplicaError(f"--plot {args.plot}: the plot is written as PNG; give a FILE.png")
-    df = sweep(spec.name, out=args.out, resume=not args.no_resume, method=args.method, quadrature=quad, **grids)
+    df = sweep(spec.name, out=args.out, resume=not args.no_resume, method=args.method, quadrature=quad,
+               until_failure=args.until_failure, **grids)
     if args.plot:
         from .plotting import plot_sweep
 

@@ -54,6 +54,8 @@ def test_sweep_cli(capsys, tmp_path):
     rows = json.loads(stdout)
     assert code == 0 and len(rows) == 16 and all(r["converged"] for r in rows)
     assert out.exists() and png.exists()
+    code, stdout, _ = run(capsys, "sweep", "binary-perceptron", "--alpha", "0.2,0.4", "--until-failure", "--json")
+    assert code == 0 and len(json.loads(stdout)) == 2  # every point converges: none is skipped
 
 
 def test_large_deviations_at_y_inf(capsys, tmp_path):
