@@ -215,9 +215,10 @@ class ModelSpec:
         (a threshold, whose estimate covers its own unknowns) passes its ``quad_error``."""
         system = self.system
         if quad_error is None:
-            result, v, quad, quad_error = system.refine(
-                result, v, quad, tol, quad_tol, self.max_nodes if adaptive else quad.gauss,
-                max_cost=2 * self.quadrature.uniform_cost(self.max_nodes) if adaptive else quad.cost)
+            # an adaptive refinement is capped from the model's base rule (a sweep may hand over a refined one)
+            base, max_nodes = (self.quadrature, self.max_nodes) if adaptive else (quad, quad.gauss)
+            result, v, quad, quad_error = system.refine(result, v, quad, tol, quad_tol, max_nodes,
+                                                        max_cost=base.refinement_cap(max_nodes))
         status = result.status
         order = {n: None for n in system.order_names}
         obs = {n: None for n in [*system.observable_names, *self.report]}

@@ -215,9 +215,9 @@ def _solve_point(spec, params, last, prev, method, quad, tol, quad_tol, max_iter
             for k in changed:
                 v0 = spec.moved(v0, k, inputs[system.names[k]])
             guesses = [v0]
-        # on the base rule, then (adaptive sweeps) on the rule the last point was refined to: near q -> 1 the
-        # base rule's equations can lack a root near the solution
-        for rule in dict.fromkeys((quad, last_rule if adaptive and last_rule is not None else quad)):
+        # on the base rule, then on the rule the last point was refined to (the same one where the rule is fixed):
+        # near q -> 1 the base rule's equations can lack a root near the solution
+        for rule in dict.fromkeys((quad, last_rule or quad)):
             for v0 in guesses:  # the next guess only where the equations are not finite at this one
                 result, v = system.solve(v0, rule, method=method, tol=tol, max_iter=max_iter, newton_iter=15)
                 if result.status != "not_finite":

@@ -161,8 +161,9 @@ class Quadrature:
         are smooth (at the base rule), but converges slowly once they sharpen (ln H near q -> 1), where the
         trapezoid converges geometrically: at alpha = 0.6, d = 0.002 from a typical reference, 64 trapezoid nodes
         agree with 192 Gauss–Hermite nodes to 7e-11."""
+        levels = self.LEVELS if levels is None else levels
         finer = self.doubled(levels)
-        if "inner" in (self.LEVELS if levels is None else levels) and self.inner_rule == "hermite":
+        if "inner" in levels and self.inner_rule == "hermite":
             finer = replace(finer, inner=4 * self.inner, inner_rule="trapezoid")
         return finer
 
@@ -171,12 +172,17 @@ class Quadrature:
         """The nodes of the three levels multiplied: how the cost of a nested average grows with the rule."""
         return self.gauss * self.trunc * self.inner
 
-    def uniform_cost(self, max_nodes):
-        """The cost of this rule with every level doubled until the outer one has ``max_nodes``."""
+    def refinement_cap(self, max_nodes):
+        """The largest cost a refinement from this rule may reach: twice that of doubling every level until the outer
+        one has ``max_nodes`` (refining only the levels that need it buys more accuracy per node: near q -> 1 the
+        truncated and inner levels need a doubling more than the outer one); this rule's own cost, i.e. no
+        refinement, where ``max_nodes`` is not above its outer nodes."""
+        if self.gauss >= max_nodes:
+            return self.cost
         rule = self
         while rule.gauss < max_nodes:
             rule = rule.doubled()
-        return rule.cost
+        return 2 * rule.cost
 
     def as_dict(self):
         return {"gauss": self.gauss, "trunc": self.trunc, "rule": self.rule, "inner": self.inner,

@@ -186,15 +186,11 @@ class System:
         """Node refinement until the error estimate is below ``quad_tol``: while it is not, the levels of the rule
         that carry the error are refined (:meth:`_finer`) and the point re-solved by Newton from the previous one,
         as long as the outer level stays within ``max_nodes`` and the rule's :attr:`~Quadrature.cost` within
-        ``max_cost``. Its default is twice the cost of doubling every level of ``quad`` until the outer one reaches
-        ``max_nodes`` (refining only the levels that need it buys more accuracy per node: near q -> 1 the truncated
-        and inner levels need a doubling more than the outer one), and no refinement where ``max_nodes`` is not
-        above the outer level's nodes. Returns ``(result, v, quad, error)``; the error is the last estimate (the
-        caller decides what it means)."""
+        ``max_cost`` (default: ``quad.refinement_cap(max_nodes)``). Returns ``(result, v, quad, error)``; the error
+        is the last estimate (the caller decides what it means)."""
         if not result.converged:
             return result, v, quad, math.inf
-        if max_cost is None:  # no refinement at all where the outer level may not grow
-            max_cost = 2 * quad.uniform_cost(max_nodes) if quad.gauss < max_nodes else quad.cost
+        max_cost = quad.refinement_cap(max_nodes) if max_cost is None else max_cost
         err, moved = self._doubling(v, quad, unknowns, target)
         while not err <= quad_tol:
             finer = self._finer(v, quad, quad_tol, unknowns, target)
