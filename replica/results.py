@@ -3,6 +3,8 @@ import json
 import math
 from dataclasses import dataclass, field
 
+from replica.solvers.quadrature import Quadrature
+
 __all__ = ["Solution", "Threshold", "REMEDIES"]
 
 REMEDIES = {
@@ -52,7 +54,7 @@ class Solution:
     residual : float         max |r| of the stationarity equations at the returned point
     quad_error : float       node-doubling estimate (largest change of phi or of an order parameter)
     method : str             solver path taken
-    settings : dict          quadrature, tolerances, method
+    settings : dict          quadrature, tolerances, method (the rows of a sweep carry the rule as ``quadrature``)
     notes : list of str      physics remarks (e.g. negative entropy: beyond capacity)
 
     Quantities are also reachable as attributes or keys: ``sol.q``, ``sol["entropy"]``.
@@ -99,6 +101,8 @@ class Solution:
         row.update(converged=bool(self.converged), status=self.status, message=self.message, remedy=self.remedy,
                    iterations=int(self.iterations), residual=_num(self.residual),
                    quad_error=_num(self.quad_error), method=self.method, notes="; ".join(self.notes))
+        rule = self.settings.get("quadrature")
+        row["quadrature"] = None if rule is None else str(Quadrature(**rule))
         return row
 
     def to_json(self):

@@ -187,3 +187,13 @@ class Quadrature:
     def as_dict(self):
         return {"gauss": self.gauss, "trunc": self.trunc, "rule": self.rule, "inner": self.inner,
                 "inner_rule": self.inner_rule}
+
+    def __str__(self):
+        """The rule as one line of text, e.g. 'gauss=128 trunc=32 rule=trapezoid inner=12 inner_rule=hermite' (a
+        sweep's ``quadrature`` column; :meth:`from_text` reads it back)."""
+        return " ".join(f"{k}={v}" for k, v in self.as_dict().items())
+
+    @classmethod
+    def from_text(cls, text):
+        fields = dict(item.split("=", 1) for item in text.split())
+        return cls(**{k: v if k.endswith("rule") else int(v) for k, v in fields.items()})

@@ -125,3 +125,29 @@ def test_plot(tmp_path):
     df = replica.sweep("binary-perceptron", alpha=np.linspace(0.1, 0.9, 9))
     plot_sweep(df, tmp_path / "p.png")
     assert (tmp_path / "p.png").stat().st_size > 10_000
+
+
+def test_refined_rule_kept_along_the_sweep_and_left_with_the_hard_region(tmp_path, monkeypatch):
+    """Around kappa_max references at alpha = 0.5 the base rule's node-doubling estimate fails below d ~ 0.03. A
+    sweep going up in d starts each point on the rule the last one needed, returns to the base rule once the base
+    rule's own estimate passes, records the rule of every row, and a resumed sweep starts from the last row's rule."""
+    sweep_module = __import__("importlib").import_module("replica.sweep")
+    spec = get_model("binary-perceptron-fp")
+    base = str(spec.quadrature)
+    out = tmp_path / "fp.csv"
+    d = [0.0157, 0.0208, 0.036, 0.041]
+    df = replica.sweep("binary-perceptron-fp", alpha=0.5, ref_kappa="max", d=d[:2], out=out)
+    assert df.converged.all() and (df.quadrature != base).all()
+    started = []
+    original = sweep_module._solve_point
+
+    def recording(*args, **kwargs):
+        started.append(args[-1])
+        return original(*args, **kwargs)
+
+    monkeypatch.setattr(sweep_module, "_solve_point", recording)
+    df = replica.sweep("binary-perceptron-fp", alpha=0.5, ref_kappa="max", d=d, out=out)
+    assert df.converged.all() and (df.quad_error <= 1e-8).all()
+    assert str(started[0]) == df.quadrature.iloc[1]  # resumed on the last row's rule
+    assert df.quadrature.iloc[-1] == base  # back on the base rule
+    assert pd.read_csv(out).quadrature.tolist() == df.quadrature.tolist()
