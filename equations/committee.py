@@ -28,7 +28,19 @@ import sympy as sp
 
 from .local_entropy import P, binary_entropy, binary_perceptron_fp
 from .model import FreeEntropy, Symbol
-from .perceptron import ALPHA, KAPPA, QHAT, Q, energetic, entropic_binary, entropic_spherical, q, qhat
+from .perceptron import (
+    ALPHA,
+    KAPPA,
+    QHAT,
+    Q,
+    energetic,
+    energetic_replicon,
+    entropic_binary,
+    entropic_replicon_binary,
+    entropic_spherical,
+    q,
+    qhat,
+)
 from .vocabulary import E, E_iid, E_trunc, log2cosh, logH, logsumexp
 
 __all__ = ["kernel", "KERNELS", "tree_machine", "committee_fp", "parity_fp"]
@@ -73,6 +85,15 @@ def _energetic_finite(machine, K):
     return E_iid(_log_output(machine, K, q, zs), zs)
 
 
+def _replicon_kernel(Qq, kappa_):
+    r"""The energetic replicon factor of the K -> infinity committee, whose output fields have covariance Q(q_ab):
+    by the chain rule, Q'(q)^2 E[(d^2_omega ln H)^2] + Q''(q) E[(d_omega ln H)^2], with the perceptron's
+    ln H((kappa - omega)/sqrt(1-Q)) at omega = sqrt(Q) z (the second term is the diagonal of the Hessian that the
+    kernel's curvature adds: dG/dQ_ab = E[(d_omega ln H)^2])."""
+    return (sp.diff(Qq, q) ** 2 * energetic_replicon(Qq, kappa_)
+            + sp.diff(Qq, q, 2) * energetic_replicon(Qq, kappa_, order=1))
+
+
 def tree_machine(machine, K, activation, weights):
     r"""The RS storage free entropy of a tree ``machine`` ('committee' or 'parity') with ``K`` hidden units (an integer,
     or ``math.inf`` for the committee's K -> infinity limit), ``activation`` ('sign'; 'relu' only for K = inf) and
@@ -81,7 +102,9 @@ def tree_machine(machine, K, activation, weights):
         phi = G_S(q, qhat) + alpha G_E(q),
 
     G_S the perceptron's entropic term, G_E as in the module docstring. K = inf takes a margin ``kappa`` on the output
-    field and reports the output overlap ``Q``.
+    field and reports the output overlap ``Q`` and ``lambda_AT``, the replicon eigenvalue: alpha times the entropic
+    factor (binary: E[(1 - tanh^2)^2]; spherical: (1-q)^2) times the energetic one (:func:`_replicon_kernel`); RS is
+    locally stable while it is below 1.
     """
     entropic = {"binary": entropic_binary, "spherical": entropic_spherical}[weights]
     params, observables = [ALPHA], {}
@@ -89,7 +112,8 @@ def tree_machine(machine, K, activation, weights):
         Qq = kernel(activation, q)
         ge = energetic(Qq, kappa)
         params.append(KAPPA)
-        observables["Q"] = Qq
+        entropic_replicon = entropic_replicon_binary(qhat) if weights == "binary" else (1 - q) ** 2
+        observables.update(Q=Qq, lambda_AT=alpha * entropic_replicon * _replicon_kernel(Qq, kappa))
     else:
         ge = _energetic_finite(machine, K)
     label = "inf" if K == math.inf else str(K)

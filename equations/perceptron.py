@@ -10,7 +10,8 @@ from .model import FreeEntropy, Symbol
 from .vocabulary import E, G, H, log2cosh, logaddexp, logH
 
 __all__ = ["spherical_perceptron", "binary_perceptron", "spherical_perceptron_1rsb_jamming",
-           "alpha_c_spherical", "alpha_gd_binary", "entropic_spherical", "entropic_binary", "energetic"]
+           "alpha_c_spherical", "alpha_gd_binary", "entropic_spherical", "entropic_binary", "energetic",
+           "energetic_replicon", "entropic_replicon_binary"]
 
 q, qhat = sp.symbols("q qhat")
 alpha, kappa = sp.symbols("alpha kappa")
@@ -39,10 +40,18 @@ def entropic_binary(q_, qhat_):
     return -qhat_ * (1 - q_) / 2 + E(log2cosh(sp.sqrt(qhat_) * z), z)
 
 
-def _energetic_replicon(q_, kappa_):
-    """E_z[(d^2/d omega^2 ln H((kappa - omega)/sqrt(1-q)))^2] at omega = sqrt(q) z (derived by sympy)."""
-    second = sp.diff(logH((kappa_ - omega) / sp.sqrt(1 - q_)), omega, 2)
-    return E((second**2).subs(omega, sp.sqrt(q_) * z), z)
+def energetic_replicon(q_, kappa_, order=2):
+    """E_z[(d^k/d omega^k ln H((kappa - omega)/sqrt(1-q)))^2] at omega = sqrt(q) z, k = ``order`` (derived by sympy):
+    k = 2 is the energetic factor of the replicon eigenvalue."""
+    derivative = sp.diff(logH((kappa_ - omega) / sp.sqrt(1 - q_)), omega, order)
+    return E((derivative**2).subs(omega, sp.sqrt(q_) * z), z)
+
+
+def entropic_replicon_binary(qhat_):
+    """E_z[(d^2/dh^2 ln 2cosh h)^2] at h = sqrt(qhat) z, i.e. E[(1 - tanh^2)^2]: the entropic factor of the replicon
+    eigenvalue for binary weights (for spherical weights it is (1-q)^2)."""
+    h = sp.Symbol("h")
+    return E((sp.diff(log2cosh(h), h, 2) ** 2).subs(h, sp.sqrt(qhat_) * z), z)
 
 
 def alpha_c_spherical(kappa_=kappa):
@@ -77,7 +86,7 @@ def spherical_perceptron():
         order=[Q, QHAT],
         params=[ALPHA, KAPPA],
         pairs={q: qhat},
-        observables={"lambda_AT": alpha * (1 - q) ** 2 * _energetic_replicon(q, kappa)},
+        observables={"lambda_AT": alpha * (1 - q) ** 2 * energetic_replicon(q, kappa)},
     )
 
 
@@ -91,8 +100,6 @@ def binary_perceptron():
     Observables: ``lambda_AT`` = alpha E_z[(1 - tanh^2 sqrt(qhat) z)^2] E_z[(d^2_omega ln H)^2], the replicon
     eigenvalue (entropic factor d^2 ln 2cosh/dh^2 = 1 - tanh^2, derived by sympy).
     """
-    h = sp.Symbol("h")
-    entropic_second = sp.diff(log2cosh(h), h, 2).subs(h, sp.sqrt(qhat) * z)
     phi = entropic_binary(q, qhat) + alpha * energetic(q, kappa)
     return FreeEntropy(
         name="binary-perceptron",
@@ -100,7 +107,7 @@ def binary_perceptron():
         order=[Q, QHAT],
         params=[ALPHA, KAPPA],
         pairs={q: qhat},
-        observables={"lambda_AT": alpha * E(entropic_second**2, z) * _energetic_replicon(q, kappa)},
+        observables={"lambda_AT": alpha * entropic_replicon_binary(qhat) * energetic_replicon(q, kappa)},
     )
 
 

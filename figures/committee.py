@@ -52,3 +52,42 @@ TREE_WFM = Recipe(
             "proven for every reference; the papers' exact curves and alpha were not read",
     make=_tree_wfm,
 )
+
+
+def _tree_stability():
+    frames = []
+    fig, axes = plt.subplots(1, 2, figsize=(9.6, 4.0), sharey=True)
+    for ax, weights in zip(axes, ("binary", "spherical")):
+        for activation, color in (("sign", "C0"), ("relu", "C3")):
+            options = dict(K="inf", activation=activation, weights=weights)
+            cap = replica.capacity("committee", **options)
+            dat = replica.dat_line("committee", **options)
+            # up to the RS capacity (spherical ReLU: q -> 1 there), else a third beyond the dAT load
+            top = 0.97 * cap.value if cap.value is not None and weights == "spherical" else 1.3 * dat.value
+            df = replica.sweep("committee", alpha=np.linspace(0.05, top, 30), progress=False, **options)
+            df["curve"] = f"{activation}, {weights}"
+            frames.append(df)
+            ok = df[df.converged]
+            ax.plot(ok.alpha, ok.lambda_AT, color=color, label=f"{activation}: λ_AT")
+            ax.axvline(dat.value, color=color, ls=":", lw=0.9, label=f"{activation}: α_dAT = {dat.value:.4f}")
+            if cap.value is not None:
+                ax.axvline(cap.value, color=color, ls="--", lw=0.9, label=f"{activation}: α_c = {cap.value:.4f}")
+        ax.axhline(1, color="k", lw=0.5)
+        ax.set(xlabel="α", title=f"K = ∞ committee, {weights} weights")
+        ax.legend(fontsize=7)
+    axes[0].set_ylabel("replicon eigenvalue λ_AT (RS unstable above 1)")
+    fig.tight_layout()
+    return pd.concat(frames, ignore_index=True), fig
+
+
+TREE_STABILITY = Recipe(
+    NAME="tree-stability",
+    reconstructs="where the RS solution of the K = inf tree committee machine can be trusted: the replicon eigenvalue "
+                 "along the RS solution for sign and ReLU units, with the dAT loads and the RS capacities "
+                 "(docs/committee.md: with spherical weights RS breaks down well below the ReLU machine's RS "
+                 "capacity, as the RSB literature on tree committees found; with binary weights it is stable up to "
+                 "the capacities)",
+    caveats="K = inf only (the finite-K replicon is not compiled); kappa = 0; the RSB capacities that replace the "
+            "spherical RS ones are not computed",
+    make=_tree_stability,
+)

@@ -21,6 +21,7 @@ EXAMPLES = """examples:
   replica capacity spherical-perceptron --kappa -1 --rsb 1
   replica max-margin binary-perceptron --alpha 0.5
   replica dat-line spherical-perceptron --kappa -1
+  replica dat-line committee --K inf --activation relu --weights spherical
   replica onset binary-perceptron-fp --ref-kappa max --alpha-range 0.6:0.8
   replica onset binary-perceptron-ld --y inf --alpha-range 0.7:0.8
   replica solve gm-ridge --alpha 2 --delta 0.5 --rho 0.2 --lam 0.47 --json
@@ -85,9 +86,11 @@ def _parser():
     p.add_argument("--alpha", type=float, required=True)
     _common(p)
 
-    p = sub.add_parser("dat-line", help="de Almeida-Thouless line alpha_dAT(kappa), kappa < 0 (spherical)")
+    p = sub.add_parser("dat-line", help="de Almeida-Thouless load alpha_dAT: spherical-perceptron (kappa < 0), "
+                                        "committee --K inf")
     p.add_argument("model")
-    p.add_argument("--kappa", type=float, required=True)
+    p.add_argument("--kappa", type=float, default=None,
+                   help="margin (spherical-perceptron: required, negative; committee: output margin, default 0)")
     _common(p)
 
     p = sub.add_parser("onset", help="load at which a local-entropy curve (Franz-Parisi, or large deviations with "

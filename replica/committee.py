@@ -24,7 +24,7 @@ from replica.solvers.quadrature import Quadrature
 from .errors import ParameterError
 from .local_entropy import binary_fp_spec, follow_fp
 from .models import Family, ModelSpec, numeric, register, register_family
-from .perceptron import alpha_c_spherical, zero_entropy_capacity
+from .perceptron import alpha_c_spherical, replicon_threshold, zero_entropy_capacity
 from .results import Threshold
 
 __all__ = ["flip_cost", "alpha_c_tree", "COMMITTEE", "PARITY", "COMMITTEE_FP", "PARITY_FP"]
@@ -108,9 +108,12 @@ def _notes(weights):
         if weights == "binary" and obs["entropy"] < 0:
             out.append("entropy < 0: beyond the capacity (zero entropy): no solutions exist; this RS saddle point is "
                        "unphysical")
-        if weights == "spherical" and order["q"] > 0.9:
+        if obs.get("lambda_AT", 0) > 1:
+            out.append(f"lambda_AT = {obs['lambda_AT']:.4g} > 1: beyond the dAT line, the RS saddle point is unstable "
+                       "(replica symmetry breaking); its values are not the typical ones")
+        elif weights == "spherical" and order["q"] > 0.9 and "lambda_AT" not in obs:
             out.append("q > 0.9 near the spherical capacity: RS is expected to break down there for tree machines "
-                       "(literature); the dAT line is not computed here")
+                       "(literature); the dAT line is computed for K = inf only")
         return out
     return notes
 
@@ -144,7 +147,22 @@ def _member(machine, K, activation, weights):
     )
     spec.capacity = lambda kappa, quad, tol, adaptive: _capacity(spec, machine, K, activation, weights, kappa, quad,
                                                                  tol, adaptive)
+    if not finite:
+        spec.dat_line = lambda kappa, quad, tol: _dat_line(spec, activation, weights, kappa, quad, tol)
     return register(spec)
+
+
+def _dat_line(spec, activation, weights, kappa, quad, tol):
+    """alpha_dAT of the K = inf committee: lambda_AT = 1 along the RS solution, marched in steps of 2 % of the ReLU
+    spherical capacity at this margin, up to where the RS solution reaches q = 1 (binary weights: alpha_GD)."""
+    ac = alpha_c_tree("committee", math.inf, activation, kappa)
+    limit = ac if weights == "spherical" else 2 / math.pi * ac
+    scale = alpha_c_tree("committee", math.inf, "relu", kappa)
+    extra = {"alpha_c": ac if weights == "spherical" else None}
+    if weights == "binary":  # the capacity is where the RS entropy vanishes: beyond it the dAT point is unphysical
+        extra["alpha_c"] = _capacity(spec, "committee", math.inf, activation, weights, kappa, quad or Quadrature(),
+                                     tol, quad is None).value
+    return replicon_threshold(spec, {"kappa": kappa}, 0.02 * scale, quad, tol, extra, limit)
 
 
 def _capacity(spec, machine, K, activation, weights, kappa, quad, tol, adaptive):

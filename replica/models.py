@@ -42,7 +42,8 @@ class ModelSpec:
     physics remarks on a solved point; ``path`` is the free-entropy parameter to continue along (from ``path_start``,
     a number or a function of the parameters, where ``start`` is reliable) when a direct solve fails; ``follow``
     maps a solution (order-parameter dict) at some parameters to a guess at others (warm starts, continuation
-    predictors; default: the same order parameters); ``capacity`` computes the model's storage capacity;
+    predictors; default: the same order parameters); ``capacity`` computes the model's storage capacity and
+    ``dat_line`` its de Almeida–Thouless load;
     ``homotopy = (name, easy, start)``: where ``start`` fails at the path's beginning, the solution there is reached
     from input ``name`` = ``easy`` (at most the target's value), where ``start`` (a function of the inputs) is
     reliable, by continuation in that input.
@@ -72,6 +73,7 @@ class ModelSpec:
     direct: bool = True  # try a direct solve from ``start`` before continuing along ``path``
     follow: Callable = None
     capacity: Callable = None  # (kappa, quadrature, tol, adaptive) -> Threshold, for replica.capacity
+    dat_line: Callable = None  # (kappa, quadrature or None for adaptive, tol) -> Threshold, for replica.dat_line
     q1_load: Callable = None  # binary weights with a margin: kappa -> the load where the RS q reaches 1 (max_margin)
     vouch: Callable = None  # (params, order, observables) -> None, or why the solution lies outside the derivation
     limits: dict = field(default_factory=dict)  # {"y": {"inf": model name}}: a parameter value selecting a limit model

@@ -286,9 +286,14 @@ def max_margin(model, alpha, quadrature=None, tol=None, **options):
                    {"criterion": "zero RS entropy"})
 
 
-def dat_line(model, kappa, quadrature=None, tol=None):
-    """alpha_dAT(kappa) of the spherical perceptron for kappa < 0: where lambda_AT reaches 1 along the RS solution
-    (RS is unstable beyond it, below the RS capacity). Located by continuation in alpha and Brent's method.
+def dat_line(model, kappa=None, quadrature=None, tol=None, **options):
+    """The de Almeida–Thouless load: where the replicon eigenvalue lambda_AT reaches 1 along the RS solution (RS is
+    locally unstable beyond it). Located by continuation in alpha and Newton on the equations plus lambda_AT = 1.
+
+    * ``spherical-perceptron``, kappa < 0: alpha_dAT(kappa), below the RS capacity (for kappa >= 0 RS is stable up
+      to alpha_c).
+    * ``committee`` with K = inf (its ``options``: activation, weights; ``kappa``, default 0, the output margin):
+      the chain rule through the kernel Q(q) (docs/committee.md). The result carries the capacity beside it.
 
     Examples
     --------
@@ -296,29 +301,46 @@ def dat_line(model, kappa, quadrature=None, tol=None):
     >>> round(replica.dat_line("spherical-perceptron", kappa=-1.0).value, 6)
     7.87356
     """
-    from .models import get_model
+    from .models import resolve
 
-    spec = get_model(model)
+    spec, rest = resolve(model, options)
+    if rest:
+        raise ParameterError(f"dat-line takes kappa and a family's options, not {', '.join(rest)}")
+    if spec.dat_line is not None:
+        return spec.dat_line(_finite("kappa", 0.0 if kappa is None else kappa), quadrature, tol or Tolerance())
     if spec is not SPHERICAL:
-        raise ParameterError(f"dat-line is implemented for spherical-perceptron, not {model}")
+        raise ParameterError(f"dat-line is implemented for spherical-perceptron and committee (K=inf), not {model}")
+    if kappa is None:
+        raise ParameterError("spherical-perceptron: dat-line needs --kappa (negative)")
     kappa = _finite("kappa", kappa)
     if not kappa < 0:
         raise ParameterError(f"kappa={kappa:g}: the dAT line lies below capacity only for kappa < 0 (for kappa >= 0 "
                              "RS is stable up to alpha_c)")
-    tol = tol or Tolerance()
-    adaptive = quadrature is None
-    system = spec.system
     ac = alpha_c_spherical(kappa)
-    il = system.observable_names.index("lambda_AT")
-    sol, v, quad = _solved(spec, {"alpha": 0.02 * ac, "kappa": kappa}, quadrature, tol)
-    lo, hi, ok, quad = _march(system, v, "alpha", 0.02 * ac, lambda w, qd: system.call("obs", w, qd)[il] > 1,
-                              quad, tol, adaptive)
-    if not ok:
-        return Threshold("alpha_dAT", None, spec.name, {"kappa": kappa}, False, "stalled",
-                         "the RS solution could not be followed to lambda_AT = 1", REMEDIES["stalled"])
+    return replicon_threshold(spec, {"kappa": kappa}, 0.02 * ac, quadrature, tol or Tolerance(), {"alpha_c": ac})
+
+
+def replicon_threshold(spec, params, step, quadrature, tol, extra, limit=math.inf):
+    """alpha_dAT of ``spec`` (a model with the observable ``lambda_AT``) at the other ``params``: a march in alpha
+    from ``step`` by steps of ``step`` until lambda_AT exceeds 1, a secant, then Newton on the equations plus
+    lambda_AT = 1. Where the RS solution ends first (alpha reaching ``limit``, where q -> 1), no threshold: status
+    'stalled', with the last lambda_AT in the message."""
+    system, adaptive = spec.system, quadrature is None
+    il, ia = system.observable_names.index("lambda_AT"), system.index("alpha")
+    sol, v, quad = _solved(spec, {**params, "alpha": step}, quadrature, tol)
+    if v is None:
+        raise ParameterError(f"{spec.name}: no RS solution at alpha={step:g}, {params}: {sol.message}")
+    lo, hi, ok, quad = _march(system, v, "alpha", step, lambda w, qd: system.call("obs", w, qd)[il] > 1
+                              or w[ia] + step >= limit, quad, tol, adaptive)
+    last = system.call("obs", hi, quad)[il]
+    if not ok or not last > 1:
+        reason = (f"lambda_AT = {last:.4g} < 1 at alpha = {hi[ia]:.6g}, where the RS solution nears its end (q -> 1)"
+                  if ok else "the RS solution could not be followed to lambda_AT = 1")
+        return Threshold("alpha_dAT", None, spec.name, params, False, "stalled", reason, REMEDIES["stalled"],
+                         extra=extra)
     start = _secant(system, lo, hi, quad, "lambda_AT", 1.0)
-    return _locate(spec, "alpha_dAT", "alpha", {"kappa": kappa}, start, quad, tol, ("lambda_AT", 1.0), adaptive,
-                   {"alpha_c": ac, "criterion": "lambda_AT = 1"})
+    return _locate(spec, "alpha_dAT", "alpha", params, start, quad, tol, ("lambda_AT", 1.0), adaptive,
+                   {**extra, "criterion": "lambda_AT = 1"})
 
 
 def _nontrivial(w):
