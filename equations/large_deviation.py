@@ -16,9 +16,9 @@ import sympy as sp
 
 from .local_entropy import binary_entropy
 from .model import FreeEntropy, Symbol
-from .vocabulary import AtMax, E, E_trunc, Max, log2cosh, logaddexp, logH
+from .vocabulary import GH, AtMax, E, E_trunc, Max, log2cosh, logaddexp, logH
 
-__all__ = ["binary_perceptron_ld", "binary_perceptron_ld_inf"]
+__all__ = ["binary_perceptron_ld", "binary_perceptron_ld_inf", "binary_perceptron_ld_solution"]
 
 q1, q0, q1hat, q0hat, Shat = sp.symbols("q1 q0 q1hat q0hat Shat")
 alpha, kappa, y, S = sp.symbols("alpha kappa y S")
@@ -120,4 +120,71 @@ def binary_perceptron_ld_inf():
                 Symbol(S, sp.Interval.open(-1, 1), "overlap with the reference, S = 1 - 2d")],
         pairs={q: dqhat, dq: qhat},
         observables={"complexity": complexity, "upper_bound": binary_entropy(S)},
+    )
+
+
+Q, R, Qhat, Rhat, kappa_ref = sp.symbols("Q R Qhat Rhat kappa_ref")
+zp, z0p, x = sp.symbols("zp z0p x")
+
+
+def binary_perceptron_ld_solution():
+    r"""Large-deviation free entropy with the reference constrained to be a solution of margin kappa_ref [physics
+    notes §D.2, epsilon = 1]: F = lim (1/N) E ln sum_{W~} X_{kappa_ref}(W~) N_d(W~)^y. With it the references'
+    overlap Q = W~^a.W~^b/N and a replica's overlap R = W^{ac}.W~^b/N with another reference keep their conjugates:
+
+        F = extr [ G_S + alpha G_E ],
+        G_S = -Qhat (1-Q)/2 - (y q1hat/2)(1 + (y-1) q1) + y^2 q0hat q0/2 - y Shat S + y Rhat R
+              + int Dz Dz' ln sum_{W~=+-1} e^{sqrt(Qhat) z W~} int Dz1 [2cosh(h0 + sqrt(q1hat - q0hat) z1
+                                                                          + (Shat - Rhat) W~)]^y,
+              h0 = (Rhat/sqrt(Qhat)) z + sqrt(q0hat - Rhat^2/Qhat) z',
+        G_E = int Dz0 Dz0' ln int Dx Theta(sqrt(Q) z0 + sqrt(1-Q) x - kappa_ref) int Dz1 H(u)^y,
+              u = (kappa - (R/sqrt(Q)) z0 - sqrt(q0 - R^2/Q) z0' - (S-R)/sqrt(1-Q) x - sqrt(B) z1)/sqrt(1-q1),
+              B = q1 - q0 - (S-R)^2/(1-Q),
+
+    the x average truncated at the reference's threshold (ln of H(x~) times the conditioned average). The inner
+    log-averages carry a shift c (ln E e^f = c + ln E e^{f-c}, exact for any c free of the averaged variables) near the
+    exponent's largest value, as in :func:`binary_perceptron_ld`. As y -> 0, F -> s_RS(alpha, kappa_ref) and
+    dF/dy -> the Franz-Parisi local entropy around typical references of margin kappa_ref (q0 -> R^2/Q,
+    q0hat -> Rhat^2/Qhat; tested). Observables as in :func:`binary_perceptron_ld`.
+    """
+    h0 = Rhat / sp.sqrt(Qhat) * z + sp.sqrt(q0hat - Rhat**2 / Qhat) * zp
+
+    def inner(sign):  # sign sqrt(Qhat) z + ln int Dz1 [2 cosh(...)]^y for the reference W~ = sign
+        center = h0 + sign * (Shat - Rhat)
+        h = center + sp.sqrt(q1hat - q0hat) * z1
+        return (sign * sp.sqrt(Qhat) * z + y * log2cosh(center)
+                + sp.log(E(sp.exp(y * (log2cosh(h) - log2cosh(center))), z1)))
+
+    gs = (-Qhat * (1 - Q) / 2 - y * q1hat / 2 * (1 + (y - 1) * q1) + y**2 * q0hat * q0 / 2 - y * Shat * S
+          + y * Rhat * R + E(E(logaddexp(inner(1), inner(-1)), zp), z))
+    a = (kappa_ref - sp.sqrt(Q) * z0) / sp.sqrt(1 - Q)
+    b = (S - R) / sp.sqrt(1 - Q)
+    B = q1 - q0 - b**2
+    mean = R / sp.sqrt(Q) * z0 + sp.sqrt(q0 - R**2 / Q) * z0p
+    u = (kappa - mean - b * x - sp.sqrt(B) * z1) / sp.sqrt(1 - q1)
+    # ~ max over x > a and z1 of y ln H(u) - z1^2/2, with x at its conditional mean
+    shift = y * logH((kappa - mean - b * GH(a)) / sp.sqrt(1 - q1 + y * B))
+    ge = E(E(logH(a) + shift + sp.log(E_trunc(E(sp.exp(y * logH(u) - shift), z1), x, a)), z0p), z0)
+    phi = gs + alpha * ge
+    local = sp.diff(phi, y)
+    return FreeEntropy(
+        name="binary-perceptron-ld-solution",
+        phi=phi,
+        phi_name="free_entropy",
+        order=[Symbol(q1, sp.Interval.Ropen(0, 1), "overlap of replicas of the same reference"),
+               Symbol(q0, sp.Interval.Ropen(0, 1), "overlap of replicas of different references"),
+               Symbol(Q, sp.Interval.open(0, 1), "overlap of two references"),
+               Symbol(R, sp.Interval.open(-1, 1), "overlap of a replica with another reference"),
+               Symbol(q1hat, sp.Interval(0, sp.oo), "conjugate of q1"),
+               Symbol(q0hat, sp.Interval(0, sp.oo), "conjugate of q0"),
+               Symbol(Qhat, sp.Interval.open(0, sp.oo), "conjugate of Q"),
+               Symbol(Rhat, sp.S.Reals, "conjugate of R"),
+               Symbol(Shat, sp.S.Reals, "conjugate of S")],
+        params=[Symbol(alpha, sp.Interval(0, sp.oo), "load P/N"),
+                Symbol(kappa, sp.S.Reals, "margin of the replicas"),
+                Symbol(kappa_ref, sp.S.Reals, "margin of the reference"),
+                Symbol(y, sp.Interval.open(0, sp.oo), "number of replicas per reference (large-deviation parameter)"),
+                Symbol(S, sp.Interval.open(-1, 1), "overlap with the reference, S = 1 - 2d")],
+        pairs={q1: q1hat, q0: q0hat},
+        observables={"entropy": local, "complexity": phi - y * local, "upper_bound": binary_entropy(S)},
     )

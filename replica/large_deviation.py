@@ -16,12 +16,13 @@ from scipy.optimize import minimize_scalar
 from replica.equations import large_deviation as eq
 from replica.equations.model import Symbol
 from replica.solvers.continuation import continue_to
+from replica.solvers.quadrature import Quadrature
 
 from .errors import ParameterError
 from .local_entropy import CURVES, CurveFailed
 from .models import ModelSpec, get_model, register
 
-__all__ = ["BINARY_LD", "BINARY_LD_INF", "plateau"]
+__all__ = ["BINARY_LD", "BINARY_LD_INF", "BINARY_LD_SOLUTION", "plateau"]
 
 
 def _inputs(params):
@@ -40,6 +41,13 @@ def _follow(order, old, new):
     return dict(order, q1=order["q1"] - s * s + s1 * s1, Shat=order["Shat"] - math.atanh(s) + math.atanh(s1))
 
 
+def _check_y(params):
+    if params["y"] == 1:
+        raise ParameterError("y=1: with one replica per reference the overlap q1 between replicas of the same "
+                             "reference is undefined and its equation degenerate; F is continuous there: use "
+                             "y = 1 +- 1e-6 (for an unconstrained reference F(1) = s_RS + H2(d))")
+
+
 def _notes(params, order, obs):
     notes = []
     if obs["entropy"] > obs["upper_bound"] + 1e-9:
@@ -55,6 +63,7 @@ BINARY_LD = register(ModelSpec(
     summary="large-deviation local entropy of the binary perceptron: y replicas at distance d from an unconstrained "
             "reference; entropy = dF/dy, complexity",
     build=eq.binary_perceptron_ld, defaults={"kappa": 0.0}, start=_start, follow=_follow, notes=_notes,
+    check=_check_y,
     user_params=[
         Symbol(sp.Symbol("alpha"), sp.Interval.open(0, sp.oo), "load P/N > 0 (at alpha = 0, F = ln 2 + y H2(d))"),
         Symbol(sp.Symbol("kappa"), sp.S.Reals, "margin of the replicas"),
@@ -179,3 +188,52 @@ def _dip_inf(spec, alpha, fixed, d_min, points):
 
 
 CURVES[BINARY_LD_INF.name] = (_dip_inf, {"kappa": 0.0, "d_min": 0.01})
+
+
+# ----- reference constrained to be a solution (epsilon = 1), finite y -------------------------------------------
+
+Y_START = 0.05  # the path in y starts here, from the Franz-Parisi solution (the y -> 0 limit)
+
+
+def _inputs_solution(params):
+    if params["kappa"] > params["ref_kappa"]:
+        raise ParameterError(f"kappa={params['kappa']:g} exceeds ref_kappa={params['ref_kappa']:g}: the replicas "
+                             "cannot have a larger margin than the reference; allowed: kappa <= ref_kappa")
+    return {"alpha": params["alpha"], "kappa": params["kappa"], "kappa_ref": params["ref_kappa"], "y": params["y"],
+            "S": 1 - 2 * params["d"]}
+
+
+def _start_solution(inputs):
+    """The y -> 0 limit: the references are the storage problem's typical solutions of margin kappa_ref (Q = q~,
+    Qhat = qhat~) and each replica is a Franz-Parisi configuration around one of them (R = t, Rhat = that,
+    Shat = phat, q1, q1hat); q0 -> R^2/Q and q0hat -> Rhat^2/Qhat, moved slightly inside."""
+    from .api import solve
+
+    fp = solve("binary-perceptron-fp", alpha=inputs["alpha"], kappa=inputs["kappa"], ref_kappa=inputs["kappa_ref"],
+               d=(1 - inputs["S"]) / 2)
+    if not fp.converged:
+        raise ParameterError(f"binary-perceptron-ld-solution starts from the Franz-Parisi solution at the same "
+                             f"parameters, which did not converge: {fp.message}")
+    Q_, Qh, t, th = fp.q_ref, fp.qhat_ref, fp.t, fp.that
+    gap, gap_hat = fp.q1 - t * t / Q_, fp.q1hat - th * th / Qh
+    return {"q1": fp.q1, "q0": t * t / Q_ + 0.05 * gap, "Q": Q_, "R": t, "q1hat": fp.q1hat,
+            "q0hat": th * th / Qh + 0.05 * gap_hat, "Qhat": Qh, "Rhat": th, "Shat": fp.phat}
+
+
+BINARY_LD_SOLUTION = register(ModelSpec(
+    name="binary-perceptron-ld-solution",
+    summary="large-deviation local entropy of the binary perceptron with the reference constrained to be a solution "
+            "of margin ref_kappa: y replicas at distance d; entropy = dF/dy, complexity",
+    build=eq.binary_perceptron_ld_solution, defaults={"kappa": 0.0, "ref_kappa": 0.0}, start=_start_solution,
+    notes=_notes, path="y", path_start=Y_START, direct=False, check=_check_y,
+    user_params=[
+        Symbol(sp.Symbol("alpha"), sp.Interval.open(0, sp.oo), "load P/N > 0"),
+        Symbol(sp.Symbol("kappa"), sp.S.Reals, "margin of the replicas"),
+        Symbol(sp.Symbol("ref_kappa"), sp.S.Reals, "margin of the reference (a solution)"),
+        Symbol(sp.Symbol("y"), sp.Interval.open(0, sp.oo), "replicas per reference (large-deviation parameter)"),
+        Symbol(sp.Symbol("d"), sp.Interval.open(0, sp.Rational(1, 2)), "distance to the reference, d = (1-S)/2"),
+    ],
+    inputs=_inputs_solution,
+    quadrature=Quadrature(gauss=64, trunc=24, inner=16, inner_rule="hermite"),
+    max_nodes=256,
+))

@@ -185,3 +185,66 @@ def test_finite_y_phi_against_mpmath():
     sol = ld(alpha=0.5, y=2.0, d=0.05)
     hp = highprec.phi("binary-perceptron-ld", {**sol.order, **sol.params}, dps=15)
     assert abs(float(hp) - sol.free_entropy) <= 1e-11
+
+
+def ld_solution(**params):
+    return replica.solve("binary-perceptron-ld-solution", **params)
+
+
+def test_constrained_reference_small_y_is_storage_plus_franz_parisi():
+    """Reference constrained to be a solution (epsilon = 1): as y -> 0, F(y) = s_RS(alpha, ref_kappa) + y phi_FP +
+    O(y^2), phi_FP the Franz-Parisi local entropy around typical references. So the complexity F - y dF/dy tends to
+    s_RS (an O(y^2) gap) and the local entropy dF/dy to phi_FP (an O(y) gap, removed by extrapolating from two y)."""
+    alpha, d = 0.5, 0.1
+    s_rs = replica.solve("binary-perceptron", alpha=alpha).entropy
+    phi_fp = replica.solve("binary-perceptron-fp", alpha=alpha, ref_kappa=0.0, d=d).entropy
+    a, b = (ld_solution(alpha=alpha, y=y, d=d) for y in (0.02, 0.04))
+    assert a.converged and b.converged
+    assert abs(a.complexity - s_rs) < 1e-5 and abs(b.complexity - s_rs) < 4e-5
+    assert abs(2 * a.entropy - b.entropy - phi_fp) < 1e-5
+    assert phi_fp < a.entropy < b.entropy < a.upper_bound  # larger y selects denser references
+
+
+def test_constrained_reference_phi_matches_an_independent_numpy_evaluation():
+    """The compiled F of the constrained-reference model against physics notes §D.2 written out in numpy at the
+    solved point: Gauss-Hermite products for the Gaussian levels (100 nodes each in the entropic term, 48 in the
+    energetic one) and Gauss-Legendre in x on (x~, max(x~, 0) + 12) for the reference's truncated stability, with
+    scipy's log_ndtr for ln H. No shifts: at y = 2 and these overlaps nothing overflows. (In the mass coordinate of
+    the truncated Gaussian, Gauss-Legendre converges only algebraically: 4e-6 off at 56 nodes.)"""
+    y, d = 2.0, 0.1
+    sol = ld_solution(alpha=0.5, y=y, d=d)
+    o, S = sol.order, 1 - 2 * d
+    Q, R, Qh, Rh = o["Q"], o["R"], o["Qhat"], o["Rhat"]
+
+    z, w = roots_hermitenorm(100)
+    w = w / w.sum()
+    zz, zp, z1 = np.meshgrid(z, z, z, indexing="ij")
+    h0 = Rh / np.sqrt(Qh) * zz + np.sqrt(o["q0hat"] - Rh**2 / Qh) * zp
+    terms = []
+    for sign in (1, -1):
+        h = h0 + sign * (o["Shat"] - Rh) + np.sqrt(o["q1hat"] - o["q0hat"]) * z1
+        terms.append(sign * np.sqrt(Qh) * zz[..., 0] + np.log(np.exp(y * np.logaddexp(h, -h)) @ w))
+    gs = (-Qh * (1 - Q) / 2 - y * o["q1hat"] / 2 * (1 + (y - 1) * o["q1"]) + y**2 * o["q0hat"] * o["q0"] / 2
+          - y * o["Shat"] * S + y * Rh * R + w @ np.logaddexp(*terms) @ w)
+
+    z, w = roots_hermitenorm(48)
+    w = w / w.sum()
+    v, wv = np.polynomial.legendre.leggauss(120)
+    b = (S - R) / np.sqrt(1 - Q)
+    B = o["q1"] - o["q0"] - b * b
+    ge = 0.0
+    for z0, w0 in zip(z, w):
+        a = -np.sqrt(Q) * z0 / np.sqrt(1 - Q)  # the reference's threshold, ref_kappa = 0
+        hi = max(a, 0.0) + 12
+        x = a + (hi - a) * (v + 1) / 2
+        wx = (hi - a) / 2 * wv * np.exp(-x * x / 2) / np.sqrt(2 * np.pi)  # int_a Dx, the mass included
+        mean = R / np.sqrt(Q) * z0 + np.sqrt(o["q0"] - R**2 / Q) * z[:, None, None]
+        u = (0.0 - mean - b * x[None, :, None] - np.sqrt(B) * z[None, None, :]) / np.sqrt(1 - o["q1"])
+        ge += w0 * (w @ np.log((np.exp(y * log_ndtr(-u)) @ w) @ wx))
+    assert abs(gs + 0.5 * ge - sol.free_entropy) < 1e-8
+
+
+def test_y_equal_one_is_refused_with_the_way_around():
+    for model in ("binary-perceptron-ld", "binary-perceptron-ld-solution"):
+        with pytest.raises(ParameterError, match="y = 1 \\+- 1e-6"):
+            replica.solve(model, alpha=0.5, y=1, d=0.1)
