@@ -50,19 +50,25 @@ def binary_perceptron_ld():
     u = (kappa - sp.sqrt(q0) * z0 - sp.sqrt(q1 - q0) * z1) / sp.sqrt(1 - q1)
     shift = y * logH((kappa - sp.sqrt(q0) * z0) / sp.sqrt(1 - q1 + y * (q1 - q0)))  # ~ max_z1 [y ln H(u) - z1^2/2]
     ge = E(shift + sp.log(E(sp.exp(y * logH(u) - shift), z1)), z0)
-    phi = gs + alpha * ge
+    return _large_deviation("binary-perceptron-ld", gs + alpha * ge, [], [])
+
+
+def _large_deviation(name, phi, order, params):
+    """The finite-y large-deviation free entropy ``name``: the replicas' order parameters (q1, q0, their conjugates,
+    Shat) plus ``order``, the parameters alpha, kappa, y, S plus ``params``; observables the local entropy dF/dy,
+    the complexity F - y dF/dy and the upper bound H2(d)."""
     local = sp.diff(phi, y)
     return FreeEntropy(
-        name="binary-perceptron-ld",
+        name=name,
         phi=phi,
         phi_name="free_entropy",
         order=[Symbol(q1, sp.Interval.Ropen(0, 1), "overlap of replicas of the same reference"),
                Symbol(q0, sp.Interval.Ropen(0, 1), "overlap of replicas of different references"),
                Symbol(q1hat, sp.Interval(0, sp.oo), "conjugate of q1"),
                Symbol(q0hat, sp.Interval(0, sp.oo), "conjugate of q0"),
-               Symbol(Shat, sp.S.Reals, "conjugate of S")],
+               Symbol(Shat, sp.S.Reals, "conjugate of S"), *order],
         params=[Symbol(alpha, sp.Interval(0, sp.oo), "load P/N"),
-                Symbol(kappa, sp.S.Reals, "margin of the replicas"),
+                Symbol(kappa, sp.S.Reals, "margin of the replicas"), *params,
                 Symbol(y, sp.Interval.open(0, sp.oo), "number of replicas per reference (large-deviation parameter)"),
                 Symbol(S, sp.Interval.open(-1, 1), "overlap with the reference, S = 1 - 2d")],
         pairs={q1: q1hat, q0: q0hat},
@@ -165,26 +171,9 @@ def binary_perceptron_ld_solution():
     # ~ max over x > a and z1 of y ln H(u) - z1^2/2, with x at its conditional mean
     shift = y * logH((kappa - mean - b * GH(a)) / sp.sqrt(1 - q1 + y * B))
     ge = E(E(logH(a) + shift + sp.log(E_trunc(E(sp.exp(y * logH(u) - shift), z1), x, a)), z0p), z0)
-    phi = gs + alpha * ge
-    local = sp.diff(phi, y)
-    return FreeEntropy(
-        name="binary-perceptron-ld-solution",
-        phi=phi,
-        phi_name="free_entropy",
-        order=[Symbol(q1, sp.Interval.Ropen(0, 1), "overlap of replicas of the same reference"),
-               Symbol(q0, sp.Interval.Ropen(0, 1), "overlap of replicas of different references"),
-               Symbol(Q, sp.Interval.open(0, 1), "overlap of two references"),
-               Symbol(R, sp.Interval.open(-1, 1), "overlap of a replica with another reference"),
-               Symbol(q1hat, sp.Interval(0, sp.oo), "conjugate of q1"),
-               Symbol(q0hat, sp.Interval(0, sp.oo), "conjugate of q0"),
-               Symbol(Qhat, sp.Interval.open(0, sp.oo), "conjugate of Q"),
-               Symbol(Rhat, sp.S.Reals, "conjugate of R"),
-               Symbol(Shat, sp.S.Reals, "conjugate of S")],
-        params=[Symbol(alpha, sp.Interval(0, sp.oo), "load P/N"),
-                Symbol(kappa, sp.S.Reals, "margin of the replicas"),
-                Symbol(kappa_ref, sp.S.Reals, "margin of the reference"),
-                Symbol(y, sp.Interval.open(0, sp.oo), "number of replicas per reference (large-deviation parameter)"),
-                Symbol(S, sp.Interval.open(-1, 1), "overlap with the reference, S = 1 - 2d")],
-        pairs={q1: q1hat, q0: q0hat},
-        observables={"entropy": local, "complexity": phi - y * local, "upper_bound": binary_entropy(S)},
-    )
+    return _large_deviation(
+        "binary-perceptron-ld-solution", gs + alpha * ge,
+        [Symbol(Q, sp.Interval.open(0, 1), "overlap of two references"),
+         Symbol(R, sp.Interval.open(-1, 1), "overlap of a replica with another reference"),
+         Symbol(Qhat, sp.Interval.open(0, sp.oo), "conjugate of Q"), Symbol(Rhat, sp.S.Reals, "conjugate of R")],
+        [Symbol(kappa_ref, sp.S.Reals, "margin of the reference")])

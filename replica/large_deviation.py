@@ -209,15 +209,18 @@ def _start_solution(inputs):
     Shat = phat, q1, q1hat); q0 -> R^2/Q and q0hat -> Rhat^2/Qhat, moved slightly inside."""
     from .api import solve
 
+    S_ = inputs["S"]
     fp = solve("binary-perceptron-fp", alpha=inputs["alpha"], kappa=inputs["kappa"], ref_kappa=inputs["kappa_ref"],
-               d=(1 - inputs["S"]) / 2)
-    if not fp.converged:
-        raise ParameterError(f"binary-perceptron-ld-solution starts from the Franz-Parisi solution at the same "
-                             f"parameters, which did not converge: {fp.message}")
-    Q_, Qh, t, th = fp.q_ref, fp.qhat_ref, fp.t, fp.that
-    gap, gap_hat = fp.q1 - t * t / Q_, fp.q1hat - th * th / Qh
-    return {"q1": fp.q1, "q0": t * t / Q_ + 0.05 * gap, "Q": Q_, "R": t, "q1hat": fp.q1hat,
-            "q0hat": th * th / Qh + 0.05 * gap_hat, "Qhat": Qh, "Rhat": th, "Shat": fp.phat}
+               d=(1 - S_) / 2, strict=False)
+    ref = solve("binary-perceptron", alpha=inputs["alpha"], kappa=inputs["kappa_ref"])  # the references' storage
+    Q_, Qh = ref.q, ref.qhat
+    if fp.converged:
+        t, th, q1_, q1h, sh = fp.t, fp.that, fp.q1, fp.q1hat, fp.phat
+    else:  # a rough guess (the solve then reports its own status): W = S W~ + an independent part
+        t, th, q1_, q1h, sh = S_ * Q_, 0.5 * Qh, S_ * S_ + (1 - S_ * S_) * Q_, Qh, math.atanh(S_)
+    gap, gap_hat = q1_ - t * t / Q_, q1h - th * th / Qh
+    return {"q1": q1_, "q0": t * t / Q_ + 0.05 * gap, "Q": Q_, "R": t, "q1hat": q1h,
+            "q0hat": th * th / Qh + 0.05 * gap_hat, "Qhat": Qh, "Rhat": th, "Shat": sh}
 
 
 BINARY_LD_SOLUTION = register(ModelSpec(

@@ -248,3 +248,48 @@ def test_y_equal_one_is_refused_with_the_way_around():
     for model in ("binary-perceptron-ld", "binary-perceptron-ld-solution"):
         with pytest.raises(ParameterError, match="y = 1 \\+- 1e-6"):
             replica.solve(model, alpha=0.5, y=1, d=0.1)
+
+
+def test_constrained_reference_cli(capsys):
+    from replica.cli import main
+
+    assert main(["solve", "binary-perceptron-ld-solution", "--alpha", "0.5", "--y", "0.5", "--d", "0.1", "--json"]) == 0
+    out = __import__("json").loads(capsys.readouterr().out)
+    assert out["converged"] and 0 < out["entropy"] < out["upper_bound"] and out["complexity"] > 0
+    assert main(["solve", "binary-perceptron-ld-solution", "--alpha", "0.5", "--y", "2", "--d", "0.1", "--kappa",
+                 "0.5"]) == 2
+    err = capsys.readouterr().err
+    assert "exceeds ref_kappa" in err and err.count("\n") == 1
+
+
+@pytest.mark.slow
+def test_constrained_reference_curve_at_y_3():
+    """A sweep at alpha = 0.6, y = 3 from d = 0.2 down to 0.008 (about 5 minutes): every point converges, the local
+    entropy stays below H2(d) and decreases towards small d, the complexity stays positive (the references exist)."""
+    d = [0.2, 0.15, 0.1, 0.07, 0.05, 0.035, 0.025, 0.018, 0.012, 0.008]
+    df = replica.sweep("binary-perceptron-ld-solution", alpha=0.6, y=3, d=d, progress=False)
+    assert df.converged.all() and (df.quad_error <= 1e-8).all()
+    assert (df.entropy < df.upper_bound).all() and (df.complexity > 0).all()
+    assert np.all(np.diff(df.entropy) < 0)
+    assert df.entropy.iloc[2] == pytest.approx(0.154058, abs=1e-5)
+
+
+def test_constrained_reference_start_without_franz_parisi(monkeypatch):
+    """Where the Franz-Parisi solution (the y -> 0 start) does not converge, the start falls back to a rough guess
+    inside the domain and the solve reports its own status; it does not raise (a sweep records a failed row)."""
+    import replica.api as api
+    from replica.models import get_model
+
+    real = api.solve
+
+    def failing(model, **params):
+        sol = real(model, **params)
+        if model == "binary-perceptron-fp":
+            sol.converged = False
+        return sol
+
+    monkeypatch.setattr(api, "solve", failing)
+    spec = get_model("binary-perceptron-ld-solution")
+    start = spec.start(spec.inputs_of(spec.validate({"alpha": 0.5, "y": 2.0, "d": 0.1})))
+    assert all(np.isfinite(list(start.values())))
+    assert start["q0"] > start["R"] ** 2 / start["Q"] and start["q0hat"] > start["Rhat"] ** 2 / start["Qhat"]
