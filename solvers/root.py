@@ -192,18 +192,14 @@ def newton(v0, idx, target_k, target, lo, hi, lo_open, hi_open, atol, rtol, max_
             return v, 4, it, nr
         t = 1.0
         left = False
-        Jw = J
         while True:
             w = v.copy()
             for k in range(idx.shape[0]):
                 w[idx[k]] += t * dx[k]
             if _in_domain(w, idx, lo, hi, lo_open, hi_open):
-                if t == 1.0:
-                    # the full step, usually taken: the Jacobian with the residual, in one pass over the nodes (little
-                    # more than the residual alone); a damped step evaluates the residual only
-                    rw, Jw = _equations_jac(w, idx, target_k, target, gx, gw, tx, tw, ix, iw, lx, lw)
-                else:
-                    rw = _equations(w, idx, target_k, target, gx, gw, tx, tw, ix, iw, lx, lw)
+                # the Jacobian with the residual: one pass over the nodes costs little more than the residual alone,
+                # and the full step is usually taken
+                rw, Jw = _equations_jac(w, idx, target_k, target, gx, gw, tx, tw, ix, iw, lx, lw)
                 if _all_finite(rw):
                     nw = _norm(rw)
                     if nw <= (1.0 - 1e-4 * t) * nr or _error(rw, w, n_res, atol, rtol) <= 1.0:
@@ -213,12 +209,7 @@ def newton(v0, idx, target_k, target, lo, hi, lo_open, hi_open, atol, rtol, max_
             t *= 0.5
             if t < 1e-10:
                 return v, 2 if left else 3, it, nr
-        if t == 1.0:
-            v, r, J, nr = w, rw, Jw, nw
-        else:
-            v = w
-            r, J = _equations_jac(v, idx, target_k, target, gx, gw, tx, tw, ix, iw, lx, lw)
-            nr = _norm(r)
+        v, r, J, nr = w, rw, Jw, nw
     if _error(r, v, n_res, atol, rtol) <= 1.0:
         return v, 0, max_iter, nr
     return v, 1, max_iter, nr
