@@ -147,24 +147,21 @@ class System:
 
     def _doubling(self, v, quad, unknowns=None, target=None, levels=None):
         """(the node-doubling estimate, the vector moved by the first-order shift of the root, or None), with the
-        ``levels`` of the rule doubled (all by default). The shift is that of the root of ``quad``'s equations near
-        ``v`` to the doubled rules' root, so ``v`` need not be a root of ``quad``'s equations (it may be one of a finer
-        rule's)."""
+        ``levels`` of the rule doubled (all by default)."""
         idx = self._unknowns(unknowns, target)
         fine = quad.doubled(levels)
         J = self.jacobian(v, quad, idx)
-        coarse, out = self.call("phi_res", v, quad), self.call("phi_res", v, fine)
-        r = out[1:] - coarse[1:]  # the equations' change: at a root of quad's, their value on the finer rules
+        out = self.call("phi_res", v, fine)
+        phi_fine, r = out[0], out[1:]
         if target is not None:
-            k, _ = self._target(target)
+            k, value = self._target(target)
             g = self.call(f"obs_grad_{k}", v, quad)
-            r = np.append(r, self.call("obs", v, fine)[k] - self.call("obs", v, quad)[k])
-            J = np.vstack([J, g[1:][idx]])
+            r, J = np.append(r, self.call("obs", v, fine)[k] - value), np.vstack([J, g[1:][idx]])
         try:
             dx = np.linalg.solve(J, -r)
         except np.linalg.LinAlgError:
             return math.inf, None
-        dphi = out[0] - coarse[0]
+        dphi = phi_fine - self.call("phi", v, quad)[0]
         err = max(abs(dphi), float(np.max(np.abs(dx))))
         if not math.isfinite(err):
             return math.inf, None

@@ -107,22 +107,3 @@ def test_refinement_refines_the_largest_level_when_none_alone_exceeds_the_tolera
     _, _, rule, err = Stub().refine(converged, None, base, quad_tol=1e-8, max_nodes=base.gauss)
     assert rule == base and err == 1.02e-8
 
-
-def test_estimate_does_not_need_a_root_of_the_rule_itself():
-    """The node-doubling estimate of a rule at the root of a finer rule's equations is the estimate at the rule's
-    own root (it measures the shift between the rule's root and the doubled rule's, not the doubled rule's residual
-    alone): how a sweep decides that the base rule suffices again."""
-    import replica
-    from replica.models import get_model
-
-    spec = get_model("binary-perceptron-fp")
-    params = spec.validate({"alpha": 0.5, "ref_kappa": "max", "d": 0.0208})
-    sol = replica.solve("binary-perceptron-fp", **params)
-    fine = Quadrature(**sol.settings["quadrature"])
-    system, base = spec.system, spec.quadrature
-    assert fine != base
-    v_fine = system.vector(sol.order, spec.inputs_of(params))
-    result, v_base = system.solve(v_fine, base, method="newton")
-    assert result.converged
-    at_own, at_fine = system.quadrature_error(v_base, base), system.quadrature_error(v_fine, base)
-    assert at_own > 1e-8 and abs(at_fine - at_own) <= 1e-3 * at_own

@@ -127,10 +127,10 @@ def test_plot(tmp_path):
     assert (tmp_path / "p.png").stat().st_size > 10_000
 
 
-def test_refined_rule_kept_along_the_sweep_and_left_with_the_hard_region(tmp_path, monkeypatch):
+def test_rows_record_their_rule_and_a_resume_carries_it(tmp_path, monkeypatch):
     """Around kappa_max references at alpha = 0.5 the base rule's node-doubling estimate fails below d ~ 0.03. A
-    sweep going up in d starts each point on the rule the last one needed, returns to the base rule once the base
-    rule's own estimate passes, records the rule of every row, and a resumed sweep starts from the last row's rule."""
+    sweep records the rule of every row, hands the last point's rule to the next (its retry rule), a resumed sweep
+    takes it from the last row, and points where the base rule suffices are solved on it."""
     sweep_module = __import__("importlib").import_module("replica.sweep")
     spec = get_model("binary-perceptron-fp")
     base = str(spec.quadrature)
@@ -148,6 +148,6 @@ def test_refined_rule_kept_along_the_sweep_and_left_with_the_hard_region(tmp_pat
     monkeypatch.setattr(sweep_module, "_solve_point", recording)
     df = replica.sweep("binary-perceptron-fp", alpha=0.5, ref_kappa="max", d=d, out=out)
     assert df.converged.all() and (df.quad_error <= 1e-8).all()
-    assert str(started[0]) == df.quadrature.iloc[1]  # resumed on the last row's rule
-    assert df.quadrature.iloc[-1] == base  # back on the base rule
+    assert str(started[0]) == df.quadrature.iloc[1]  # resumed with the last row's rule
+    assert df.quadrature.iloc[-1] == base
     assert pd.read_csv(out).quadrature.tolist() == df.quadrature.tolist()
