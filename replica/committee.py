@@ -157,12 +157,11 @@ def _dat_line(spec, activation, weights, kappa, quad, tol):
     spherical capacity at this margin, up to where the RS solution reaches q = 1 (binary weights: alpha_GD)."""
     ac = alpha_c_tree("committee", math.inf, activation, kappa)
     limit = ac if weights == "spherical" else 2 / math.pi * ac
-    scale = alpha_c_tree("committee", math.inf, "relu", kappa)
-    extra = {"alpha_c": ac if weights == "spherical" else None}
     if weights == "binary":  # the capacity is where the RS entropy vanishes: beyond it the dAT point is unphysical
-        extra["alpha_c"] = _capacity(spec, "committee", math.inf, activation, weights, kappa, quad or Quadrature(),
-                                     tol, quad is None).value
-    return replicon_threshold(spec, {"kappa": kappa}, 0.02 * scale, quad, tol, extra, limit)
+        ac = _capacity(spec, "committee", math.inf, activation, weights, kappa, quad or Quadrature(), tol,
+                       quad is None).value
+    scale = alpha_c_tree("committee", math.inf, "relu", kappa)
+    return replicon_threshold(spec, {"kappa": kappa}, 0.02 * scale, quad, tol, {"alpha_c": ac}, limit)
 
 
 def _capacity(spec, machine, K, activation, weights, kappa, quad, tol, adaptive):
