@@ -12,7 +12,7 @@ terms), ``expit(x) = 1/(1 + exp(-x))``.
 import sympy as sp
 
 __all__ = ["G", "H", "logH", "GH", "log2cosh", "logaddexp", "logsumexp", "expit", "Average", "E", "E_trunc",
-           "IidAverage", "E_iid", "AtMax", "Max", "SPECIAL_FUNCTIONS"]
+           "IidAverage", "E_iid", "AtMax", "Max", "Split", "SPECIAL_FUNCTIONS"]
 
 
 class G(sp.Function):
@@ -111,6 +111,21 @@ class logsumexp(sp.Function):
         return _power(r"\ln\left(%s\right)" % " + ".join("e^{%s}" % printer._print(a) for a in self.args), exp)
 
 
+class Split(sp.Function):
+    """A split point x of an average, whose derivative is declared 0.
+
+    For an average split at x into pieces whose integrands agree at x in value and in their first derivative with
+    respect to every parameter (a constrained maximum meeting the unconstrained one, say), moving x changes the sum
+    only at second order in the move: the first and second derivatives of the sum are those taken with x held fixed.
+    Wrapping x in ``Split`` says so (it is the declaration's promise, as for :class:`AtMax`); derivatives then skip
+    the boundary terms, and code generation reads ``Split(x)`` as x."""
+
+    nargs = 1
+
+    def fdiff(self, argindex=1):
+        return sp.S.Zero
+
+
 def _power(tex, exp):
     return tex if exp is None else r"\left(%s\right)^{%s}" % (tex, exp)
 
@@ -176,8 +191,9 @@ class Average(sp.Expr):
         if not self.truncated:
             df = sp.Add(*[_stein(t, z) for t in sp.Add.make_args(_expand_top(df))])
         result = Average(df, z, a)
-        if self.truncated and s in a.free_symbols:
-            result += a.diff(s) * GH(a) * (self - f.subs(z, a))
+        da = a.diff(s) if self.truncated else 0
+        if da != 0:
+            result += da * GH(a) * (self - f.subs(z, a))
         return result
 
     def _latex(self, printer, exp=None):

@@ -39,6 +39,7 @@ _FUNCS = {
     voc.expit: lambda x: 1 / (1 + mp.exp(-x)),
     voc.logaddexp: lambda a, b: max(a, b) + mp.log1p(mp.exp(-abs(a - b))),
     voc.logsumexp: lambda *xs: max(xs) + mp.log(mp.fsum(mp.exp(x - max(xs)) for x in xs)),
+    voc.Split: lambda x: x,
     sp.exp: mp.exp, sp.log: mp.log, sp.tanh: mp.tanh, sp.cosh: mp.cosh, sp.sinh: mp.sinh, sp.sqrt: mp.sqrt,
     sp.Abs: abs,
 }

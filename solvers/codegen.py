@@ -94,6 +94,7 @@ for _f in SPECIAL_FUNCTIONS:
     setattr(_Printer, "_print_" + _f.__name__, _special_printer(_f.__name__))
 # any number of terms: passed as one tuple
 _Printer._print_logsumexp = lambda self, e: "_sp.logsumexp((%s,))" % ", ".join(self._print(a) for a in e.args)
+_Printer._print_Split = lambda self, e: self._print(e.args[0])  # a split point is its value
 _AVERAGES = (Average, IidAverage)
 
 
@@ -280,8 +281,8 @@ class _Emitter:
 
         Steps: Newton where f_uu < 0, else the gradient step u + f_u; halved until f does not decrease (Newton steps
         below 1e-6 (1 + |u|) are taken as they are: f cannot resolve them). Converged when the step is below
-        1e-12 (1 + |u|); otherwise the maximizer is NaN, which makes the equations non-finite and the solver report
-        it."""
+        1e-12 (1 + |u|); otherwise (or at once where f or the step is not finite) the maximizer is NaN, which makes the
+        equations non-finite and the solver report it."""
         found = {}
         for e in exprs:
             for node in sp.preorder_traversal(e):
@@ -304,6 +305,9 @@ class _Emitter:
             g1, g2 = self.assign([fu_t, fuu_t], indent + 1)
             self.lines.append(f"{pad}    {step} = -({self.code(g1)}) / ({self.code(g2)}) if ({self.code(g2)}) < 0.0 "
                               f"else {self.code(g1)}")
+            # a non-finite value or step (parameters outside f's domain) cannot be mended by halving: give up at once
+            self.lines.append(f"{pad}    if not (math.isfinite({step}) and math.isfinite({fv})):")
+            self.lines.append(f"{pad}        break")
             self.lines.append(f"{pad}    for _ in range(80):")
             self.lines.append(f"{pad}        {t_new} = {t} + {step}")
             self.define([(fn, f_t.xreplace({t: t_new}))], indent + 2)

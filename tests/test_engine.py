@@ -216,3 +216,18 @@ def test_parallel_outer_loops_match_serial(tmp_path, monkeypatch):
             assert np.allclose(spread.call(fname, v, quad), serial.call(fname, v, quad), rtol=1e-13, atol=1e-14)
     result, w = spread.solve(spread.vector([0.6, 0.9], [1.5, 0.5, -0.5]), quad, method="newton")
     assert result.converged
+
+
+def test_split_point_is_its_value_with_zero_derivative():
+    """Split(x) evaluates to x (compiled and in mpmath) and differentiates to 0, so a truncated average whose lower
+    end is a split point gets no boundary term (its derivative is the average of the derivative)."""
+    import sympy as sp
+    from replica.equations.vocabulary import E_trunc, Split
+
+    from replica import highprec
+
+    a, z = sp.symbols("a z")
+    assert sp.diff(Split(a**2), a) == 0
+    avg = E_trunc(a * z, z, Split(a))
+    assert sp.diff(avg, a) == E_trunc(z, z, Split(a))
+    assert float(highprec.evaluate(Split(a) * 3, {a: 0.25})) == 0.75
