@@ -16,9 +16,10 @@ import sympy as sp
 
 from .local_entropy import binary_entropy
 from .model import FreeEntropy, Symbol
-from .vocabulary import GH, AtMax, E, E_trunc, Max, log2cosh, logaddexp, logH
+from .vocabulary import GH, AtMax, E, E_trunc, G, H, Max, Split, log2cosh, logaddexp, logH
 
-__all__ = ["binary_perceptron_ld", "binary_perceptron_ld_inf", "binary_perceptron_ld_solution"]
+__all__ = ["binary_perceptron_ld", "binary_perceptron_ld_inf", "binary_perceptron_ld_solution",
+           "binary_perceptron_ld_solution_inf"]
 
 q1, q0, q1hat, q0hat, Shat = sp.symbols("q1 q0 q1hat q0hat Shat")
 alpha, kappa, y, S = sp.symbols("alpha kappa y S")
@@ -177,3 +178,95 @@ def binary_perceptron_ld_solution():
          Symbol(R, sp.Interval.open(-1, 1), "overlap of a replica with another reference"),
          Symbol(Qhat, sp.Interval.open(0, sp.oo), "conjugate of Q"), Symbol(Rhat, sp.S.Reals, "conjugate of R")],
         [Symbol(kappa_ref, sp.S.Reals, "margin of the reference")])
+
+
+dQ, Wh, dR, rhat, shat = sp.symbols("dQ W dR rhat shat")
+t, zeta, eta, u = sp.symbols("t zeta eta u")
+
+
+def binary_perceptron_ld_solution_inf():
+    r"""The y -> infinity limit of the large-deviation free entropy with the reference constrained to be a solution of
+    margin kappa_ref (derivation in docs/local_entropy.md): the local entropy of the densest references that are
+    solutions, S_I = lim F/y.
+
+    Scaling: q0 = q, q1 = q + dq/y, Q = 1 - dQ/y, R = S - dR/y; q0hat = qhat, q1hat = qhat + dqhat/y, Qhat = y^2 W,
+    Rhat = y rhat, Shat = y rhat + shat. Rescaling the inner variables (x = sqrt(y) xi, z1 = sqrt(y) v), every average
+    of an exponential in y becomes a maximum, and the reference's sign the larger of two:
+
+        S_I = extr [ -W dQ/2 - rhat dR - shat S - qhat (1-q)/2 - (qhat dq + q dqhat)/2
+                     + E_{z,z'} max_{s=+-1} ( sqrt(W) z s + M(h0 + shat s) )
+                     + alpha E_{z0,z0'} max_{xi, v: z0 + sqrt(dQ) xi >= kappa_ref}
+                         ( -xi^2/2 - v^2/2 + ln H((kappa - m - (dR/sqrt(dQ)) xi - b v)/sqrt(1-q)) ) ],
+
+    M(h) = max_v [-v^2/2 + ln 2cosh(h + sqrt(dqhat) v)], h0 = (rhat/sqrt(W)) z + sqrt(qhat - rhat^2/W) z',
+    m = S z0 + sqrt(q - S^2) z0', b^2 = dq - dR^2/dQ.
+
+    Written for the compiler:
+    - entropic: given h0 = sqrt(qhat) t, z is Gaussian (mean mu = rhat t/sqrt(W qhat), standard deviation
+      s = sqrt(1 - rhat^2/(W qhat))) and the maximum over the sign is linear in z on either side of
+      z* = (M_- - M_+)/(2 sqrt(W)): its z average is M_+ H(a) + M_- H(-a) + sqrt(W) (mu (H(a) - H(-a)) + 2 s G(a)),
+      a = (z* - mu)/s. The result is even in t. M(h) = M(|h|) has a kink at h = 0 once dqhat > 1, so the t > 0 average
+      is split at t_k = shat/sqrt(qhat) (where h0 - shat changes sign), and int_0^{t_k} Dt f is mapped onto a
+      Gaussian average by t = t_k Phi(zeta). Each M is a smooth ascent from v = sqrt(dqhat), valid for h >= 0; the
+      formula holds for shat >= 0 (shat < 0 continues it analytically).
+    - energetic: the objective is jointly concave; its unconstrained maximum over (xi, v) is the epsilon = 0 one,
+      M0(m) = max_t [-t^2/2 + ln H((kappa - m - sqrt(dq) t)/sqrt(1-q))], feasible when z0 >= k = kappa_ref -
+      (dR/sqrt(dq)) t*(m); otherwise the maximum is on the boundary xi = (kappa_ref - z0)/sqrt(dQ). With m = sqrt(q)
+      zeta and z0 = (S/sqrt(q)) zeta + sqrt(1 - S^2/q) eta the feasible part is M0 H(eta*), eta* the threshold in eta,
+      and the boundary part a truncated average over eta < eta*.
+
+    The complexity has no limit: a boundary maximum's Laplace prefactor gives F a term -(P/2) ln y, with P the
+    probability that the reference's constraint binds, so Sigma = F - y dF/dy -> -infinity. Observables: ``slope``
+    = dS_I/dd = -2 dS_I/dS (by the envelope theorem, the partial derivative at the saddle point) and ``upper_bound``
+    = H2(d).
+    """
+    # entropic: even in t >= 0 (h0 = sqrt(qhat) t), split where h0 - shat changes sign
+    def bracket(tt, minus_arg):
+        h0 = sp.sqrt(qhat) * tt
+        ascent = [Max(-v**2 / 2 + log2cosh(arg + sp.sqrt(dqhat) * v), v, sp.sqrt(dqhat)) for arg in (h0 + shat,
+                                                                                                        minus_arg(h0))]
+        m_plus, m_minus = ascent
+        mu = rhat * tt / sp.sqrt(Wh * qhat)
+        sd = sp.sqrt(1 - rhat**2 / (Wh * qhat))
+        a = ((m_minus - m_plus) / (2 * sp.sqrt(Wh)) - mu) / sd
+        return m_plus * H(a) + m_minus * H(-a) + sp.sqrt(Wh) * (mu * (H(a) - H(-a)) + 2 * sd * G(a))
+
+    t_k = shat / sp.sqrt(qhat)
+    tau = t_k * H(-zeta)  # maps the real line onto (0, t_k): int_0^{t_k} Dt f(t) = E_zeta[t_k G(tau) f(tau)]
+    inside = E(t_k * G(tau) * bracket(tau, lambda h0: shat - h0), zeta)
+    outside = H(t_k) * E_trunc(bracket(t, lambda h0: h0 - shat), t, t_k)
+    entropic = 2 * (inside + outside)
+
+    # energetic: m = sqrt(q) zeta, z0 = rho zeta + s0 eta
+    m = sp.sqrt(q) * zeta
+    f0 = -u**2 / 2 + logH((kappa - m - sp.sqrt(dq) * u) / sp.sqrt(1 - q))
+    k_thr = kappa_ref - dR / sp.sqrt(dq) * AtMax(u, f0, u, 0)
+    rho, s0 = S / sp.sqrt(q), sp.sqrt(1 - S**2 / q)
+    # the constrained maximum meets the unconstrained one at eta*, in value and in every first derivative
+    eta_star = Split((k_thr - rho * zeta) / s0)
+    z0_ = rho * zeta + s0 * eta  # eta here is -eta, averaged over eta > -eta_star
+    b = sp.sqrt(dq - dR**2 / dQ)
+    boundary = -(kappa_ref - z0_)**2 / (2 * dQ) + Max(
+        -v**2 / 2 + logH((kappa - m - dR / dQ * (kappa_ref - z0_) - b * v) / sp.sqrt(1 - q)), v, 0)
+    energetic = E(Max(f0, u, 0) * H(eta_star) + H(-eta_star) * E_trunc(boundary.subs(eta, -eta), eta, -eta_star), zeta)
+    phi = (-Wh * dQ / 2 - rhat * dR - shat * S - qhat * (1 - q) / 2 - (qhat * dq + q * dqhat) / 2
+           + entropic + alpha * energetic)
+    return FreeEntropy(
+        name="binary-perceptron-ld-solution-inf",
+        phi=phi,
+        order=[Symbol(q, sp.Interval.open(0, 1), "overlap of replicas (of the same or different references)"),
+               Symbol(dq, sp.Interval.open(0, sp.oo), "y (q1 - q0)"),
+               Symbol(qhat, sp.Interval.open(0, sp.oo), "conjugate of q"),
+               Symbol(dqhat, sp.Interval.open(0, sp.oo), "y (q1hat - q0hat)"),
+               Symbol(dQ, sp.Interval.open(0, sp.oo), "y (1 - Q): the references' overlap gap, rescaled"),
+               Symbol(Wh, sp.Interval.open(0, sp.oo), "Qhat / y^2"),
+               Symbol(dR, sp.Interval.open(0, sp.oo), "y (S - R)"),
+               Symbol(rhat, sp.S.Reals, "Rhat / y"),
+               Symbol(shat, sp.S.Reals, "Shat - Rhat (the derivation holds for shat >= 0)")],
+        params=[Symbol(alpha, sp.Interval(0, sp.oo), "load P/N"),
+                Symbol(kappa, sp.S.Reals, "margin of the replicas"),
+                Symbol(kappa_ref, sp.S.Reals, "margin of the reference (a solution)"),
+                Symbol(S, sp.Interval.open(-1, 1), "overlap with the reference, S = 1 - 2d")],
+        pairs={dQ: Wh, dR: rhat, q: dqhat, dq: qhat},
+        observables={"slope": -2 * sp.diff(phi, S), "upper_bound": binary_entropy(S)},
+    )

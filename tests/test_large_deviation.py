@@ -293,3 +293,67 @@ def test_constrained_reference_start_without_franz_parisi(monkeypatch):
     start = spec.start(spec.inputs_of(spec.validate({"alpha": 0.5, "y": 2.0, "d": 0.1})))
     assert all(np.isfinite(list(start.values())))
     assert start["q0"] > start["R"] ** 2 / start["Q"] and start["q0hat"] > start["Rhat"] ** 2 / start["Qhat"]
+
+
+# ----- reference constrained to be a solution, y -> infinity ----------------------------------------------------
+
+def ld_solution_inf(**params):
+    return replica.solve("binary-perceptron-ld-solution", y="inf", **params)
+
+
+def test_solution_reference_y_inf_is_stationary():
+    """The compiled residuals vanish where the finite-difference gradient of phi does, in every direction (the
+    truncated average split at a maximizer-dependent point, the Split declaration, the maxima's implicit
+    derivatives)."""
+    from replica.models import get_model
+
+    sol = ld_solution_inf(alpha=0.6, d=0.1)
+    assert sol.model == "binary-perceptron-ld-solution-inf" and sol.converged, sol.message
+    assert sol["W"] > 1e-6  # the reference's constraint is active here
+    spec = get_model(sol.model)
+    system = spec.system
+    v = system.vector(sol.order, spec.inputs_of(sol.params))
+    for k in range(system.n_order):
+        h = 1e-6 * max(abs(v[k]), 1e-3)
+        e = np.zeros_like(v)
+        e[k] = h
+        grad = (system.call("phi", v + e, spec.quadrature)[0] - system.call("phi", v - e, spec.quadrature)[0]) / (2 * h)
+        assert abs(grad) * max(abs(v[k]), 1e-3) <= 1e-9, system.order_names[k]
+    # slope = dS_I/dd: the partial derivative in S equals the total one along the curve
+    step = 1e-5
+    up, down = (ld_solution_inf(alpha=0.6, d=0.1 + s) for s in (step, -step))
+    assert abs((up.entropy - down.entropy) / (2 * step) - sol.slope) <= 1e-6
+
+
+def test_solution_reference_y_inf_lies_below_the_unconstrained_one_and_meets_it_at_small_d():
+    """Constraining the densest references to be solutions can only lower their local entropy. At d = 0.1 the
+    constraint binds (W > 0, S_I lower by 2.7e-4 at alpha = 0.7553); at d = 0.025 it no longer does (W < 1e-7):
+    S_I and the slope dS_I/dd equal the unconstrained limit's, which is why both references give the same onset."""
+    for d, active in [(0.1, True), (0.025, False)]:
+        eps1 = ld_solution_inf(alpha=0.7553, d=d)
+        eps0 = replica.solve("binary-perceptron-ld", y="inf", alpha=0.7553, d=d)
+        assert eps1.converged and eps0.converged, (eps1.message, eps0.message)
+        assert eps1.entropy <= eps0.entropy + 1e-12
+        if active:
+            assert eps0.entropy - eps1.entropy > 1e-4 and eps1["W"] > 1e-5
+        else:
+            assert eps1["W"] < 1e-7
+            assert abs(eps1.entropy - eps0.entropy) <= 1e-7
+            assert abs(eps1.slope - 2 * eps0["Shat"]) <= 1e-5
+
+
+def test_solution_reference_y_inf_phi_against_mpmath_on_the_rule():
+    """phi re-evaluated in mpmath arithmetic on a small rule of the same kind (nested truncated averages whose split
+    point holds a maximizer): differences are code generation and float special functions only."""
+    from replica.solvers.quadrature import Quadrature
+
+    from replica import highprec
+    from replica.models import get_model
+
+    sol = ld_solution_inf(alpha=0.75, d=0.1)
+    spec = get_model(sol.model)
+    rule = Quadrature(gauss=12, trunc=8, inner=8)
+    v = spec.system.vector(sol.order, spec.inputs_of(sol.params))
+    compiled = spec.system.call("phi", v, rule)[0]
+    hp = highprec.phi(sol.model, {**sol.order, **sol.params}, dps=20, quadrature=rule)
+    assert abs(float(hp) - compiled) <= 1e-11
