@@ -357,3 +357,8 @@ def test_solution_reference_y_inf_phi_against_mpmath_on_the_rule():
     compiled = spec.system.call("phi", v, rule)[0]
     hp = highprec.phi(sol.model, {**sol.order, **sol.params}, dps=20, quadrature=rule)
     assert abs(float(hp) - compiled) <= 1e-11
+
+
+def test_solution_reference_y_inf_onset_points_to_the_unconstrained_model():
+    with pytest.raises(ParameterError, match="use binary-perceptron-ld --y inf"):
+        replica.onset("binary-perceptron-ld-solution", y="inf", alpha_range=(0.75, 0.76))
