@@ -122,7 +122,8 @@ class FreeEntropy:
                     residuals.append(eq / c)
                     linear.append(True)
                     continue
-            residuals.append(sp.diff(self.phi, x))
+            # without a fixed-point form, still d phi/d partner: the partner's slot may hold d phi/d x (normalized)
+            residuals.append(eq if y is not None else sp.diff(self.phi, x))
             linear.append(False)
         return residuals, linear
 

@@ -231,3 +231,19 @@ def test_split_point_is_its_value_with_zero_derivative():
     avg = E_trunc(a * z, z, Split(a))
     assert sp.diff(avg, a) == E_trunc(z, z, Split(a))
     assert float(highprec.evaluate(Split(a) * 3, {a: 0.25})) == 0.75
+
+
+def test_pair_linear_one_way_only_keeps_every_stationarity_equation():
+    """phi = -x e^w + a w + x^2/2 with the pair (x, w): d phi/dw is linear in x (a fixed-point form for x) but
+    d phi/dx is not linear in w. The residuals must still be the two equations d phi/dw = 0 and d phi/dx = 0: at
+    x e^w = a with x != e^w (the first only) they do not all vanish; at x = sqrt(a), w = ln sqrt(a) they do."""
+    x, w, a = sp.symbols("x w a")
+    fe = FreeEntropy(name="toy", phi=-x * sp.exp(w) + a * w + x**2 / 2, order=[Symbol(x), Symbol(w)],
+                     params=[Symbol(a)], pairs={x: w})
+    res, linear = fe.stationarity()
+    assert linear == [True, False]
+    def at(xv, wv):
+        return max(abs(float(r.subs({x: xv, w: wv, a: 4}))) for r in res)
+
+    assert at(1.0, math.log(4)) > 1
+    assert at(2.0, math.log(2)) < 1e-14
