@@ -77,6 +77,14 @@ def _large_deviation(name, phi, order, params):
     )
 
 
+def _replicas_at_infinity(q_domain):
+    """The replicas' order parameters of the y -> infinity limits: q (in ``q_domain``), dq, qhat, dqhat."""
+    return [Symbol(q, q_domain, "overlap of replicas (of the same or different references)"),
+            Symbol(dq, sp.Interval.open(0, sp.oo), "y (q1 - q0): the replicas' overlap gap, rescaled"),
+            Symbol(qhat, sp.Interval.open(0, sp.oo), "conjugate of q"),
+            Symbol(dqhat, sp.Interval.open(0, sp.oo), "y (q1hat - q0hat)")]
+
+
 def binary_perceptron_ld_inf():
     r"""The y -> infinity limit of the large-deviation free entropy (unconstrained reference, derivation in
     docs/local_entropy.md): the local entropy of the densest references, S_I = lim F/y, and their complexity
@@ -117,10 +125,7 @@ def binary_perceptron_ld_inf():
     return FreeEntropy(
         name="binary-perceptron-ld-inf",
         phi=phi,
-        order=[Symbol(q, sp.Interval.Ropen(0, 1), "overlap of replicas (of the same or different references)"),
-               Symbol(dq, sp.Interval.open(0, sp.oo), "y (q1 - q0): the replicas' overlap gap, rescaled"),
-               Symbol(qhat, sp.Interval.open(0, sp.oo), "conjugate of q"),
-               Symbol(dqhat, sp.Interval.open(0, sp.oo), "y (q1hat - q0hat)"),
+        order=[*_replicas_at_infinity(sp.Interval.Ropen(0, 1)),
                Symbol(Shat, sp.S.Reals, "conjugate of S (the derivation holds for Shat >= 0)")],
         params=[Symbol(alpha, sp.Interval(0, sp.oo), "load P/N"),
                 Symbol(kappa, sp.S.Reals, "margin of the replicas"),
@@ -254,10 +259,7 @@ def binary_perceptron_ld_solution_inf():
     return FreeEntropy(
         name="binary-perceptron-ld-solution-inf",
         phi=phi,
-        order=[Symbol(q, sp.Interval.open(0, 1), "overlap of replicas (of the same or different references)"),
-               Symbol(dq, sp.Interval.open(0, sp.oo), "y (q1 - q0)"),
-               Symbol(qhat, sp.Interval.open(0, sp.oo), "conjugate of q"),
-               Symbol(dqhat, sp.Interval.open(0, sp.oo), "y (q1hat - q0hat)"),
+        order=[*_replicas_at_infinity(sp.Interval.open(0, 1)),
                Symbol(dQ, sp.Interval.open(0, sp.oo), "y (1 - Q): the references' overlap gap, rescaled"),
                Symbol(Wh, sp.Interval.open(0, sp.oo), "Qhat / y^2"),
                Symbol(dR, sp.Interval.open(0, sp.oo), "y (S - R)"),
