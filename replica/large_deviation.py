@@ -195,12 +195,16 @@ CURVES[BINARY_LD_INF.name] = (_dip_inf, {"kappa": 0.0, "d_min": 0.01})
 Y_START = 0.05  # the path in y starts here, from the Franz-Parisi solution (the y -> 0 limit)
 
 
-def _inputs_solution(params):
+def _inputs_solution_inf(params):
     if params["kappa"] > params["ref_kappa"]:
         raise ParameterError(f"kappa={params['kappa']:g} exceeds ref_kappa={params['ref_kappa']:g}: the replicas "
                              "cannot have a larger margin than the reference; allowed: kappa <= ref_kappa")
-    return {"alpha": params["alpha"], "kappa": params["kappa"], "kappa_ref": params["ref_kappa"], "y": params["y"],
+    return {"alpha": params["alpha"], "kappa": params["kappa"], "kappa_ref": params["ref_kappa"],
             "S": 1 - 2 * params["d"]}
+
+
+def _inputs_solution(params):
+    return {**_inputs_solution_inf(params), "y": params["y"]}
 
 
 def _start_solution(inputs):
@@ -244,12 +248,6 @@ BINARY_LD_SOLUTION = register(ModelSpec(
 
 
 # ----- reference constrained to be a solution (epsilon = 1), y -> infinity --------------------------------------
-
-def _inputs_solution_inf(params):
-    out = _inputs_solution({**params, "y": 1.0})
-    del out["y"]
-    return out
-
 
 def _start_solution_inf(inputs):
     """From the unconstrained reference's y -> infinity solution at the same (alpha, kappa, S): q, dq, qhat, dqhat
