@@ -248,7 +248,7 @@ def onset(model="binary-perceptron-fp", *, alpha_range=None, d_min=None, xtol=1e
     spec, params = resolve(model, params)
     if spec.name == "binary-perceptron-ld-solution-inf":
         raise ParameterError("onset: with the reference constrained to be a solution the y -> infinity curve cannot "
-                             "be followed to its dip (the constraint's conjugate W underflows); there it coincides "
+                             "be followed past its dip (the constraint's conjugate W underflows); there it coincides "
                              "with the unconstrained one: use binary-perceptron-ld --y inf (docs/local_entropy.md)")
     if spec.name not in CURVES:
         raise ParameterError(f"onset is defined for the Franz-Parisi models and binary-perceptron-ld with y='inf', "
