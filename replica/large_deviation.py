@@ -19,7 +19,7 @@ from replica.solvers.continuation import continue_to
 from replica.solvers.quadrature import Quadrature
 
 from .errors import ParameterError
-from .local_entropy import CURVES, CurveFailed
+from .local_entropy import CURVES, NO_ONSET, CurveFailed
 from .models import ModelSpec, get_model, register
 
 __all__ = ["BINARY_LD", "BINARY_LD_INF", "BINARY_LD_SOLUTION", "BINARY_LD_SOLUTION_INF", "plateau"]
@@ -48,10 +48,14 @@ def _check_y(params):
                              "y = 1 +- 1e-6 (for an unconstrained reference F(1) = s_RS + H2(d))")
 
 
-def _notes(params, order, obs):
-    notes = []
+def _bound_notes(obs):
     if obs["entropy"] > obs["upper_bound"] + 1e-9:
-        notes.append("local entropy above the upper bound H2(d): this saddle point is unphysical")
+        return ["local entropy above the upper bound H2(d): this saddle point is unphysical"]
+    return []
+
+
+def _notes(params, order, obs):
+    notes = _bound_notes(obs)
     if obs["complexity"] < 0:
         notes.append("complexity < 0: no references with this local entropy exist (the RS large-deviation "
                      "measure is dominated by fewer references than it assumes; increase d or lower y)")
@@ -126,7 +130,7 @@ def _vouch_inf(params, order, obs):
 
 
 def _notes_inf(params, order, obs):
-    notes = [n for n in _notes(params, order, obs) if not n.startswith("complexity")]
+    notes = _bound_notes(obs)
     if obs["complexity"] < 0:
         notes.append("complexity < 0: the RS large-deviation measure at y -> infinity counts more densest references "
                      "than exist; the physical curve is at the finite y* where the complexity vanishes "
@@ -274,9 +278,7 @@ W_INACTIVE = 1e-8  # below this W the reference's constraint changes nothing at 
 
 
 def _notes_solution_inf(params, order, obs):
-    notes = []
-    if obs["entropy"] > obs["upper_bound"] + 1e-9:
-        notes.append("local entropy above the upper bound H2(d): this saddle point is unphysical")
+    notes = _bound_notes(obs)
     if order["W"] < W_INACTIVE:
         notes.append(f"W={order['W']:.1e}: the reference's constraint is inactive here, the densest references of "
                      "binary-perceptron-ld --y inf are solutions, and this curve is that one")
@@ -304,3 +306,8 @@ BINARY_LD_SOLUTION_INF = register(ModelSpec(
     inputs=_inputs_solution_inf, start=_start_solution_inf, path="S", path_start=_path_start_solution_inf,
     notes=_notes_solution_inf, vouch=_vouch_solution_inf, max_nodes=256,
 ))
+
+NO_ONSET[BINARY_LD_SOLUTION_INF.name] = (
+    "with the reference constrained to be a solution the y -> infinity curve cannot be followed past its dip (the "
+    "constraint's conjugate W underflows); there it coincides with the unconstrained one: use binary-perceptron-ld "
+    "--y inf (docs/local_entropy.md)")

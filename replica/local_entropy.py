@@ -185,6 +185,7 @@ def _dip(spec, alpha, fixed, d_min, points):
 # (the smallest slope of the local-entropy curve at small d, where), negative iff the curve dips there; defaults:
 # the fixed parameters, d_min and optionally alpha_range
 CURVES = {}
+NO_ONSET = {}  # model name -> why its curves have no onset here (and what to use instead)
 
 
 # where the start fails at the path's beginning (around typical references at alpha >~ 0.68 the guess of _start is
@@ -246,10 +247,8 @@ def onset(model="binary-perceptron-fp", *, alpha_range=None, d_min=None, xtol=1e
     from scipy.optimize import brentq
 
     spec, params = resolve(model, params)
-    if spec.name == "binary-perceptron-ld-solution-inf":
-        raise ParameterError("onset: with the reference constrained to be a solution the y -> infinity curve cannot "
-                             "be followed past its dip (the constraint's conjugate W underflows); there it coincides "
-                             "with the unconstrained one: use binary-perceptron-ld --y inf (docs/local_entropy.md)")
+    if spec.name in NO_ONSET:
+        raise ParameterError(f"onset: {NO_ONSET[spec.name]}")
     if spec.name not in CURVES:
         raise ParameterError(f"onset is defined for the Franz-Parisi models and binary-perceptron-ld with y='inf', "
                              f"not {model}")
