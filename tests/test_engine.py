@@ -221,8 +221,7 @@ def test_parallel_outer_loops_match_serial(tmp_path, monkeypatch):
 def test_split_point_is_its_value_with_zero_derivative():
     """Split(x) evaluates to x (compiled and in mpmath) and differentiates to 0, so a truncated average whose lower
     end is a split point gets no boundary term (its derivative is the average of the derivative)."""
-    import sympy as sp
-    from replica.equations.vocabulary import E_trunc, Split
+    from replica.equations.vocabulary import Split
 
     from replica import highprec
 
