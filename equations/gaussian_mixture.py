@@ -14,7 +14,7 @@ from .model import FreeEntropy, Symbol
 from .vocabulary import AtMax, E, G, H, Max, logaddexp, logH
 
 __all__ = ["gm_bayes", "gm_ridge", "gm_fixed_norm", "gm_logistic", "gm_hinge", "gm_flat", "gm_flat_distance",
-           "gm_bo_local_entropy",
+           "gm_bo_local_entropy", "gm_ridge_local_entropy",
            "generalization_error", "bayes_bias"]
 
 m, q, chi, mhat, qhat, chihat, A = sp.symbols("m q chi mhat qhat chihat A")
@@ -322,7 +322,49 @@ def _flat():
     return phi, order, params, {Q: Qh, q1: q1h, q0: q0h, m: mh}, observables
 
 
-beta, b, p, tilt = sp.symbols("beta b p tilt")
+beta, b, p, tilt, r = sp.symbols("beta b p tilt r")
+m_ref, q_ref, chi_ref, b_ref = sp.symbols("m_ref q_ref chi_ref b_ref")
+_zeta = sp.Symbol("zeta")
+
+
+def _cap_entropy(projection):
+    """The entropic term of spherical configurations (|w|^2 = N) with overlap q between replicas whose squared
+    projection on the fixed vectors (the cluster mean, the reference) is ``projection``: 1/2 ln(1-q) +
+    (q - projection)/(2(1-q)), the log-fraction of the sphere (the n -> 0 limit of 1/2 ln det of the overlaps
+    conditioned on the fixed vectors)."""
+    return sp.log(1 - q) / 2 + (q - projection) / (2 * (1 - q))
+
+
+def _error_count(shift, variance):
+    """sum_y rho_y int Dzeta ln( H(-X_y) + e^{-beta} H(X_y) ), X_y = (m + y b + shift(y) + sqrt(Delta variance)
+    zeta)/sqrt(Delta (1-q)): the error-counting loss at inverse temperature beta averaged over a training field of
+    mean m + y b + shift(y) (in the margin) and variance Delta variance common to the counted replicas.
+    ln(H(-X) + e^{-beta} H(X)) is written as a logaddexp of ln H's: finite at beta = 0 (where it vanishes) and for
+    any large beta."""
+    out = 0
+    for y, weight in ((1, rho), (-1, 1 - rho)):
+        X = (m + y * b + shift(y) + sp.sqrt(delta * variance) * _zeta) / sp.sqrt(delta * (1 - q))
+        out += weight * E(logaddexp(logH(-X), -beta + logH(X)), _zeta)
+    return out
+
+
+def _local_entropy(name, phi, multiplier, reference, inputs=(), observables=None):
+    """A Franz–Parisi local entropy of the error-counting loss on the sphere: order parameters q, m and the overlap
+    constraint's ``multiplier``, the reference's ``inputs`` after p; observables ``upper_bound`` (the cap
+    1/2 ln(1-p^2)), ``train_error`` (-dPhi/dbeta/alpha), ``error`` (eps_g(m, 1, b) of one configuration) and
+    ``observables``."""
+    return FreeEntropy(
+        name=name,
+        phi=phi,
+        order=[Symbol(q, sp.Interval.Ropen(0, 1), "overlap between two counted configurations"),
+               Symbol(m, sp.Interval.open(-1, 1), "overlap with the cluster mean, w.v/N"), multiplier],
+        params=[ALPHA, DELTA, RHO, Symbol(beta, sp.Interval(0, sp.oo), "inverse temperature of the error count"),
+                Symbol(b, sp.S.Reals, "bias of the classifier (fixed)"),
+                Symbol(p, sp.Interval.open(-1, 1), f"overlap with the {reference}, p = 1 - 2d"), *inputs],
+        observables={"upper_bound": sp.log(1 - p**2) / 2,
+                     "train_error": -sp.diff(phi, beta) / alpha,
+                     "error": generalization_error(m, 1, b), **(observables or {})},
+    )
 
 
 def gm_bo_local_entropy():
@@ -337,30 +379,52 @@ def gm_bo_local_entropy():
                            + sum_y rho_y int Dzeta ln( H(-X_y) + e^{-beta} H(X_y) ) ] },
         X_y = (m + y b + tilt Delta (1-q) + sqrt(Delta q) zeta)/sqrt(Delta (1-q)),  rho_{+1} = rho, rho_{-1} = 1-rho,
 
-    Phi the log-fraction of the sphere (0 for the whole sphere). ln(H(-X) + e^{-beta} H(X)) is written as a
-    logaddexp of ln H's: finite at beta = 0 (where it vanishes) and for any large beta. At beta = 0,
-    Phi(p) = 1/2 ln(1 - p^2) (the spherical cap: ``upper_bound``) with q = p^2, m = p sqrt(alpha/(alpha+Delta)).
+    Phi the log-fraction of the sphere (0 for the whole sphere). At beta = 0, Phi(p) = 1/2 ln(1 - p^2) (the
+    spherical cap: ``upper_bound``) with q = p^2, m = p sqrt(alpha/(alpha+Delta)).
 
     Observables: ``upper_bound``; ``train_error``, the fraction of misclassified training points
     -dPhi/dbeta/alpha; ``error``, the test error eps_g(m, 1, b) of one configuration (|w|^2 = N).
     """
-    zeta = sp.Symbol("zeta")
-    ge = tilt * m + tilt**2 * delta * (1 - q) / 2
-    for y, weight in ((1, rho), (-1, 1 - rho)):
-        X = (m + y * b + tilt * delta * (1 - q) + sp.sqrt(delta * q) * zeta) / sp.sqrt(delta * (1 - q))
-        ge += weight * E(logaddexp(logH(-X), -beta + logH(X)), zeta)
-    phi = (sp.log(1 - q) / 2 + (q - m**2) / (2 * (1 - q)) - tilt * p * sp.sqrt(alpha * (alpha + delta))
-           + alpha * ge)
-    return FreeEntropy(
-        name="gm-bo-local-entropy",
-        phi=phi,
-        order=[Symbol(q, sp.Interval.Ropen(0, 1), "overlap between two counted configurations"),
-               Symbol(m, sp.Interval.open(-1, 1), "overlap with the cluster mean, w.v/N"),
-               Symbol(tilt, sp.S.Reals, "Lagrange multiplier of the overlap p (per-pattern tilt)")],
-        params=[ALPHA, DELTA, RHO, Symbol(beta, sp.Interval(0, sp.oo), "inverse temperature of the error count"),
-                Symbol(b, sp.S.Reals, "bias of the classifier (fixed)"),
-                Symbol(p, sp.Interval.open(-1, 1), "overlap with the Bayes-optimal direction, p = 1 - 2d")],
-        observables={"upper_bound": sp.log(1 - p**2) / 2,
-                     "train_error": -sp.diff(phi, beta) / alpha,
-                     "error": generalization_error(m, 1, b)},
-    )
+    ge = tilt * m + tilt**2 * delta * (1 - q) / 2 + _error_count(lambda y: tilt * delta * (1 - q), q)
+    phi = _cap_entropy(m**2) - tilt * p * sp.sqrt(alpha * (alpha + delta)) + alpha * ge
+    return _local_entropy("gm-bo-local-entropy", phi,
+                          Symbol(tilt, sp.S.Reals, "Lagrange multiplier of the overlap p (per-pattern tilt)"),
+                          "Bayes-optimal direction")
+
+
+def gm_ridge_local_entropy():
+    r"""Franz–Parisi local entropy of the error-counting loss around the square-loss ERM (ridge) minimizer w~ at
+    penalty lam, with its trained bias b~ (docs/gaussian_mixture.md has the derivation). The counted configurations
+    are as in :func:`gm_bo_local_entropy` (spherical, fixed bias b, inverse temperature beta), at normalized overlap
+    p = w.w~/(N sqrt(q~)) with the reference. w~ is not linear in the data: two groups of replicas, s -> 0 of the
+    reference at inverse temperature beta~ -> infinity (the minimizer is unique: q~ = Q~, beta~ (Q~ - q~) -> chi~)
+    and n -> 0 counted ones. The counted replicas' overlap with the other reference replicas differs from p by
+    r sqrt(q~) chi~/beta~: through it the counted fields follow the reference's proximal displacement
+    D_y = g (1 - m~ - y b~ - sqrt(Delta q~) xi), g = V/(1+V), V = Delta chi~ (the minimizer's training field minus
+    its cavity field, in the margin). RS:
+
+        Phi(p) = extr_{q, m, r} { 1/2 ln(1-q) + (q - P)/(2(1-q)) + alpha sum_y rho_y int Dzeta ln( H(-X_y)
+                                                                                    + e^{-beta} H(X_y) ) },
+        P = m^2 + 2 r (p - m m~/sqrt(q~)) - r^2 (1 - m~^2/q~),
+        X_y = (m + y b + r g (1 - m~ - y b~)/sqrt(q~) + sqrt(Delta (q - 2 r g p + r^2 g^2)) zeta)/sqrt(Delta (1-q)),
+
+    with (m~, q~, chi~, b~) the ridge saddle point (m_ref, q_ref, chi_ref, b_ref). At beta = 0, Phi = 1/2 ln(1-p^2)
+    with q = p^2, m = p m~/sqrt(q~), r = p. As lam -> infinity at rho = 1/2 the minimizer turns into the Hebbian
+    direction and Phi into :func:`gm_bo_local_entropy`'s (r = tilt (1-q) sqrt(alpha(alpha+Delta))).
+
+    Observables as for :func:`gm_bo_local_entropy`, plus the reference's own ``ref_error`` (its test error
+    eps_g(m~, q~, b~)).
+    """
+    g = delta * chi_ref / (1 + delta * chi_ref)
+    norm = sp.sqrt(q_ref)
+    projection = m**2 + 2 * r * (p - m * m_ref / norm) - r**2 * (1 - m_ref**2 / q_ref)
+    phi = _cap_entropy(projection) + alpha * _error_count(lambda y: r * g * (1 - m_ref - y * b_ref) / norm,
+                                                          q - 2 * r * g * p + r**2 * g**2)
+    return _local_entropy("gm-ridge-local-entropy", phi,
+                          Symbol(r, sp.S.Reals, "response of the counted fields to the reference's proximal "
+                                                "displacement"), "ridge minimizer",
+                          [Symbol(m_ref, sp.S.Reals, "the ridge minimizer's overlap with the cluster mean"),
+                           Symbol(q_ref, sp.Interval.open(0, sp.oo), "the ridge minimizer's squared norm"),
+                           Symbol(chi_ref, sp.Interval.open(0, sp.oo), "the ridge minimizer's susceptibility"),
+                           Symbol(b_ref, sp.S.Reals, "the ridge minimizer's bias")],
+                          {"ref_error": generalization_error(m_ref, q_ref, b_ref)})

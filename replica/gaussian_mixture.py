@@ -290,6 +290,55 @@ BO_LOCAL_ENTROPY = register(ModelSpec(
 ))
 
 
+
+@lru_cache(maxsize=256)
+def _ridge_reference(alpha, delta, rho, lam):
+    """The ridge saddle point (m, q, chi, b) at these parameters, solved by ``gm-ridge``."""
+    params = RIDGE.validate({"alpha": alpha, "delta": delta, "rho": rho, "lam": lam})
+    sol = RIDGE.solve(params)
+    if not sol.converged:
+        raise ParameterError(f"the reference gm-ridge at alpha={alpha:g}, delta={delta:g}, rho={rho:g}, lam={lam:g} "
+                             f"did not converge: {sol.status} ({sol.remedy})")
+    return {"m_ref": sol.order["m"], "q_ref": sol.order["q"], "chi_ref": sol.order["chi"],
+            "b_ref": sol.observables["b"]}
+
+
+def _ridge_local_inputs(p):
+    ref = _ridge_reference(p["alpha"], p["delta"], p["rho"], p["lam"])
+    return {**{k: v for k, v in p.items() if k not in ("d", "lam")}, "p": 1 - 2 * p["d"], **ref}
+
+
+def _ridge_bias(p):
+    """b~/sqrt(q~): the ridge minimizer's own bias for a weight vector normalized to |w|^2 = N (at p -> 1 the counted
+    classifier is the minimizer's)."""
+    ref = _ridge_reference(p["alpha"], p["delta"], p["rho"], p["lam"])
+    return ref["b_ref"] / math.sqrt(ref["q_ref"])
+
+
+def _ridge_cap_start(p):
+    """The beta = 0 solution (exact there): q = p^2, m = p m~/sqrt(q~), r = p."""
+    return {"q": p["p"] ** 2, "m": p["p"] * p["m_ref"] / math.sqrt(p["q_ref"]), "r": p["p"]}
+
+
+RIDGE_LOCAL_ENTROPY = register(ModelSpec(
+    name="gm-ridge-local-entropy",
+    summary="Gaussian mixture: Franz-Parisi local entropy of the error-counting loss (inverse temperature beta) "
+            "around the square-loss ERM (ridge lam) minimizer, spherical weights, against the cap bound 1/2 ln(1-p^2)",
+    build=eq.gm_ridge_local_entropy, defaults={"rho": 0.5, "b": "erm"}, start=_ridge_cap_start,
+    notes=_notes_bo_local, path="beta", path_start=0.0,
+    user_params=[eq.ALPHA, eq.DELTA, eq.RHO, Symbol(eq.lam, sp.Interval(0, sp.oo), "ridge penalty lambda >= 0 of the "
+                                                                                   "reference"),
+                 Symbol(eq.beta, sp.Interval(0, sp.oo), "inverse temperature of the error count (beta >= 40: zero "
+                        "training error to 1e-16)"),
+                 Symbol(eq.b, sp.S.Reals, "fixed bias of the classifier, or 'erm' for the minimizer's own b~/sqrt(q~) "
+                        "(default)"),
+                 Symbol(sp.Symbol("d"), sp.Interval.open(0, sp.Rational(1, 2)), "distance to the normalized ridge "
+                        "minimizer, d = (1-p)/2")],
+    inputs=_ridge_local_inputs, check=_check_ridge,
+    special={"b": {"erm": _ridge_bias}},
+))
+
+
 def optimize(model, param, *, observable="error", bounds=(1e-5, 1e3), xtol=1e-6, **params):
     """Minimize ``observable`` of ``model`` over the parameter ``param`` within ``bounds`` (Brent's method on a log
     scale), the other parameters fixed: e.g. the optimal ridge penalty ``optimize("gm-ridge", "lam", alpha=2,

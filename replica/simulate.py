@@ -7,6 +7,7 @@ the training sets only.
 """
 import math
 
+import numba
 import numpy as np
 import pandas as pd
 
@@ -14,7 +15,7 @@ from .errors import ParameterError
 from .gaussian_mixture import generalization_error
 
 __all__ = ["sample", "fit_ridge", "fit_fixed_norm", "fit_logistic", "fit_hinge", "fit_bayes", "simulate",
-           "ESTIMATORS"]
+           "ESTIMATORS", "REFERENCES", "local_gibbs"]
 
 
 def sample(n, alpha, delta, rho, rng):
@@ -162,12 +163,99 @@ def _measure(x, y, v, w, b, delta, rho, loss):
             "train_loss": float(np.mean(loss(margin))), "train_error": float(np.mean(margin < 0))}
 
 
+def _hebbian(x, y, **_):
+    return y @ x / math.sqrt(x.shape[1])
+
+
+# local-entropy model -> the reference direction it counts around
+REFERENCES = {"gm-bo-local-entropy": _hebbian, "gm-ridge-local-entropy": lambda x, y, lam, **_: fit_ridge(x, y, lam)[0]}
+
+
+@numba.njit(cache=True)
+def _metropolis(a, y, u, g, field0, s, beta, sweeps, seed):
+    """``sweeps`` Metropolis sweeps of the error count at inverse temperature beta over u on the sphere |u|^2 = N in
+    the coordinates 1..N-1 (a: inputs/sqrt(N), P x N; g = a u; the fields are field0 + s g). A move rotates a random
+    pair of coordinates by a uniform angle, which keeps |u| and u_0 = 0; each field moves by O(1/sqrt N). Returns the
+    sums over sweeps of the fraction of misclassified points."""
+    np.random.seed(seed)
+    n_pat, n = a.shape
+    errors = 0
+    for mu in range(n_pat):
+        errors += y[mu] * (field0[mu] + s * g[mu]) < 0
+    total = 0.0
+    dg = np.empty(n_pat)
+    for _ in range(sweeps):
+        for _ in range(n):
+            i = 1 + np.random.randint(n - 1)
+            j = 1 + np.random.randint(n - 2)
+            j += j >= i
+            theta = np.pi * (2 * np.random.random() - 1)
+            c, t = math.cos(theta), math.sin(theta)
+            dui, duj = (c - 1) * u[i] - t * u[j], t * u[i] + (c - 1) * u[j]
+            change = 0
+            for mu in range(n_pat):
+                dg[mu] = dui * a[mu, i] + duj * a[mu, j]
+                change += (y[mu] * (field0[mu] + s * (g[mu] + dg[mu])) < 0) - (y[mu] * (field0[mu] + s * g[mu]) < 0)
+            if change <= 0 or np.random.random() < math.exp(-beta * change):
+                u[i] += dui
+                u[j] += duj
+                for mu in range(n_pat):
+                    g[mu] += dg[mu]
+                errors += change
+        total += errors / n_pat
+    return total
+
+
+def local_gibbs(model, x, y, v, *, d, beta, b, sweeps=400, chains=2, seed=0, **params):
+    """The counted ensemble of a local-entropy model on one training set: configurations w on the sphere |w|^2 = N
+    at overlap p = 1 - 2d with the model's normalized reference (``REFERENCES``), weighted by exp(-beta E(w)) with
+    E the number of training points misclassified by sign(w.x/sqrt(N) + b). w = p w^ + sqrt(1-p^2) u with u
+    orthogonal to w^ (the Householder reflection that sends w^ to a coordinate axis), sampled by ``chains``
+    independent Metropolis chains of ``sweeps`` sweeps, the first half discarded. Returns the means over the second
+    half and the chains of m = w.v/N, of the training error, and of q = w.w'/N between two chains."""
+    n = x.shape[1]
+    e = REFERENCES[model](x, y, **params)
+    e = e / np.linalg.norm(e)
+    h = e.copy()
+    h[0] -= 1.0  # the reflection I - 2 h h^T/|h|^2 swaps e and the first axis
+    h /= np.linalg.norm(h)
+    a = (x - 2 * np.outer(x @ h, h)) / math.sqrt(n)
+    v = v - 2 * (v @ h) * h
+    p = 1 - 2 * d
+    s = math.sqrt(1 - p * p)
+    field0 = p * math.sqrt(n) * a[:, 0] + b
+    rng = np.random.default_rng(seed)
+    chain = []  # (u, g = a u) per chain, from a random u orthogonal to the reference
+    for _ in range(chains):
+        u = rng.standard_normal(n)
+        u[0] = 0.0
+        u *= math.sqrt(n) / np.linalg.norm(u)
+        chain.append((u, a @ u))
+    half = sweeps // 2
+    for u, g in chain:
+        _metropolis(a, y, u, g, field0, s, beta, half, int(rng.integers(2**31)))
+    m = train_error = q = 0.0
+    for _ in range(half):
+        ws = []
+        for u, g in chain:
+            train_error += _metropolis(a, y, u, g, field0, s, beta, 1, int(rng.integers(2**31)))
+            w = s * u
+            w[0] += p * math.sqrt(n)
+            m += w @ v / n
+            ws.append(w)
+        q += np.mean([ws[i] @ ws[j] / n for i in range(chains) for j in range(i)])
+    return {"m": m / (half * chains), "q": float(q / half), "train_error": train_error / (half * chains)}
+
 def simulate(model, *, n=1000, seeds=10, seed=0, **params):
     """Fit ``model``'s estimator ('gm-ridge', 'gm-fixed-norm', 'gm-logistic', 'gm-hinge', or 'gm-bayes': the
     posterior-mean plug-in) on ``seeds`` independent training sets of dimension ``n``, at the model's parameters
     (``alpha``, ``delta``, ``rho``, and ``lam`` for ridge, logistic and hinge, ``norm`` for the fixed norm; checked as
     in :func:`replica.solve`). Returns a DataFrame with one row per training set (m, q, b, error, train_loss,
     train_error); ``df.mean()`` and ``df.sem()`` give the point and its error bar.
+
+    For the local-entropy models ('gm-bo-local-entropy', 'gm-ridge-local-entropy') each training set's counted
+    ensemble at (beta, b, d) is sampled by :func:`local_gibbs`: rows of m, q (between two chains), the training
+    error and the test error eps_g(m, 1, b) of one configuration, to set beside the saddle point's.
 
     Examples
     --------
@@ -178,14 +266,18 @@ def simulate(model, *, n=1000, seeds=10, seed=0, **params):
     """
     from .models import get_model
 
-    if model not in ESTIMATORS:
-        raise ParameterError(f"no simulation for {model!r}; available: {', '.join(ESTIMATORS)}")
+    if model not in ESTIMATORS and model not in REFERENCES:
+        raise ParameterError(f"no simulation for {model!r}; available: {', '.join([*ESTIMATORS, *REFERENCES])}")
     if not (int(n) == n >= 2 and int(seeds) == seeds >= 1):
         raise ParameterError(f"need an integer n >= 2 and seeds >= 1; got n={n}, seeds={seeds}")
     p = get_model(model).validate(params)
     rows = []
-    for rng in (np.random.default_rng([seed, k]) for k in range(int(seeds))):
+    for k, rng in enumerate(np.random.default_rng([seed, k]) for k in range(int(seeds))):
         x, y, v = sample(int(n), p["alpha"], p["delta"], p["rho"], rng)
+        if model in REFERENCES:
+            row = local_gibbs(model, x, y, v, seed=int(rng.integers(2**31)), **p)
+            rows.append({**row, "error": generalization_error(row["m"], 1.0, p["b"], p["delta"], p["rho"])})
+            continue
         fit, loss = ESTIMATORS[model]
         w, b = fit(x, y, **p)
         rows.append(_measure(x, y, v, w, b, p["delta"], p["rho"], loss))

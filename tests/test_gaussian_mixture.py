@@ -240,6 +240,86 @@ def test_bo_local_entropy_below_the_cap():
     assert (df.train_error > 0).all() and (df.train_error < 0.2).all()
 
 
+
+# ----- Franz-Parisi local entropy around the ridge minimizer --------------------------------------------------------
+
+@pytest.mark.parametrize("d", [0.3, 0.02])
+def test_ridge_local_entropy_beta_zero_is_the_cap(d):
+    """beta = 0: the uniform measure on the cap, Phi = 1/2 ln(1-p^2), q = p^2, m = p m~/sqrt(q~), r = p."""
+    sol = replica.solve("gm-ridge-local-entropy", alpha=2, delta=0.5, rho=0.2, lam=0.3, beta=0, d=d)
+    ref = ridge_closed_form(2, 0.5, 0.2, 0.3)
+    p = 1 - 2 * d
+    assert sol.entropy == pytest.approx(0.5 * math.log(1 - p * p), abs=1e-12)
+    assert (sol.q, sol.m, sol.r) == pytest.approx((p * p, p * ref["m"] / math.sqrt(ref["q"]), p), abs=1e-12)
+    assert sol.observables["ref_error"] == pytest.approx(ref["error"], abs=1e-12)
+    assert sol.params["b"] == pytest.approx(ref["b"] / math.sqrt(ref["q"]), abs=1e-12)
+
+
+@pytest.mark.parametrize("d", [0.2, 0.05])
+def test_ridge_local_entropy_tends_to_the_bayes_optimal_one_as_lam_grows(d):
+    """At rho = 1/2 the ridge minimizer turns into the Hebbian (Bayes-optimal) direction as lam -> infinity, with
+    corrections of order 1/lam: the two-group computation (reference replicas) extrapolated from lam = 1e4 and 1e5
+    meets the single-system one (a per-pattern tilt, gm-bo-local-entropy), with
+    r = tilt (1-q) sqrt(alpha(alpha+Delta))."""
+    kw = dict(alpha=2, delta=0.5, beta=3, b=0, d=d)
+    bo = replica.solve("gm-bo-local-entropy", **kw)
+    far, farther = (replica.solve("gm-ridge-local-entropy", lam=lam, **kw) for lam in (1e4, 1e5))
+    limit = lambda key: (10 * getattr(farther, key) - getattr(far, key)) / 9  # noqa: E731
+    assert limit("entropy") == pytest.approx(bo.entropy, abs=1e-9)
+    assert limit("q") == pytest.approx(bo.q, abs=1e-9) and limit("m") == pytest.approx(bo.m, abs=1e-9)
+    assert limit("r") == pytest.approx(bo.tilt * (1 - bo.q) * math.sqrt(2 * 2.5), abs=1e-8)
+    assert abs(far.entropy - bo.entropy) > 1e-6  # a reference that differs from BO's, and a limit that is reached
+
+
+def test_ridge_local_entropy_at_its_typical_overlap_is_the_unconstrained_entropy():
+    """Where the constraint's multiplier vanishes (r = 0 here, tilt = 0 around the Bayes-optimal direction) the
+    counted configurations are those of the unconstrained error-counting ensemble, whatever the reference: both
+    local entropies reach the same maximum, at different overlaps (ridge minimizers at two lam, unbalanced, a bias
+    that is not the references')."""
+    kw = dict(alpha=2, delta=0.5, rho=0.2, beta=3, b=0.3)
+    tops = []
+    for model, multiplier, extra in [("gm-bo-local-entropy", "tilt", {}),
+                                     ("gm-ridge-local-entropy", "r", {"lam": 0.5}),
+                                     ("gm-ridge-local-entropy", "r", {"lam": 0.05})]:
+        spec = get_model(model)
+        sol = replica.solve(model, d=0.15, **kw, **extra)
+        system = spec.system
+        v = system.vector(sol.order, spec.inputs_of(sol.params))
+        res, w = continue_to(system, v, multiplier, 0.0, spec.quadrature, Tolerance(), method="newton",
+                             unknowns=["q", "m", "p"])
+        assert res.converged
+        tops.append((system.call("phi", w, spec.quadrature)[0], w[system.index("p")]))
+    assert tops[1][0] == pytest.approx(tops[0][0], abs=1e-10)
+    assert tops[2][0] == pytest.approx(tops[0][0], abs=1e-10)
+    assert abs(tops[1][1] - tops[0][1]) > 1e-2 and abs(tops[2][1] - tops[1][1]) > 1e-2
+
+
+def test_ridge_local_entropy_below_the_cap_and_against_mpmath():
+    from replica import highprec
+
+    df = replica.sweep("gm-ridge-local-entropy", alpha=2, delta=0.5, rho=0.2, lam=0.3, beta=2.0,
+                       d=[0.3, 0.1, 0.03, 0.01], progress=False)
+    assert df.converged.all()
+    assert (df.entropy < df.upper_bound).all()
+    sol = replica.solve("gm-ridge-local-entropy", alpha=2, delta=0.5, rho=0.2, lam=0.3, beta=2.0, d=0.1)
+    hp = highprec.phi("gm-ridge-local-entropy", {**sol.order, **sol.params}, dps=20)
+    assert abs(float(hp) - sol.entropy) <= 1e-10
+
+
+@pytest.mark.parametrize("model", ["gm-ridge-local-entropy",
+                                   pytest.param("gm-bo-local-entropy", marks=pytest.mark.slow)])
+def test_local_entropy_against_metropolis(model):
+    """The counted ensemble sampled at N = 400 (10 training sets, two Metropolis chains each, at fixed overlap with
+    each set's own reference): q, m and the training error within 4 standard errors of the saddle point. Around the
+    ridge minimizer this tests the reference's proximal displacement in the fields: without its share of the
+    variance (-2 r g p + r^2 g^2) the theory gives q = 0.822, 27 standard errors away."""
+    params = dict(alpha=2.0, delta=0.5, rho=0.2, beta=2.0, d=0.05, **({"lam": 0.3} if "ridge" in model else {}))
+    sol = replica.solve(model, **params)
+    df = simulate(model, n=400, seeds=10, **params)
+    for key in ("q", "m", "train_error"):
+        assert abs(df[key].mean() - getattr(sol, key)) <= 4 * df[key].sem(), key
+
+
 # ----- logistic-loss ERM (the Moreau envelope compiled by Max) ------------------------------------------------------
 
 @pytest.mark.parametrize("model", ["gm-logistic", pytest.param("gm-hinge", marks=pytest.mark.slow)])
