@@ -8,6 +8,7 @@ import numpy as np  # noqa: E402
 import pandas as pd  # noqa: E402
 
 import replica  # noqa: E402
+from replica.gaussian_mixture import bayes_error  # noqa: E402
 
 from .storage import Recipe  # noqa: E402
 
@@ -128,4 +129,55 @@ BO_LOCAL_ENTROPY = Recipe(
             "d ~ 0.005 need more quadrature nodes; the zero-error ensemble cannot reach the reference itself (the "
             "Bayes-optimal classifier has a nonzero training error)",
     make=_bo_local_entropy,
+)
+
+
+def _erm_local_entropy():
+    alpha, beta = 2.0, 2.0
+    frames = []
+    fig, axes = plt.subplots(2, 2, figsize=(10, 7), sharex=True)
+    d = np.geomspace(0.3, 0.003, 20)
+    d_sim = [0.2, 0.05, 0.01]
+    for col, rho in enumerate((0.5, 0.2)):
+        lam_opt = replica.optimize("gm-ridge", "lam", alpha=alpha, delta=DELTA, rho=rho, bounds=(1e-3, 1e3)).value
+        references = [("gm-bo-local-entropy", {}, "Bayes-optimal"),
+                      ("gm-ridge-local-entropy", {"lam": lam_opt}, f"ridge, optimal λ = {lam_opt:.3g}"),
+                      ("gm-ridge-local-entropy", {"lam": 0.01}, "ridge, λ = 0.01")]
+        for k, (model, extra, label) in enumerate(references):
+            params = dict(alpha=alpha, delta=DELTA, rho=rho, **extra)
+            for b, style in ((beta, "-"), (50.0, ":")):
+                df = replica.sweep(model, beta=b, d=d, progress=False, **params)
+                ok = df[df.converged]
+                error = ok.ref_error.iloc[0] if "ref_error" in ok else bayes_error(alpha, DELTA, rho)
+                axes[0, col].plot(ok.d, ok.entropy - ok.upper_bound, style, color=f"C{k}",
+                                  label=f"{label} (test error {error:.3f})" if b == beta else None)
+                if b == beta:
+                    axes[1, col].plot(ok.d, ok.train_error, color=f"C{k}")
+                frames.append(df.assign(reference=label))
+            sims = [replica.simulate(model, n=400, seeds=4, beta=beta, d=x, **params) for x in d_sim]
+            axes[1, col].errorbar(d_sim, [s.train_error.mean() for s in sims], [s.train_error.sem() for s in sims],
+                                  fmt="o", color=f"C{k}", ms=3, label="Metropolis, N = 400" if k == 0 else None)
+        axes[0, col].axhline(0, color="k", lw=0.8, ls="--", label="cap bound")
+        axes[0, col].set(xscale="log", title=f"α = {alpha:g}, Δ = {DELTA:g}, ρ = {rho:g}; β = {beta:g} (—), 50 (⋯)")
+        axes[1, col].set(xscale="log", xlabel="d = (1-p)/2")
+    axes[0, 0].set_ylabel("local entropy − ½ ln(1−p²)")
+    axes[1, 0].set_ylabel(f"training error of the counted w, β = {beta:g}")
+    axes[0, 0].legend(fontsize=7)
+    axes[1, 0].legend(fontsize=7)
+    fig.tight_layout()
+    return pd.concat(frames, ignore_index=True), fig
+
+
+ERM_LOCAL_ENTROPY = Recipe(
+    NAME="gm-erm-local-entropy",
+    reconstructs="J. Stat. Mech. 2020 (arXiv 2010.14761) §III and App. C: the Franz-Parisi local entropy of the "
+                 "error-counting loss around the Bayes-optimal direction and around square-loss ERM minimizers "
+                 "(optimal and small ridge penalty), relative to the spherical cap, with the training error of the "
+                 "counted configurations against Metropolis sampling at N = 400",
+    caveats="the paper's references, ensemble and parameters could not be read: spherical counted weights with each "
+            "reference's own normalized bias, alpha = 2, Delta = 0.5, beta = 2 and 50 are chosen here. This is a "
+            "training-set count: the small-lam minimizer (worse test error) has the fuller zero-error "
+            "neighbourhood, because it fits the training set better. At beta = 50 the curves around references "
+            "with a nonzero training error stop near d ~ 0.005 (more quadrature nodes would be needed)",
+    make=_erm_local_entropy,
 )

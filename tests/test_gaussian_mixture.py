@@ -312,7 +312,7 @@ def test_local_entropy_against_metropolis(model):
     """The counted ensemble sampled at N = 400 (10 training sets, two Metropolis chains each, at fixed overlap with
     each set's own reference): q, m and the training error within 4 standard errors of the saddle point. Around the
     ridge minimizer this tests the reference's proximal displacement in the fields: without its share of the
-    variance (-2 r g p + r^2 g^2) the theory gives q = 0.822, 27 standard errors away."""
+    variance (-2 r g p + r^2 g^2) the theory gives q = 0.822, 21 standard errors away."""
     params = dict(alpha=2.0, delta=0.5, rho=0.2, beta=2.0, d=0.05, **({"lam": 0.3} if "ridge" in model else {}))
     sol = replica.solve(model, **params)
     df = simulate(model, n=400, seeds=10, **params)
