@@ -290,7 +290,6 @@ BO_LOCAL_ENTROPY = register(ModelSpec(
 ))
 
 
-
 @lru_cache(maxsize=256)
 def _ridge_reference(alpha, delta, rho, lam):
     """The ridge saddle point (m, q, chi, b) at these parameters, solved by ``gm-ridge``."""

@@ -246,6 +246,7 @@ def local_gibbs(model, x, y, v, *, d, beta, b, sweeps=400, chains=2, seed=0, **p
         q += np.mean([ws[i] @ ws[j] / n for i in range(chains) for j in range(i)])
     return {"m": m / (half * chains), "q": float(q / half), "train_error": train_error / (half * chains)}
 
+
 def simulate(model, *, n=1000, seeds=10, seed=0, **params):
     """Fit ``model``'s estimator ('gm-ridge', 'gm-fixed-norm', 'gm-logistic', 'gm-hinge', or 'gm-bayes': the
     posterior-mean plug-in) on ``seeds`` independent training sets of dimension ``n``, at the model's parameters
@@ -272,7 +273,7 @@ def simulate(model, *, n=1000, seeds=10, seed=0, **params):
         raise ParameterError(f"need an integer n >= 2 and seeds >= 1; got n={n}, seeds={seeds}")
     p = get_model(model).validate(params)
     rows = []
-    for k, rng in enumerate(np.random.default_rng([seed, k]) for k in range(int(seeds))):
+    for rng in (np.random.default_rng([seed, k]) for k in range(int(seeds))):
         x, y, v = sample(int(n), p["alpha"], p["delta"], p["rho"], rng)
         if model in REFERENCES:
             row = local_gibbs(model, x, y, v, seed=int(rng.integers(2**31)), **p)
