@@ -348,16 +348,17 @@ def _error_count(shift, variance):
     return out
 
 
-def _local_entropy(name, phi, multiplier, reference, inputs=(), observables=None):
+def _local_entropy(name, phi, reference, inputs=(), observables=None):
     """A Franz–Parisi local entropy of the error-counting loss on the sphere: order parameters q, m and the overlap
-    constraint's ``multiplier``, the reference's ``inputs`` after p; observables ``upper_bound`` (the cap
+    constraint's response r, the reference's ``inputs`` after p; observables ``upper_bound`` (the cap
     1/2 ln(1-p^2)), ``train_error`` (-dPhi/dbeta/alpha), ``error`` (eps_g(m, 1, b) of one configuration) and
     ``observables``."""
     return FreeEntropy(
         name=name,
         phi=phi,
         order=[Symbol(q, sp.Interval.Ropen(0, 1), "overlap between two counted configurations"),
-               Symbol(m, sp.Interval.open(-1, 1), "overlap with the cluster mean, w.v/N"), multiplier],
+               Symbol(m, sp.Interval.open(-1, 1), "overlap with the cluster mean, w.v/N"),
+               Symbol(r, sp.S.Reals, "response to the overlap constraint (p at beta = 0, 0 at the typical overlap)")],
         params=[ALPHA, DELTA, RHO, Symbol(beta, sp.Interval(0, sp.oo), "inverse temperature of the error count"),
                 Symbol(b, sp.S.Reals, "bias of the classifier (fixed)"),
                 Symbol(p, sp.Interval.open(-1, 1), f"overlap with the {reference}, p = 1 - 2d"), *inputs],
@@ -367,29 +368,40 @@ def _local_entropy(name, phi, multiplier, reference, inputs=(), observables=None
     )
 
 
+def _projection(direction):
+    """The squared projection P of a counted configuration on the cluster mean and the reference (s -> 0 reference
+    replicas), for a reference whose normalized overlap with the cluster mean is ``direction``:
+    P = m^2 + 2 r (p - m direction) - r^2 (1 - direction^2). r is the constraint's response (r = p at beta = 0, r = 0
+    at the typical overlap)."""
+    return m**2 + 2 * r * (p - m * direction) - r**2 * (1 - direction**2)
+
+
 def gm_bo_local_entropy():
     r"""Franz–Parisi local entropy of the error-counting loss around the Bayes-optimal direction (physics notes
     §C.3). Spherical weights |w|^2 = N, a fixed bias b, energy E(w) = number of misclassified training points at
     inverse temperature beta; the reference is the normalized Bayes-optimal (Hebbian) direction w^ = sqrt(N) h/|h|,
     h = sum_mu y^mu x^mu/sqrt(N), and p = w.w^/N. Because w.h is the sum of the training fields, the constraint on p
-    exponentiates into a per-pattern tilt exp(tilt y w.x/sqrt N): no reference replicas are needed. RS:
+    exponentiates into a per-pattern tilt exp(tilt y w.x/sqrt N): no reference replicas are needed. RS, with the
+    tilt's response r = tilt (1-q) sqrt(alpha(alpha+Delta)) as order parameter (finite as q -> 1, where the tilt
+    diverges):
 
-        Phi(p) = extr_{q, m, tilt} { 1/2 ln(1-q) + (q - m^2)/(2(1-q)) - tilt p sqrt(alpha(alpha+Delta))
-                 + alpha [ tilt m + tilt^2 Delta (1-q)/2
-                           + sum_y rho_y int Dzeta ln( H(-X_y) + e^{-beta} H(X_y) ) ] },
-        X_y = (m + y b + tilt Delta (1-q) + sqrt(Delta q) zeta)/sqrt(Delta (1-q)),  rho_{+1} = rho, rho_{-1} = 1-rho,
+        Phi(p) = extr_{q, m, r} { 1/2 ln(1-q) + (q - P)/(2(1-q))
+                                  + alpha sum_y rho_y int Dzeta ln( H(-X_y) + e^{-beta} H(X_y) ) },
+        P = m^2 + 2 r (p - m c) - r^2 (1 - c^2),   c = sqrt(alpha/(alpha+Delta)),
+        X_y = (m + y b + r Delta/sqrt(alpha(alpha+Delta)) + sqrt(Delta q) zeta)/sqrt(Delta (1-q)),
 
-    Phi the log-fraction of the sphere (0 for the whole sphere). At beta = 0, Phi(p) = 1/2 ln(1 - p^2) (the
-    spherical cap: ``upper_bound``) with q = p^2, m = p sqrt(alpha/(alpha+Delta)).
+    rho_{+1} = rho, rho_{-1} = 1-rho; c is the Bayes-optimal direction's normalized overlap with the cluster mean.
+    (In the tilt, -tilt p sqrt(alpha(alpha+Delta)) + alpha (tilt m + tilt^2 Delta (1-q)/2) collects into P.) Phi is
+    the log-fraction of the sphere (0 for the whole sphere). At beta = 0, Phi(p) = 1/2 ln(1 - p^2) (the spherical
+    cap: ``upper_bound``) with q = p^2, m = p c, r = p.
 
     Observables: ``upper_bound``; ``train_error``, the fraction of misclassified training points
-    -dPhi/dbeta/alpha; ``error``, the test error eps_g(m, 1, b) of one configuration (|w|^2 = N).
+    -dPhi/dbeta/alpha; ``error``, the test error eps_g(m, 1, b) of one configuration (|w|^2 = N); ``tilt``.
     """
-    ge = tilt * m + tilt**2 * delta * (1 - q) / 2 + _error_count(lambda y: tilt * delta * (1 - q), q)
-    phi = _cap_entropy(m**2) - tilt * p * sp.sqrt(alpha * (alpha + delta)) + alpha * ge
-    return _local_entropy("gm-bo-local-entropy", phi,
-                          Symbol(tilt, sp.S.Reals, "Lagrange multiplier of the overlap p (per-pattern tilt)"),
-                          "Bayes-optimal direction")
+    k = sp.sqrt(alpha * (alpha + delta))
+    phi = _cap_entropy(_projection(alpha / k)) + alpha * _error_count(lambda y: r * delta / k, q)
+    return _local_entropy("gm-bo-local-entropy", phi, "Bayes-optimal direction",
+                          observables={"tilt": r / ((1 - q) * k)})
 
 
 def gm_ridge_local_entropy():
@@ -410,19 +422,17 @@ def gm_ridge_local_entropy():
 
     with (m~, q~, chi~, b~) the ridge saddle point (m_ref, q_ref, chi_ref, b_ref). At beta = 0, Phi = 1/2 ln(1-p^2)
     with q = p^2, m = p m~/sqrt(q~), r = p. As lam -> infinity at rho = 1/2 the minimizer turns into the Hebbian
-    direction and Phi into :func:`gm_bo_local_entropy`'s (r = tilt (1-q) sqrt(alpha(alpha+Delta))).
+    direction (m~/sqrt(q~) -> sqrt(alpha/(alpha+Delta)), g -> 0 with g/sqrt(q~) -> Delta/sqrt(alpha(alpha+Delta)))
+    and Phi into :func:`gm_bo_local_entropy`'s, with the same r.
 
     Observables as for :func:`gm_bo_local_entropy`, plus the reference's own ``ref_error`` (its test error
     eps_g(m~, q~, b~)).
     """
     g = delta * chi_ref / (1 + delta * chi_ref)
     norm = sp.sqrt(q_ref)
-    projection = m**2 + 2 * r * (p - m * m_ref / norm) - r**2 * (1 - m_ref**2 / q_ref)
-    phi = _cap_entropy(projection) + alpha * _error_count(lambda y: r * g * (1 - m_ref - y * b_ref) / norm,
-                                                          q - 2 * r * g * p + r**2 * g**2)
-    return _local_entropy("gm-ridge-local-entropy", phi,
-                          Symbol(r, sp.S.Reals, "response of the counted fields to the reference's proximal "
-                                                "displacement"), "ridge minimizer",
+    shift = lambda y: r * g * (1 - m_ref - y * b_ref) / norm  # noqa: E731
+    phi = _cap_entropy(_projection(m_ref / norm)) + alpha * _error_count(shift, q - 2 * r * g * p + r**2 * g**2)
+    return _local_entropy("gm-ridge-local-entropy", phi, "ridge minimizer",
                           [Symbol(m_ref, sp.S.Reals, "the ridge minimizer's overlap with the cluster mean"),
                            Symbol(q_ref, sp.Interval.open(0, sp.oo), "the ridge minimizer's squared norm"),
                            Symbol(chi_ref, sp.Interval.open(0, sp.oo), "the ridge minimizer's susceptibility"),

@@ -126,7 +126,7 @@ BO_LOCAL_ENTROPY = Recipe(
     caveats="the paper's ensemble (finite beta or a fixed training error), distance convention, Delta, rho and alpha "
             "could not be read: spherical weights, d = (1-p)/2, the bias fixed at b_BO/sqrt(q_BO), alpha = 2, Delta "
             "= 0.5 are chosen here. At beta = 50 (zero training error far from the reference) the points below "
-            "d ~ 0.005 need more quadrature nodes; the zero-error ensemble cannot reach the reference itself (the "
+            "d ~ 0.004 need more quadrature nodes; the zero-error ensemble cannot reach the reference itself (the "
             "Bayes-optimal classifier has a nonzero training error)",
     make=_bo_local_entropy,
 )
@@ -178,6 +178,6 @@ ERM_LOCAL_ENTROPY = Recipe(
             "reference's own normalized bias, alpha = 2, Delta = 0.5, beta = 2 and 50 are chosen here. This is a "
             "training-set count: the small-lam minimizer (worse test error) has the fuller zero-error "
             "neighbourhood, because it fits the training set better. At beta = 50 the curves around references "
-            "with a nonzero training error stop near d ~ 0.005 (more quadrature nodes would be needed)",
+            "with a nonzero training error lose a few points below d ~ 0.005 (more quadrature nodes would be needed)",
     make=_erm_local_entropy,
 )

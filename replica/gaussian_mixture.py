@@ -264,7 +264,7 @@ def _bo_bias(p):
 def _cap_start(p):
     """The beta = 0 solution (exact there): the uniform measure on the cap at overlap p with the reference."""
     a, dl, pp = p["alpha"], p["delta"], p["p"]
-    return {"q": pp * pp, "m": pp * math.sqrt(a / (a + dl)), "tilt": pp / (math.sqrt(a * (a + dl)) * (1 - pp * pp))}
+    return {"q": pp * pp, "m": pp * math.sqrt(a / (a + dl)), "r": pp}
 
 
 def _notes_bo_local(params, order, obs):

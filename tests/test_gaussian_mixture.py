@@ -224,7 +224,7 @@ def test_bo_local_entropy_typical_point_matches_the_physics_notes():
     sol = replica.solve("gm-bo-local-entropy", alpha=1, delta=1, beta=60, d=0.2)
     system = spec.system
     v = system.vector(sol.order, spec.inputs_of(sol.params))
-    res, w = continue_to(system, v, "tilt", 0.0, spec.quadrature, Tolerance(), method="newton",
+    res, w = continue_to(system, v, "r", 0.0, spec.quadrature, Tolerance(), method="newton",
                          unknowns=["q", "m", "p"])
     assert res.converged
     assert system.call("phi", w, spec.quadrature)[0] == pytest.approx(-0.58510, abs=1e-5)
@@ -259,33 +259,31 @@ def test_ridge_local_entropy_beta_zero_is_the_cap(d):
 def test_ridge_local_entropy_tends_to_the_bayes_optimal_one_as_lam_grows(d):
     """At rho = 1/2 the ridge minimizer turns into the Hebbian (Bayes-optimal) direction as lam -> infinity, with
     corrections of order 1/lam: the two-group computation (reference replicas) extrapolated from lam = 1e4 and 1e5
-    meets the single-system one (a per-pattern tilt, gm-bo-local-entropy), with
-    r = tilt (1-q) sqrt(alpha(alpha+Delta))."""
+    meets the single-system one (a per-pattern tilt, gm-bo-local-entropy), r included."""
     kw = dict(alpha=2, delta=0.5, beta=3, b=0, d=d)
     bo = replica.solve("gm-bo-local-entropy", **kw)
     far, farther = (replica.solve("gm-ridge-local-entropy", lam=lam, **kw) for lam in (1e4, 1e5))
     limit = lambda key: (10 * getattr(farther, key) - getattr(far, key)) / 9  # noqa: E731
     assert limit("entropy") == pytest.approx(bo.entropy, abs=1e-9)
     assert limit("q") == pytest.approx(bo.q, abs=1e-9) and limit("m") == pytest.approx(bo.m, abs=1e-9)
-    assert limit("r") == pytest.approx(bo.tilt * (1 - bo.q) * math.sqrt(2 * 2.5), abs=1e-8)
+    assert limit("r") == pytest.approx(bo.r, abs=1e-8)
     assert abs(far.entropy - bo.entropy) > 1e-6  # a reference that differs from BO's, and a limit that is reached
 
 
 def test_ridge_local_entropy_at_its_typical_overlap_is_the_unconstrained_entropy():
-    """Where the constraint's multiplier vanishes (r = 0 here, tilt = 0 around the Bayes-optimal direction) the
+    """Where the constraint's multiplier vanishes (r = 0, the tilt around the Bayes-optimal direction too) the
     counted configurations are those of the unconstrained error-counting ensemble, whatever the reference: both
     local entropies reach the same maximum, at different overlaps (ridge minimizers at two lam, unbalanced, a bias
     that is not the references')."""
     kw = dict(alpha=2, delta=0.5, rho=0.2, beta=3, b=0.3)
     tops = []
-    for model, multiplier, extra in [("gm-bo-local-entropy", "tilt", {}),
-                                     ("gm-ridge-local-entropy", "r", {"lam": 0.5}),
-                                     ("gm-ridge-local-entropy", "r", {"lam": 0.05})]:
+    for model, extra in [("gm-bo-local-entropy", {}), ("gm-ridge-local-entropy", {"lam": 0.5}),
+                         ("gm-ridge-local-entropy", {"lam": 0.05})]:
         spec = get_model(model)
         sol = replica.solve(model, d=0.15, **kw, **extra)
         system = spec.system
         v = system.vector(sol.order, spec.inputs_of(sol.params))
-        res, w = continue_to(system, v, multiplier, 0.0, spec.quadrature, Tolerance(), method="newton",
+        res, w = continue_to(system, v, "r", 0.0, spec.quadrature, Tolerance(), method="newton",
                              unknowns=["q", "m", "p"])
         assert res.converged
         tops.append((system.call("phi", w, spec.quadrature)[0], w[system.index("p")]))
