@@ -14,7 +14,7 @@ from .model import FreeEntropy, Symbol
 from .vocabulary import AtMax, E, G, H, Max, logaddexp, logH
 
 __all__ = ["gm_bayes", "gm_ridge", "gm_fixed_norm", "gm_logistic", "gm_hinge", "gm_flat", "gm_flat_distance",
-           "gm_bo_local_entropy", "gm_ridge_local_entropy",
+           "gm_flat_inf", "gm_bo_local_entropy", "gm_ridge_local_entropy",
            "generalization_error", "bayes_bias"]
 
 m, q, chi, mhat, qhat, chihat, A = sp.symbols("m q chi mhat qhat chihat A")
@@ -312,7 +312,7 @@ def _flat():
     params = [ALPHA, DELTA, RHO, Symbol(lam, sp.Interval(0, sp.oo), "ridge penalty lambda >= 0"),
               Symbol(beta_, sp.Interval.open(0, sp.oo), "inverse temperature of the replicas"),
               Symbol(y_, sp.Interval.open(1, sp.oo), "number of replicas, > 1 (y = 1 is the Gibbs measure, where q1 "
-                     "drops out; y = inf: the centre of mass is the ridge minimizer, gm-ridge)")]
+                     "drops out; y = inf: gm-flat-inf, whose centre is the ridge minimizer)")]
     observables = {
         "error_center": generalization_error(m, (Q + (y_ - 1) * q1) / y_, bias),
         "error_replica": generalization_error(m, Q, bias),
@@ -320,6 +320,75 @@ def _flat():
         "b": bias,
     }
     return phi, order, params, {Q: Qh, q1: q1h, q0: q0h, m: mh}, observables
+
+
+
+def _square_lnz(mu, s2, beta_):
+    """ln int Deps exp(-beta (1 - t)^2/2), t = mu + s eps: -ln(1 + beta s^2)/2 - beta (1-mu)^2/(2 (1 + beta s^2))."""
+    return -sp.log(1 + beta_ * s2) / 2 - beta_ * (1 - mu) ** 2 / (2 * (1 + beta_ * s2))
+
+
+def _hinge_lnz(mu, s2, beta_):
+    """ln int Deps exp(-beta max(0, 1 - t)), t = mu + s eps: the part t >= 1 has weight H((1-mu)/s), the part t < 1
+    exp(-beta (1-mu) + beta^2 s^2/2) H(beta s - (1-mu)/s) (completing the square), summed as a logaddexp of ln H's."""
+    s = sp.sqrt(s2)
+    return logaddexp(logH((1 - mu) / s), -beta_ * (1 - mu) + beta_**2 * s2 / 2 + logH(beta_ * s - (1 - mu) / s))
+
+
+GIBBS_LNZ = {"square": _square_lnz, "hinge": _hinge_lnz}  # loss -> ln Z(mu, s^2, beta) of the margin's Gibbs weight
+
+
+def gm_flat_inf(loss):
+    r"""The y-replica ensemble of :func:`gm_flat` as y -> infinity (the robust ensemble's centre), for the ``loss``
+    'square' or 'hinge': the centre maximizes the local free entropy ln int dw exp(-beta L(w) - (gamma/2)|w - w~|^2)
+    (L the loss plus (lam/2)|w|^2), whose replicas keep q1 - q0 = dq/y and q1hat - q0hat = dqhat/y. Per replica:
+
+        phi = Qh Q/2 + q0h q0/2 - (q0h dq + dqh q0)/2 - mh m + ln(2 pi)/2 - ln(A)/2 + (mh^2 + q0h)/(2 D)
+              + alpha sum_y rho_y int Dzeta max_u [ ln Z(m + y b + sqrt(Delta) (sqrt(q0) zeta + sqrt(dq) u)) - u^2/2 ],
+        A = Qh + q0h + beta lam + gamma,   D = A - gamma - dqh,
+        Z(mu) = int Deps exp(-beta l(mu + sqrt(Delta (Q - q0)) eps))   (the margin's loss l, in closed form):
+            square  l(t) = (1-t)^2/2:   ln Z = -ln(1 + beta s^2)/2 - beta (1-mu)^2/(2 (1 + beta s^2)),
+            hinge   l(t) = max(0, 1-t): Z = H((1-mu)/s) + exp(-beta (1-mu) + beta^2 s^2/2) H(beta s - (1-mu)/s),
+        s^2 = Delta (Q - q0).
+
+    G_S is the y -> infinity limit of :func:`gm_flat`'s per copy divided by y (the centre's constant vanishes); the
+    energetic term is its Laplace limit (physics notes §C.2, "Limits"). The bias b is shared and extremized. The
+    centre has m = w~.v/N and |w~|^2/N = q0: ``error_center`` = eps_g(m, q0, b); one replica has |w|^2/N = Q:
+    ``error_replica``; ``distance`` = Q - q0, the mean squared replica-centre distance per weight.
+
+    For the square loss the centre is exactly the ridge minimizer at lam (its local free entropy is the ridge energy
+    up to a constant): the check of this limit. For the hinge it is not, and beta, gamma move it.
+    """
+    Q, q0, dq, Qh, q0h, dqh, beta_ = sp.symbols("Q q0 dq Qhat q0hat dqhat beta")
+    zeta, u, gamma_ = sp.Symbol("zeta"), sp.Symbol("u"), GAMMA.symbol
+    A = Qh + q0h + beta_ * lam + gamma_
+    D = A - gamma_ - dqh
+    gs = (Qh * Q / 2 + q0h * q0 / 2 - (q0h * dq + dqh * q0) / 2 - mhat * m + sp.log(2 * sp.pi) / 2 - sp.log(A) / 2
+          + (mhat**2 + q0h) / (2 * D))
+    s2 = delta * (Q - q0)
+    ge = 0
+    for y, weight in ((1, rho), (-1, 1 - rho)):
+        mu = m + y * _BIAS + sp.sqrt(delta) * (sp.sqrt(q0) * zeta + sp.sqrt(dq) * u)
+        ge += weight * E(Max(GIBBS_LNZ[loss](mu, s2, beta_) - u**2 / 2, u, 0), zeta)
+    name = {"square": "gm-flat-inf", "hinge": "gm-hinge-flat-inf"}[loss]
+    return FreeEntropy(
+        name=name, phi=gs + alpha * ge, phi_name="free_entropy",
+        order=[Symbol(Q, sp.Interval.open(0, sp.oo), "squared norm of a replica |w^a|^2/N"),
+               Symbol(q0, sp.Interval.open(0, sp.oo), "squared norm of the centre (the replicas' common overlap)"),
+               Symbol(dq, sp.Interval.open(0, sp.oo), "y (q1 - q0): the replicas' spread around the centre, scaled"),
+               Symbol(m, sp.S.Reals, "overlap with the cluster mean, w.v/N"),
+               Symbol(Qh, sp.S.Reals, "conjugate of Q"), Symbol(q0h, sp.S.Reals, "conjugate of dq"),
+               Symbol(dqh, sp.S.Reals, "y (q1hat - q0hat), conjugate of q0"),
+               Symbol(mhat, sp.S.Reals, "conjugate of m"),
+               Symbol(_BIAS, sp.S.Reals, "shared bias")],
+        params=[ALPHA, DELTA, RHO,
+                Symbol(lam, sp.Interval(0, sp.oo) if loss == "square" else sp.Interval.open(0, sp.oo),
+                       "ridge penalty lambda" + (" >= 0" if loss == "square" else " > 0")),
+                Symbol(beta_, sp.Interval.open(0, sp.oo), "inverse temperature of the replicas"), GAMMA],
+        pairs={Q: Qh, q0: dqh, dq: q0h, m: mhat},
+        observables={"error_center": generalization_error(m, q0, _BIAS),
+                     "error_replica": generalization_error(m, Q, _BIAS), "distance": Q - q0},
+    )
 
 
 beta, b, p, tilt, r = sp.symbols("beta b p tilt r")

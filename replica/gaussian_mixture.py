@@ -256,6 +256,48 @@ FLAT_DISTANCE = register(ModelSpec(
 ))
 
 
+
+@lru_cache(maxsize=256)
+def _erm(name, alpha, delta, rho, lam):
+    """The ERM saddle point (m, q, chi, b) of model ``name`` ('gm-ridge' or 'gm-hinge') at these parameters."""
+    sol = get_model(name).solve({"alpha": alpha, "delta": delta, "rho": rho, "lam": lam})
+    if not sol.converged:
+        raise ParameterError(f"{name} at alpha={alpha:g}, delta={delta:g}, rho={rho:g}, lam={lam:g} did not converge "
+                             f"({sol.status}: {sol.remedy}); its minimizer starts the y -> infinity ensemble")
+    return {"m": sol.order["m"], "q": sol.order["q"], "chi": sol.order["chi"],
+            "b": sol.order["b"] if "b" in sol.order else sol.observables["b"]}
+
+
+def _start_flat_inf(p, erm):
+    """The centre at the ERM minimizer (exact for the square loss), the replicas spread around it by
+    1/(beta (lam + alpha Delta) + gamma), dq = chi/beta; conjugates of order one (the path in beta starts at 2 at
+    most, where these are inside Newton's basin at the points tried)."""
+    e = _erm(erm, p["alpha"], p["delta"], p["rho"], p["lam"])
+    spread = 1 / (p["beta"] * (p["lam"] + p["alpha"] * p["delta"]) + p["gamma"])
+    return {"Q": e["q"] + spread, "q0": e["q"], "dq": e["chi"] / p["beta"], "m": e["m"], "Qhat": 1.0, "q0hat": 1.0,
+            "dqhat": 0.5, "mhat": 1.0, "b": e["b"]}
+
+
+FLAT_INF = register(ModelSpec(
+    name="gm-flat-inf",
+    summary="Gaussian mixture, the y -> infinity limit of gm-flat (square loss): the robust ensemble's centre, which "
+            "is the ridge minimizer at lam for every beta and gamma (the check of the limit)",
+    build=lambda: eq.gm_flat_inf("square"), defaults={"rho": 0.5}, check=_check_ridge,
+    start=lambda p: _start_flat_inf(p, "gm-ridge"), path="beta", path_start=lambda p: min(p["beta"], 2.0),
+))
+FLAT.limits["y"] = {"inf": "gm-flat-inf", "infinity": "gm-flat-inf"}
+
+
+HINGE_FLAT_INF = register(ModelSpec(
+    name="gm-hinge-flat-inf",
+    summary="Gaussian mixture, y -> infinity replicas of hinge-loss ridge ERM at inverse temperature beta coupled "
+            "(gamma) to a centre: the robust ensemble's centre (maximum of the local free entropy), its test error "
+            "against hinge ERM's",
+    build=lambda: eq.gm_flat_inf("hinge"), defaults={"rho": 0.5},
+    start=lambda p: _start_flat_inf(p, "gm-hinge"), path="beta", path_start=lambda p: 2.0,
+))
+
+
 def _bo_bias(p):
     """b_BO/sqrt(q_BO): the Bayes-optimal bias for a weight vector normalized to |w|^2 = N."""
     return p["delta"] / 2 * math.log(p["rho"] / (1 - p["rho"])) / math.sqrt(p["alpha"] / (p["alpha"] + p["delta"]))

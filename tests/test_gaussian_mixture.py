@@ -241,6 +241,103 @@ def test_bo_local_entropy_below_the_cap():
 
 
 
+
+# ----- the y -> infinity robust ensemble: square loss (= ridge) and hinge loss ----------------------------------------
+
+@pytest.mark.parametrize("beta, gamma", [(10.0, 1.0), (2.0, 0.1), (40.0, 5.0)])
+def test_flat_inf_square_centre_is_the_ridge_minimizer(beta, gamma):
+    """gm-flat --y inf (the y -> infinity free entropy, G_S taken to the limit by hand): for the square loss the
+    centre is the ridge minimizer for every beta and gamma (the identity of docs/gaussian_mixture.md), unbalanced."""
+    sol = replica.solve("gm-flat", y="inf", alpha=2, delta=0.5, rho=0.2, lam=0.3, beta=beta, gamma=gamma)
+    ref = ridge_closed_form(2, 0.5, 0.2, 0.3)
+    assert sol.model == "gm-flat-inf"
+    assert (sol.m, sol.q0, sol.b) == pytest.approx((ref["m"], ref["q"], ref["b"]), abs=1e-10)
+    assert sol.error_center == pytest.approx(ref["error"], abs=1e-10)
+
+
+def test_hinge_gibbs_weight_against_quadrature():
+    """The declared ln int Deps exp(-beta max(0, 1 - mu - s eps)) against scipy's quad."""
+    import sympy as sp
+    from replica.equations.gaussian_mixture import GIBBS_LNZ
+    from scipy.integrate import quad
+
+    from replica import highprec
+
+    mu, s2, beta = sp.symbols("mu s2 beta")
+    expr = GIBBS_LNZ["hinge"](mu, s2, beta)
+    for point in [(0.3, 0.5, 2.0), (1.7, 0.05, 10.0), (-2.0, 1.5, 0.5), (0.99, 1e-3, 40.0)]:
+        m_, v_, b_ = point
+        f = lambda e: math.exp(-b_ * max(0.0, 1 - m_ - math.sqrt(v_) * e) - e * e / 2) / math.sqrt(2 * math.pi)  # noqa
+        kink = (1 - m_) / math.sqrt(v_)
+        direct = quad(f, -40, kink, epsabs=0, epsrel=1e-13)[0] + quad(f, kink, 40, epsabs=0, epsrel=1e-13)[0]
+        assert float(highprec.evaluate(expr, {mu: m_, s2: v_, beta: b_})) == pytest.approx(math.log(direct), abs=1e-12)
+
+
+def test_hinge_flat_centre_at_weak_coupling_is_the_gibbs_mean():
+    """As gamma -> 0 the centre that maximizes the local free entropy is the Gibbs mean of one replica: its m, |w~|^2
+    = q0 and b equal those of the y = 1 (Gibbs) RS free entropy of the hinge at the same beta, declared here on its
+    own (G_S of gm-flat at y = 1, the same Gibbs weight)."""
+    import sympy as sp
+    from replica.equations import gaussian_mixture as eq
+    from replica.equations.model import FreeEntropy, Symbol
+    from replica.equations.vocabulary import E
+    from replica.solvers.quadrature import Quadrature
+    from replica.solvers.system import System
+
+    Q, q0, Qh, q0h, beta, zeta = sp.symbols("Q q0 Qhat q0hat beta zeta")
+    D = Qh + q0h + beta * eq.lam
+    gs = (Qh * Q / 2 + q0h * q0 / 2 - eq.mhat * eq.m + sp.log(2 * sp.pi) / 2 - sp.log(D) / 2
+          + (eq.mhat**2 + q0h) / (2 * D))
+    ge = sum(w * E(eq.GIBBS_LNZ["hinge"](eq.m + y * eq._BIAS + sp.sqrt(eq.delta * q0) * zeta,
+                                         eq.delta * (Q - q0), beta), zeta) for y, w in ((1, eq.rho), (-1, 1 - eq.rho)))
+    gibbs = System(FreeEntropy(name="test-hinge-gibbs", phi=gs + eq.alpha * ge,
+                               order=[Symbol(s, sp.S.Reals) for s in (Q, q0, eq.m, Qh, q0h, eq.mhat, eq._BIAS)],
+                               params=[Symbol(s, sp.S.Reals) for s in (eq.alpha, eq.delta, eq.rho, eq.lam, beta)]),
+                   verbose=False)
+    kw = dict(alpha=2, delta=0.5, rho=0.2, lam=0.18, beta=2.3)
+    flat = replica.solve("gm-hinge-flat-inf", gamma=1e-10, **kw)
+    guess = {k: flat.order[k] for k in gibbs.order_names}
+    res, v = gibbs.solve(gibbs.vector(guess, kw), Quadrature(), method="newton")
+    assert res.converged
+    for k in ("Q", "q0", "m", "b"):
+        assert v[gibbs.index(k)] == pytest.approx(flat.order[k], abs=1e-8), k
+
+
+def test_hinge_flat_centre_approaches_hinge_erm_as_beta_grows():
+    """At fixed gamma the replicas collapse onto the hinge minimizer as beta -> infinity: the centre's distance to it
+    (m, b) shrinks roughly like 1/beta."""
+    erm = replica.solve("gm-hinge", alpha=2, delta=0.5, rho=0.2, lam=0.1)
+    gaps = []
+    for beta in (25.0, 50.0, 100.0):
+        sol = replica.solve("gm-hinge-flat-inf", alpha=2, delta=0.5, rho=0.2, lam=0.1, beta=beta, gamma=0.5)
+        gaps.append((abs(sol.m - erm.m), abs(sol.b - erm.b)))
+    for k in range(2):
+        assert gaps[0][k] > gaps[1][k] > gaps[2][k] and gaps[2][k] < 0.4 * gaps[0][k]
+
+
+def test_hinge_flat_centre_beats_hinge_erm_when_unbalanced():
+    """The finding of docs/gaussian_mixture.md: at alpha = 2, Delta = 0.5, rho = 0.2 the robust ensemble's centre
+    (lam = 0.18, beta = 2.3, gamma -> 0: the hinge Gibbs mean) has test error 0.09909, below hinge ERM at its optimal
+    lam (0.10237), still far above Bayes-optimal (0.07528)."""
+    sol = replica.solve("gm-hinge-flat-inf", lam=0.18, beta=2.3, gamma=1e-3, **UNBALANCED)
+    assert sol.error_center == pytest.approx(0.09909, abs=1e-5)
+    assert sol.error_center < optimize("gm-hinge", "lam", bounds=(0.05, 5.0), **UNBALANCED).extra["error"] - 3e-3
+    assert sol.error_center > bayes_error(2, 0.5, 0.2) + 0.02
+
+
+UNBALANCED = dict(alpha=2, delta=0.5, rho=0.2)
+
+
+@pytest.mark.slow
+def test_hinge_flat_centre_beats_logistic_erm_and_mpmath():
+    """... and below logistic ERM at its optimal lam (0.09959); phi there re-evaluated with mpmath (13 s)."""
+    from replica import highprec
+
+    sol = replica.solve("gm-hinge-flat-inf", lam=0.18, beta=2.3, gamma=1e-3, **UNBALANCED)
+    assert sol.error_center < optimize("gm-logistic", "lam", bounds=(0.01, 5.0), **UNBALANCED).extra["error"] - 4e-4
+    hp = highprec.phi("gm-hinge-flat-inf", {**sol.order, **sol.params}, dps=15)
+    assert abs(float(hp) - sol.free_entropy) <= 1e-10
+
 # ----- Franz-Parisi local entropy around the ridge minimizer --------------------------------------------------------
 
 @pytest.mark.parametrize("d", [0.3, 0.02])
