@@ -10,6 +10,7 @@ RECIPES = {recipe.NAME: recipe for recipe in (storage.ENTROPY, storage.PHASE_DIA
                                               local_entropy.CE_CURVES, local_entropy.ONSETS,
                                               gaussian_mixture.ERRORS, gaussian_mixture.ERROR_VS_LAMBDA,
                                               gaussian_mixture.BO_LOCAL_ENTROPY, gaussian_mixture.ERM_LOCAL_ENTROPY,
+                                              gaussian_mixture.FLAT_HINGE,
                                               committee.TREE_WFM, committee.TREE_STABILITY)}
 
 __all__ = ["RECIPES"]
