@@ -230,6 +230,7 @@ FLAT = register(ModelSpec(
             "centre: errors of the centre of mass and of one replica, replica-centre distance",
     build=eq.gm_flat, defaults={"rho": 0.5}, start=_start_flat,
     path="beta", path_start=lambda p: min(p["beta"], 10.0),  # large beta: spreads ~ 1/beta, conjugates ~ beta^2
+    limits={"y": {"inf": "gm-flat-inf", "infinity": "gm-flat-inf"}},
 ))
 
 
@@ -285,7 +286,6 @@ FLAT_INF = register(ModelSpec(
     build=lambda: eq.gm_flat_inf("square"), defaults={"rho": 0.5}, check=_check_ridge,
     start=lambda p: _start_flat_inf(p, "gm-ridge"), path="beta", path_start=lambda p: min(p["beta"], 2.0),
 ))
-FLAT.limits["y"] = {"inf": "gm-flat-inf", "infinity": "gm-flat-inf"}
 
 
 HINGE_FLAT_INF = register(ModelSpec(
