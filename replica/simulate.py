@@ -15,7 +15,7 @@ from .errors import ParameterError
 from .gaussian_mixture import generalization_error
 
 __all__ = ["sample", "fit_ridge", "fit_fixed_norm", "fit_logistic", "fit_hinge", "fit_bayes", "simulate",
-           "ESTIMATORS", "REFERENCES", "local_gibbs"]
+           "ESTIMATORS", "REFERENCES", "local_gibbs", "hinge_gibbs_mean"]
 
 
 def sample(n, alpha, delta, rho, rng):
@@ -246,6 +246,61 @@ def local_gibbs(model, x, y, v, *, d, beta, b, sweeps=400, chains=2, seed=0, **p
         q += np.mean([ws[i] @ ws[j] / n for i in range(chains) for j in range(i)])
     return {"m": m / (half * chains), "q": float(q / half), "train_error": train_error / (half * chains)}
 
+
+
+@numba.njit(cache=True)
+def _hinge_gibbs_sweeps(a, y, w, bias, field, beta, lam, step, sweeps, seed, samples):
+    """``sweeps`` Metropolis sweeps of exp(-beta [sum_mu max(0, 1 - y h) + (lam/2)|w|^2]), h = a w + bias, over the
+    coordinates of w and the bias (one proposal each per sweep, Gaussian of width ``step``); the fields ``field``
+    are kept up to date. Adds w to ``samples[0]`` and w.w, bias to ``samples[1, :2]`` after each sweep."""
+    np.random.seed(seed)
+    n_pat, n = a.shape
+    for _ in range(sweeps):
+        for i in range(n + 1):
+            d = step * np.random.standard_normal()
+            change = 0.0
+            for mu in range(n_pat):
+                old = field[mu]
+                new = old + (d * a[mu, i] if i < n else d)
+                change += max(0.0, 1 - y[mu] * new) - max(0.0, 1 - y[mu] * old)
+            if i < n:
+                change += lam * (d * w[i] + d * d / 2)
+            if change <= 0 or np.random.random() < math.exp(-beta * change):
+                for mu in range(n_pat):
+                    field[mu] += d * a[mu, i] if i < n else d
+                if i < n:
+                    w[i] += d
+                else:
+                    bias[0] += d
+        samples[0] += w
+        samples[1, 0] += w @ w
+        samples[1, 1] += bias[0]
+
+
+def hinge_gibbs_mean(x, y, v, *, lam, beta, sweeps=2000, chains=2, step=0.5, seed=0):
+    """The Gibbs measure of the hinge loss with ridge penalty at inverse temperature beta on one training set, the
+    bias sampled with the weights (a flat prior: at large N it concentrates where the free entropy is extremal in b,
+    as the replica computation assumes). ``chains`` independent Metropolis chains of ``sweeps`` sweeps, the first
+    half discarded. Returns m = <w>.v/N, q0 = <w>.<w>'/N between the chains' means (unbiased by their own thermal
+    noise), Q = <w.w>/N, b = <b> and the Gibbs mean's test error eps_g(m, q0, b): the gamma -> 0 limit of
+    gm-hinge-flat-inf's centre."""
+    n = x.shape[1]
+    a = x / math.sqrt(n)
+    rng = np.random.default_rng(seed)
+    half = sweeps // 2
+    means, sums = [], np.zeros(2)
+    for _ in range(chains):
+        w, bias = np.zeros(n), np.zeros(1)
+        field = a @ w + bias[0]
+        samples = np.zeros((2, n))
+        _hinge_gibbs_sweeps(a, y, w, bias, field, beta, lam, step, sweeps - half, int(rng.integers(2**31)), samples)
+        samples[:] = 0.0
+        _hinge_gibbs_sweeps(a, y, w, bias, field, beta, lam, step, half, int(rng.integers(2**31)), samples)
+        means.append(samples[0] / half)
+        sums += samples[1, :2] / half
+    mean = np.mean(means, axis=0)
+    q0 = np.mean([means[i] @ means[j] / n for i in range(chains) for j in range(i)])
+    return {"m": float(mean @ v / n), "q0": float(q0), "Q": float(sums[0] / chains / n), "b": float(sums[1] / chains)}
 
 def simulate(model, *, n=1000, seeds=10, seed=0, **params):
     """Fit ``model``'s estimator ('gm-ridge', 'gm-fixed-norm', 'gm-logistic', 'gm-hinge', or 'gm-bayes': the
