@@ -139,19 +139,25 @@ def committee_fp(activation):
 q1, phat, q1hat, p = sp.symbols("q1 phat q1hat p")
 
 
+KAPPA_H = Symbol(sp.Symbol("kappa_h"), sp.Interval(0, sp.oo), "margin of the reference's hidden fields")
+
+
 def parity_fp(K):
-    r"""Franz–Parisi local entropy of the parity machine (binary weights, K >= 2 hidden units) around a typical
-    reference. For alpha < 1 the RS reference problem has q~ = 0 (the output is odd in every hidden field), so
-    the references are independent and, by the symmetry that flips the weights of two hidden units, the overlap t
-    with the other references vanishes: only p (fixed), q1 and their conjugates remain,
+    r"""Franz–Parisi local entropy of the parity machine (binary weights, K >= 2 hidden units) around a reference whose
+    hidden fields all have |x_l| > kappa_h (kappa_h = 0: a typical solution; kappa_h > 0: rarer references with margins
+    on the hidden units). For alpha < 1 the RS reference problem has q~ = 0 (the output is odd in every hidden field,
+    and flipping two hidden units' weights keeps every |x_l|), so the references are independent and, by that
+    symmetry, the overlap t with the other references vanishes: only p (fixed), q1 and their conjugates remain,
 
         phi_FP = extr [ -phat p - q1hat (1-q1)/2 + int Dz ln 2cosh(sqrt(q1hat) z + phat) + alpha G_E ],
-        G_E = E_{x_l > 0} E_{z_l} ln sum_{tau: prod tau = +1} prod_l H(-tau_l mu_l / sqrt(1-q1)),
+        G_E = E_{x_l > kappa_h} E_{z_l} ln sum_{tau: prod tau = +1} prod_l H(-tau_l mu_l / sqrt(1-q1)),
 
-    mu_l = p x_l + sqrt(q1 - p^2) z_l the mean hidden field of the counted configuration given the reference's field
-    x_l, conditioned positive (the gauge that makes every reference field positive: the 2^(K-1) sign patterns of
-    even parity all give the same value). A 2K-dimensional average, nested. At alpha = 0 phi_FP is H2(d); at p = 0
-    it is the storage entropy (1 - alpha) ln 2.
+    mu_l = p x_l + sqrt(q1 - p^2) z_l the mean hidden field of the counted configuration (no margins) given the
+    reference's field x_l; the reference's fields are independent Gaussians conditioned on |x_l| > kappa_h and the
+    right parity, which the gauge x_l > kappa_h covers (the 2^(K-1) sign patterns of even parity all give the same
+    value). A 2K-dimensional average, nested. At alpha = 0 phi_FP is H2(d); at p = 0 it is the storage entropy
+    (1 - alpha) ln 2 of the counted configurations, for every kappa_h. The references themselves have the entropy
+    (1 - alpha) ln 2 + alpha K ln(2 H(kappa_h)).
     """
     xs, zs = sp.symbols(f"x1:{K + 1}"), sp.symbols(f"z1:{K + 1}")
     B = q1 - p**2
@@ -162,7 +168,7 @@ def parity_fp(K):
     for z in reversed(zs):
         ge = E(ge, z)
     for x in reversed(xs):
-        ge = E_trunc(ge, x, 0)
+        ge = E_trunc(ge, x, KAPPA_H.symbol)
     z = sp.Symbol("z")
     gs = -phat * p - q1hat * (1 - q1) / 2 + E(log2cosh(sp.sqrt(q1hat) * z + phat), z)
     return FreeEntropy(
@@ -170,7 +176,7 @@ def parity_fp(K):
         phi=gs + alpha * ge,
         order=[Symbol(q1, sp.Interval.Ropen(0, 1), "overlap between counted configurations"),
                Symbol(phat, sp.S.Reals, "conjugate of p"), Symbol(q1hat, sp.Interval(0, sp.oo), "conjugate of q1")],
-        params=[ALPHA, P],
+        params=[ALPHA, P, KAPPA_H],
         pairs={q1: q1hat},
         observables={"upper_bound": binary_entropy(p)},
     )

@@ -249,7 +249,27 @@ def _parity_fp_inputs(params):
     if params["alpha"] >= 1:
         raise ParameterError(f"alpha={params['alpha']:g}: binary parity machines have no solutions (references) "
                              "beyond alpha = 1; allowed: 0 < alpha < 1")
-    return {"alpha": params["alpha"], "p": 1 - 2 * params["d"]}
+    return {"alpha": params["alpha"], "p": 1 - 2 * params["d"], "kappa_h": params["ref_kappa"]}
+
+
+def parity_reference_entropy(alpha, kappa_h, K=2):
+    """RS entropy (q~ = 0) of binary parity-machine solutions whose K hidden fields all have |x_l| > kappa_h:
+    (1 - alpha) ln 2 + alpha K ln(2 H(kappa_h)) (the fields are independent standard Gaussians; the parity is right
+    with probability 1/2)."""
+    return (1 - alpha) * math.log(2) + alpha * K * math.log(2 * special.ndtr(-kappa_h))
+
+
+def parity_max_hidden_margin(alpha, K=2):
+    """The largest hidden margin with solutions at load alpha (zero reference entropy):
+    2 H(kappa) = 2^(-(1 - alpha)/(alpha K))."""
+    return float(special.ndtri(1 - 2.0 ** (-(1 - alpha) / (alpha * K)) / 2))
+
+
+def _check_parity_reference(params):
+    if params["alpha"] < 1 and params["ref_kappa"] > parity_max_hidden_margin(params["alpha"]) + 1e-12:
+        raise ParameterError(f"ref_kappa={params['ref_kappa']:g} is above the largest hidden margin with solutions at "
+                             f"alpha={params['alpha']:g} ({parity_max_hidden_margin(params['alpha']):.6g}); allowed: "
+                             "0 <= ref_kappa <= that, or 'max'")
 
 
 @cache
@@ -259,13 +279,18 @@ def _parity_fp_member(K):
                              "implemented (K = 3, six nested averages, takes tens of minutes per point)")
     return register(ModelSpec(
         name=f"parity-K{K}-binary-fp",
-        summary=f"Franz-Parisi local entropy of the K={K} parity machine (binary weights) around typical references",
+        summary=f"Franz-Parisi local entropy of the K={K} parity machine (binary weights) around typical references "
+                "or references with hidden margins",
         build=lambda: eq.parity_fp(K), start=_parity_fp_start, follow=follow_fp,
         path="p", path_start=0.4, hidden=True,
         user_params=[Symbol(sp.Symbol("alpha"), sp.Interval.open(0, 1), "load P/N, 0 < alpha < 1"),
+                     Symbol(sp.Symbol("ref_kappa"), sp.Interval(0, sp.oo), "margin of the reference's hidden fields "
+                            "|x_l| > ref_kappa (default 0: typical references), or 'max'"),
                      Symbol(sp.Symbol("d"), sp.Interval.open(0, sp.Rational(1, 2)),
                             "distance to the reference, d = (1-p)/2")],
-        inputs=_parity_fp_inputs, quadrature=_PARITY_FP_QUAD[K], max_nodes=_PARITY_FP_QUAD[K].gauss * 2,
+        defaults={"ref_kappa": 0.0}, special={"ref_kappa": {"max": lambda p: parity_max_hidden_margin(p["alpha"], K)}},
+        inputs=_parity_fp_inputs, check=_check_parity_reference,
+        quadrature=_PARITY_FP_QUAD[K], max_nodes=_PARITY_FP_QUAD[K].gauss * 2,
     ))
 
 

@@ -16,6 +16,7 @@ from replica.solvers.system import System
 import replica
 from replica.cli import main
 from replica.committee import alpha_c_tree, flip_cost
+from replica.errors import ParameterError
 from replica.models import resolve
 
 LN2 = math.log(2)
@@ -252,7 +253,8 @@ def test_parity_fp_alpha_zero_is_the_upper_bound():
     system = spec.system
     d = 0.1
     p = 1 - 2 * d
-    v = system.vector({"q1": p * p + 1e-12, "phat": math.atanh(p), "q1hat": 0.0}, {"alpha": 0.0, "p": p})
+    v = system.vector({"q1": p * p + 1e-12, "phat": math.atanh(p), "q1hat": 0.0},
+                      {"alpha": 0.0, "p": p, "kappa_h": 0.0})
     h2 = -d * math.log(d) - (1 - d) * math.log(1 - d)
     assert system.call("phi", v, spec.quadrature)[0] == pytest.approx(h2, abs=1e-9)
     assert system.call("obs", v, spec.quadrature)[1] == pytest.approx(h2, abs=1e-15)
@@ -267,6 +269,41 @@ def test_parity_fp_curve_lies_between_the_bounds():
         assert sol.upper_bound - 0.3 * LN2 < sol.entropy < sol.upper_bound
         values.append(sol.entropy)
     assert values[1] < values[0]
+
+
+
+def test_parity_fp_at_zero_overlap_is_the_storage_entropy_for_any_hidden_margin():
+    """At p = 0 the counted configurations are independent of the reference: q1 = phat = q1hat = 0 is stationary and
+    phi_FP = (1 - alpha) ln 2, whatever the reference's hidden margin."""
+    spec, _ = resolve("parity-fp", {"K": 2})
+    system = spec.system
+    for kappa_h in (0.0, 0.7):
+        v = system.vector({"q1": 1e-12, "phat": 0.0, "q1hat": 0.0}, {"alpha": 0.3, "p": 0.0, "kappa_h": kappa_h})
+        assert system.call("phi", v, spec.quadrature)[0] == pytest.approx(0.7 * LN2, abs=1e-10)
+        assert np.max(np.abs(system.call("phi_res", v, spec.quadrature)[1:])) < 1e-9
+
+
+def test_parity_references_with_hidden_margins():
+    """The references' RS entropy (1 - alpha) ln 2 + alpha K ln(2 H(kappa_h)) vanishes at the largest hidden margin,
+    'max' selects it, and a larger margin is refused."""
+    from replica.committee import parity_max_hidden_margin, parity_reference_entropy
+
+    top = parity_max_hidden_margin(0.3)
+    assert parity_reference_entropy(0.3, top) == pytest.approx(0.0, abs=1e-14)
+    assert parity_reference_entropy(0.3, 0.0) == pytest.approx(0.7 * LN2, abs=1e-14)
+    spec, rest = resolve("parity-fp", {"K": 2, "alpha": 0.3, "ref_kappa": "max", "d": 0.1})
+    assert spec.validate(rest)["ref_kappa"] == pytest.approx(top, abs=1e-14)
+    with pytest.raises(ParameterError, match="largest hidden margin"):
+        spec.validate({**rest, "ref_kappa": top + 0.01})
+
+
+def test_parity_fp_around_max_hidden_margin_references_is_dense():
+    """Around references with the largest hidden margin the K = 2 parity machine has a wide flat minimum: at
+    alpha = 0.3, d = 0.05 phi_FP is within 1e-2 of H2(d) (0.1903 against 0.1985), where around typical references it
+    is 0.106 (docs/committee.md)."""
+    sol = replica.solve("parity-fp", K=2, alpha=0.3, ref_kappa="max", d=0.05, quad_tol=1e-5)
+    assert sol.converged
+    assert sol.upper_bound - 1e-2 < sol.entropy < sol.upper_bound
 
 
 
