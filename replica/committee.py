@@ -265,11 +265,11 @@ def parity_max_hidden_margin(alpha, K=2):
     return float(special.ndtri(1 - 2.0 ** (-(1 - alpha) / (alpha * K)) / 2))
 
 
-def _check_parity_reference(params):
-    if params["alpha"] < 1 and params["ref_kappa"] > parity_max_hidden_margin(params["alpha"]) + 1e-12:
+def _check_parity_reference(params, K):
+    top = parity_max_hidden_margin(params["alpha"], K) if params["alpha"] < 1 else math.inf  # alpha >= 1: refused
+    if params["ref_kappa"] > top + 1e-12:
         raise ParameterError(f"ref_kappa={params['ref_kappa']:g} is above the largest hidden margin with solutions at "
-                             f"alpha={params['alpha']:g} ({parity_max_hidden_margin(params['alpha']):.6g}); allowed: "
-                             "0 <= ref_kappa <= that, or 'max'")
+                             f"alpha={params['alpha']:g} ({top:.6g}); allowed: 0 <= ref_kappa <= that, or 'max'")
 
 
 @cache
@@ -289,7 +289,7 @@ def _parity_fp_member(K):
                      Symbol(sp.Symbol("d"), sp.Interval.open(0, sp.Rational(1, 2)),
                             "distance to the reference, d = (1-p)/2")],
         defaults={"ref_kappa": 0.0}, special={"ref_kappa": {"max": lambda p: parity_max_hidden_margin(p["alpha"], K)}},
-        inputs=_parity_fp_inputs, check=_check_parity_reference,
+        inputs=_parity_fp_inputs, check=lambda p: _check_parity_reference(p, K),
         quadrature=_PARITY_FP_QUAD[K], max_nodes=_PARITY_FP_QUAD[K].gauss * 2,
     ))
 
