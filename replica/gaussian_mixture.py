@@ -257,22 +257,23 @@ FLAT_DISTANCE = register(ModelSpec(
 ))
 
 
-
 @lru_cache(maxsize=256)
 def _erm(name, alpha, delta, rho, lam):
-    """The ERM saddle point (m, q, chi, b) of model ``name`` ('gm-ridge' or 'gm-hinge') at these parameters."""
-    sol = get_model(name).solve({"alpha": alpha, "delta": delta, "rho": rho, "lam": lam})
+    """The ERM saddle point (m, q, chi, b) of model ``name`` ('gm-ridge' or 'gm-hinge') at these parameters (the
+    ensembles built on a minimizer start from it)."""
+    spec = get_model(name)
+    sol = spec.solve(spec.validate({"alpha": alpha, "delta": delta, "rho": rho, "lam": lam}))
     if not sol.converged:
         raise ParameterError(f"{name} at alpha={alpha:g}, delta={delta:g}, rho={rho:g}, lam={lam:g} did not converge "
-                             f"({sol.status}: {sol.remedy}); its minimizer starts the y -> infinity ensemble")
+                             f"({sol.status}: {sol.remedy})")
     return {"m": sol.order["m"], "q": sol.order["q"], "chi": sol.order["chi"],
             "b": sol.order["b"] if "b" in sol.order else sol.observables["b"]}
 
 
 def _start_flat_inf(p, erm):
     """The centre at the ERM minimizer (exact for the square loss), the replicas spread around it by
-    1/(beta (lam + alpha Delta) + gamma), dq = chi/beta; conjugates of order one (the path in beta starts at 2 at
-    most, where these are inside Newton's basin at the points tried)."""
+    1/(beta (lam + alpha Delta) + gamma), dq = chi/beta; conjugates of order one (the path in beta starts at
+    beta = 2, where these are inside Newton's basin at the points tried)."""
     e = _erm(erm, p["alpha"], p["delta"], p["rho"], p["lam"])
     spread = 1 / (p["beta"] * (p["lam"] + p["alpha"] * p["delta"]) + p["gamma"])
     return {"Q": e["q"] + spread, "q0": e["q"], "dq": e["chi"] / p["beta"], "m": e["m"], "Qhat": 1.0, "q0hat": 1.0,
@@ -332,16 +333,10 @@ BO_LOCAL_ENTROPY = register(ModelSpec(
 ))
 
 
-@lru_cache(maxsize=256)
 def _ridge_reference(alpha, delta, rho, lam):
-    """The ridge saddle point (m, q, chi, b) at these parameters, solved by ``gm-ridge``."""
-    params = RIDGE.validate({"alpha": alpha, "delta": delta, "rho": rho, "lam": lam})
-    sol = RIDGE.solve(params)
-    if not sol.converged:
-        raise ParameterError(f"the reference gm-ridge at alpha={alpha:g}, delta={delta:g}, rho={rho:g}, lam={lam:g} "
-                             f"did not converge: {sol.status} ({sol.remedy})")
-    return {"m_ref": sol.order["m"], "q_ref": sol.order["q"], "chi_ref": sol.order["chi"],
-            "b_ref": sol.observables["b"]}
+    """The ridge saddle point (m, q, chi, b) at these parameters, solved by ``gm-ridge``, as the free entropy's
+    reference inputs."""
+    return {f"{k}_ref": v for k, v in _erm("gm-ridge", alpha, delta, rho, lam).items()}
 
 
 def _ridge_local_inputs(p):
