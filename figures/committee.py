@@ -51,7 +51,7 @@ TREE_WFM = Recipe(
     caveats="the parity curve stops at d = 0.01 and is accurate to 1e-5 (quad_tol), not 1e-8: its 4-dimensional "
             "average sharpens at small d; committee curves are K = inf (finite-K Franz-Parisi not computed); the "
             "parity references with hidden margins are the RS q~ = 0 ones (stability not checked), at K = 2 only "
-            "(their margin shrinks like 1/sqrt(K)); the papers' exact curves and alpha were not read",
+            "(their margin shrinks like 1/K); the papers' exact curves and alpha were not read",
     make=_tree_wfm,
 )
 
