@@ -15,7 +15,7 @@ from .errors import ParameterError
 from .gaussian_mixture import generalization_error
 
 __all__ = ["sample", "fit_ridge", "fit_fixed_norm", "fit_logistic", "fit_hinge", "fit_bayes", "simulate",
-           "ESTIMATORS", "REFERENCES", "local_gibbs", "hinge_gibbs_mean"]
+           "ESTIMATORS", "REFERENCES", "local_gibbs", "hinge_gibbs_mean", "hinge_robust_centre"]
 
 
 def sample(n, alpha, delta, rho, rng):
@@ -249,10 +249,11 @@ def local_gibbs(model, x, y, v, *, d, beta, b, sweeps=400, chains=2, seed=0, **p
 
 
 @numba.njit(cache=True)
-def _hinge_gibbs_sweeps(a, y, w, bias, field, beta, lam, step, sweeps, seed, samples):
-    """``sweeps`` Metropolis sweeps of exp(-beta [sum_mu max(0, 1 - y h) + (lam/2)|w|^2]), h = a w + bias, over the
-    coordinates of w and the bias (one proposal each per sweep, Gaussian of width ``step``); the fields ``field``
-    are kept up to date. Adds w to ``samples[0]`` and w.w, bias to ``samples[1, :2]`` after each sweep."""
+def _hinge_gibbs_sweeps(a, y, w, bias, field, beta, lam, centre, gamma, step, sweeps, seed, samples):
+    """``sweeps`` Metropolis sweeps of exp(-beta [sum_mu max(0, 1 - y h) + (lam/2)|w|^2] - (gamma/2)|w - centre|^2),
+    h = a w + bias, over the coordinates of w and the bias (one proposal each per sweep, Gaussian of width ``step``);
+    the fields ``field`` are kept up to date. Adds w to ``samples[0]`` and w.w, bias to ``samples[1, :2]`` after
+    each sweep."""
     np.random.seed(seed)
     n_pat, n = a.shape
     for _ in range(sweeps):
@@ -263,9 +264,10 @@ def _hinge_gibbs_sweeps(a, y, w, bias, field, beta, lam, step, sweeps, seed, sam
                 old = field[mu]
                 new = old + (d * a[mu, i] if i < n else d)
                 change += max(0.0, 1 - y[mu] * new) - max(0.0, 1 - y[mu] * old)
+            change *= beta
             if i < n:
-                change += lam * (d * w[i] + d * d / 2)
-            if change <= 0 or np.random.random() < math.exp(-beta * change):
+                change += beta * lam * (d * w[i] + d * d / 2) + gamma * (d * (w[i] - centre[i]) + d * d / 2)
+            if change <= 0 or np.random.random() < math.exp(-change):
                 for mu in range(n_pat):
                     field[mu] += d * a[mu, i] if i < n else d
                 if i < n:
@@ -277,6 +279,25 @@ def _hinge_gibbs_sweeps(a, y, w, bias, field, beta, lam, step, sweeps, seed, sam
         samples[1, 1] += bias[0]
 
 
+def _hinge_chains(a, y, lam, beta, centre, gamma, sweeps, chains, step, rng, states=None):
+    """``chains`` Metropolis chains of the hinge Gibbs measure (coupled by gamma to ``centre``), each continued from
+    its state in ``states`` (or from w = 0, b = 0) for ``sweeps`` sweeps, the first half discarded. Returns the
+    chains' mean w, their mean w.w and bias over the second half, and the states."""
+    half = sweeps // 2
+    states = states or [(np.zeros(a.shape[1]), np.zeros(1)) for _ in range(chains)]
+    means, sums = [], np.zeros(2)
+    for w, bias in states:
+        field = a @ w + bias[0]
+        samples = np.zeros((2, a.shape[1]))
+        for count in (sweeps - half, half):
+            samples[:] = 0.0
+            _hinge_gibbs_sweeps(a, y, w, bias, field, beta, lam, centre, gamma, step, count,
+                                int(rng.integers(2**31)), samples)
+        means.append(samples[0] / half)
+        sums += samples[1, :2] / half
+    return means, sums / chains, states
+
+
 def hinge_gibbs_mean(x, y, v, *, lam, beta, sweeps=2000, chains=2, step=0.5, seed=0):
     """The Gibbs measure of the hinge loss with ridge penalty at inverse temperature beta on one training set, the
     bias sampled with the weights (a flat prior: at large N it concentrates where the free entropy is extremal in b,
@@ -286,21 +307,29 @@ def hinge_gibbs_mean(x, y, v, *, lam, beta, sweeps=2000, chains=2, step=0.5, see
     gm-hinge-flat-inf's centre."""
     n = x.shape[1]
     a = x / math.sqrt(n)
-    rng = np.random.default_rng(seed)
-    half = sweeps // 2
-    means, sums = [], np.zeros(2)
-    for _ in range(chains):
-        w, bias = np.zeros(n), np.zeros(1)
-        field = a @ w + bias[0]
-        samples = np.zeros((2, n))
-        _hinge_gibbs_sweeps(a, y, w, bias, field, beta, lam, step, sweeps - half, int(rng.integers(2**31)), samples)
-        samples[:] = 0.0
-        _hinge_gibbs_sweeps(a, y, w, bias, field, beta, lam, step, half, int(rng.integers(2**31)), samples)
-        means.append(samples[0] / half)
-        sums += samples[1, :2] / half
+    means, (ww, b), _ = _hinge_chains(a, y, lam, beta, np.zeros(n), 0.0, sweeps, chains, step,
+                                      np.random.default_rng(seed))
     mean = np.mean(means, axis=0)
     q0 = np.mean([means[i] @ means[j] / n for i in range(chains) for j in range(i)])
-    return {"m": float(mean @ v / n), "q0": float(q0), "Q": float(sums[0] / chains / n), "b": float(sums[1] / chains)}
+    return {"m": float(mean @ v / n), "q0": float(q0), "Q": float(ww / n), "b": float(b)}
+
+
+def hinge_robust_centre(x, y, v, *, lam, beta, gamma, iterations=20, sweeps=2000, chains=2, step=0.5, seed=0):
+    """The y -> infinity robust ensemble's centre on one training set: the maximum of the local free entropy
+    ln int dw exp(-beta L(w) - (gamma/2)|w - c|^2), whose gradient gamma(<w>_c - c) vanishes where c is the Gibbs
+    mean of the measure coupled to it. Found by iterating c <- <w>_c (``iterations`` times from c = 0, the chains
+    continued), the bias sampled alongside. Returns m = c.v/N, q0 = |c|^2/N (the last two iterations' means
+    overlapped, unbiased by their sampling noise) and the bias."""
+    n = x.shape[1]
+    a = x / math.sqrt(n)
+    rng = np.random.default_rng(seed)
+    centre, states, history = np.zeros(n), None, []
+    for _ in range(iterations):
+        means, (_, b), states = _hinge_chains(a, y, lam, beta, centre, gamma, sweeps, chains, step, rng, states)
+        centre = np.mean(means, axis=0)
+        history.append((centre, b))
+    (c1, b1), (c2, b2) = history[-2:]
+    return {"m": float((c1 + c2) @ v / (2 * n)), "q0": float(c1 @ c2 / n), "b": (b1 + b2) / 2}
 
 def simulate(model, *, n=1000, seeds=10, seed=0, **params):
     """Fit ``model``'s estimator ('gm-ridge', 'gm-fixed-norm', 'gm-logistic', 'gm-hinge', or 'gm-bayes': the

@@ -357,6 +357,26 @@ def test_hinge_gibbs_mean_against_metropolis():
         theory = sol.error_center if key == "error" else sol.order[key]
         assert abs(values.mean() - theory) <= 4 * values.std(ddof=1) / math.sqrt(len(values)), key
 
+
+@pytest.mark.slow
+def test_hinge_robust_centre_against_metropolis():
+    """The centre at gamma > 0 (lam = 0.1, beta = 2, gamma = 0.5): on each training set (N = 400, 10 sets) the
+    maximum of the local free entropy is found by iterating c <- <w>_c with Metropolis chains (12 iterations of 2000
+    sweeps; it settles after about 8), the bias sampled alongside. m, |c|^2/N, b and the centre's test error
+    within 4 standard errors of the saddle point (0.1019, against hinge ERM's 0.1182 at this lam). About 4 min."""
+    from replica.simulate import hinge_robust_centre, sample
+
+    sol = replica.solve("gm-hinge-flat-inf", lam=0.1, beta=2.0, gamma=0.5, **UNBALANCED)
+    rows = []
+    for k in range(10):
+        x, y, v = sample(400, 2.0, 0.5, 0.2, np.random.default_rng([3, k]))
+        row = hinge_robust_centre(x, y, v, lam=0.1, beta=2.0, gamma=0.5, iterations=12, seed=k)
+        rows.append({**row, "error": generalization_error(row["m"], row["q0"], row["b"], 0.5, 0.2)})
+    for key in ("m", "q0", "b", "error"):
+        values = np.array([r[key] for r in rows])
+        theory = sol.error_center if key == "error" else sol.order[key]
+        assert abs(values.mean() - theory) <= 4 * values.std(ddof=1) / math.sqrt(len(values)), key
+
 # ----- Franz-Parisi local entropy around the ridge minimizer --------------------------------------------------------
 
 @pytest.mark.parametrize("d", [0.3, 0.02])
