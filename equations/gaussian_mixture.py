@@ -391,7 +391,7 @@ def gm_flat_inf(loss):
     )
 
 
-beta, b, p, tilt, r = sp.symbols("beta b p tilt r")
+beta, b, p, r = sp.symbols("beta b p r")
 m_ref, q_ref, chi_ref, b_ref = sp.symbols("m_ref q_ref chi_ref b_ref")
 _zeta = sp.Symbol("zeta")
 

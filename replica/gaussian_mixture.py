@@ -304,10 +304,14 @@ def _bo_bias(p):
     return p["delta"] / 2 * math.log(p["rho"] / (1 - p["rho"])) / math.sqrt(p["alpha"] / (p["alpha"] + p["delta"]))
 
 
-def _cap_start(p):
-    """The beta = 0 solution (exact there): the uniform measure on the cap at overlap p with the reference."""
-    a, dl, pp = p["alpha"], p["delta"], p["p"]
-    return {"q": pp * pp, "m": pp * math.sqrt(a / (a + dl)), "r": pp}
+def _cap_start(p, direction):
+    """The beta = 0 solution of the local entropies (exact there), the uniform measure on the cap at overlap p with
+    a reference whose normalized overlap with the cluster mean is ``direction``: q = p^2, m = p direction, r = p."""
+    return {"q": p["p"] ** 2, "m": p["p"] * direction, "r": p["p"]}
+
+
+ERROR_COUNT_BETA = Symbol(eq.beta, sp.Interval(0, sp.oo), "inverse temperature of the error count (beta >= 40: zero "
+                          "training error to 1e-16)")  # the local entropies' beta
 
 
 def _notes_bo_local(params, order, obs):
@@ -320,11 +324,11 @@ BO_LOCAL_ENTROPY = register(ModelSpec(
     name="gm-bo-local-entropy",
     summary="Gaussian mixture: Franz-Parisi local entropy of the error-counting loss (inverse temperature beta) "
             "around the Bayes-optimal direction, spherical weights, against the cap bound 1/2 ln(1-p^2)",
-    build=eq.gm_bo_local_entropy, defaults={"rho": 0.5, "b": "bo"}, start=_cap_start, notes=_notes_bo_local,
+    build=eq.gm_bo_local_entropy, defaults={"rho": 0.5, "b": "bo"}, notes=_notes_bo_local,
+    start=lambda p: _cap_start(p, math.sqrt(p["alpha"] / (p["alpha"] + p["delta"]))),
     path="beta", path_start=0.0,
     user_params=[eq.ALPHA, eq.DELTA, eq.RHO,
-                 Symbol(eq.beta, sp.Interval(0, sp.oo), "inverse temperature of the error count (beta >= 40: zero "
-                        "training error to 1e-16)"),
+                 ERROR_COUNT_BETA,
                  Symbol(eq.b, sp.S.Reals, "fixed bias of the classifier, or 'bo' for b_BO/sqrt(q_BO) (default)"),
                  Symbol(sp.Symbol("d"), sp.Interval.open(0, sp.Rational(1, 2)), "distance to the Bayes-optimal "
                         "direction, d = (1-p)/2")],
@@ -351,21 +355,16 @@ def _ridge_bias(p):
     return ref["b_ref"] / math.sqrt(ref["q_ref"])
 
 
-def _ridge_cap_start(p):
-    """The beta = 0 solution (exact there): q = p^2, m = p m~/sqrt(q~), r = p."""
-    return {"q": p["p"] ** 2, "m": p["p"] * p["m_ref"] / math.sqrt(p["q_ref"]), "r": p["p"]}
-
-
 RIDGE_LOCAL_ENTROPY = register(ModelSpec(
     name="gm-ridge-local-entropy",
     summary="Gaussian mixture: Franz-Parisi local entropy of the error-counting loss (inverse temperature beta) "
             "around the square-loss ERM (ridge lam) minimizer, spherical weights, against the cap bound 1/2 ln(1-p^2)",
-    build=eq.gm_ridge_local_entropy, defaults={"rho": 0.5, "b": "erm"}, start=_ridge_cap_start,
+    build=eq.gm_ridge_local_entropy, defaults={"rho": 0.5, "b": "erm"},
+    start=lambda p: _cap_start(p, p["m_ref"] / math.sqrt(p["q_ref"])),
     notes=_notes_bo_local, path="beta", path_start=0.0,
     user_params=[eq.ALPHA, eq.DELTA, eq.RHO, Symbol(eq.lam, sp.Interval(0, sp.oo), "ridge penalty lambda >= 0 of the "
                                                                                    "reference"),
-                 Symbol(eq.beta, sp.Interval(0, sp.oo), "inverse temperature of the error count (beta >= 40: zero "
-                        "training error to 1e-16)"),
+                 ERROR_COUNT_BETA,
                  Symbol(eq.b, sp.S.Reals, "fixed bias of the classifier, or 'erm' for the minimizer's own b~/sqrt(q~) "
                         "(default)"),
                  Symbol(sp.Symbol("d"), sp.Interval.open(0, sp.Rational(1, 2)), "distance to the normalized ridge "

@@ -163,12 +163,15 @@ def _measure(x, y, v, w, b, delta, rho, loss):
             "train_loss": float(np.mean(loss(margin))), "train_error": float(np.mean(margin < 0))}
 
 
-def _hebbian(x, y, **_):
-    return y @ x / math.sqrt(x.shape[1])
+# local-entropy model -> the estimator whose direction it counts around (the Bayes-optimal posterior mean is the
+# Hebbian direction)
+REFERENCES = {"gm-bo-local-entropy": fit_bayes, "gm-ridge-local-entropy": fit_ridge}
 
 
-# local-entropy model -> the reference direction it counts around
-REFERENCES = {"gm-bo-local-entropy": _hebbian, "gm-ridge-local-entropy": lambda x, y, lam, **_: fit_ridge(x, y, lam)[0]}
+def _mean_overlap(ws):
+    """The mean overlap w.w'/N over the pairs of distinct vectors in ``ws`` (independent chains: unbiased by their
+    own noise)."""
+    return float(np.mean([ws[i] @ ws[j] / len(ws[i]) for i in range(len(ws)) for j in range(i)]))
 
 
 @numba.njit(cache=True)
@@ -214,7 +217,7 @@ def local_gibbs(model, x, y, v, *, d, beta, b, sweeps=400, chains=2, seed=0, **p
     independent Metropolis chains of ``sweeps`` sweeps, the first half discarded. Returns the means over the second
     half and the chains of m = w.v/N, of the training error, and of q = w.w'/N between two chains."""
     n = x.shape[1]
-    e = REFERENCES[model](x, y, **params)
+    e = REFERENCES[model](x, y, **params)[0]
     e = e / np.linalg.norm(e)
     h = e.copy()
     h[0] -= 1.0  # the reflection I - 2 h h^T/|h|^2 swaps e and the first axis
@@ -243,10 +246,8 @@ def local_gibbs(model, x, y, v, *, d, beta, b, sweeps=400, chains=2, seed=0, **p
             w[0] += p * math.sqrt(n)
             m += w @ v / n
             ws.append(w)
-        q += np.mean([ws[i] @ ws[j] / n for i in range(chains) for j in range(i)])
-    return {"m": m / (half * chains), "q": float(q / half), "train_error": train_error / (half * chains)}
-
-
+        q += _mean_overlap(ws)
+    return {"m": m / (half * chains), "q": q / half, "train_error": train_error / (half * chains)}
 
 @numba.njit(cache=True)
 def _hinge_gibbs_sweeps(a, y, w, bias, field, beta, lam, centre, gamma, step, sweeps, seed, samples):
@@ -309,9 +310,8 @@ def hinge_gibbs_mean(x, y, v, *, lam, beta, sweeps=2000, chains=2, step=0.5, see
     a = x / math.sqrt(n)
     means, (ww, b), _ = _hinge_chains(a, y, lam, beta, np.zeros(n), 0.0, sweeps, chains, step,
                                       np.random.default_rng(seed))
-    mean = np.mean(means, axis=0)
-    q0 = np.mean([means[i] @ means[j] / n for i in range(chains) for j in range(i)])
-    return {"m": float(mean @ v / n), "q0": float(q0), "Q": float(ww / n), "b": float(b)}
+    return {"m": float(np.mean(means, axis=0) @ v / n), "q0": _mean_overlap(means), "Q": float(ww / n),
+            "b": float(b)}
 
 
 def hinge_robust_centre(x, y, v, *, lam, beta, gamma, iterations=20, sweeps=2000, chains=2, step=0.5, seed=0):
@@ -329,7 +329,8 @@ def hinge_robust_centre(x, y, v, *, lam, beta, gamma, iterations=20, sweeps=2000
         centre = np.mean(means, axis=0)
         history.append((centre, b))
     (c1, b1), (c2, b2) = history[-2:]
-    return {"m": float((c1 + c2) @ v / (2 * n)), "q0": float(c1 @ c2 / n), "b": (b1 + b2) / 2}
+    return {"m": float((c1 + c2) @ v / (2 * n)), "q0": _mean_overlap([c1, c2]), "b": (b1 + b2) / 2}
+
 
 def simulate(model, *, n=1000, seeds=10, seed=0, **params):
     """Fit ``model``'s estimator ('gm-ridge', 'gm-fixed-norm', 'gm-logistic', 'gm-hinge', or 'gm-bayes': the
