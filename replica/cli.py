@@ -43,8 +43,8 @@ class _Parser(argparse.ArgumentParser):
 def _common(p, json_help="print one JSON object"):
     p.add_argument("--json", action="store_true", help=json_help)
     p.add_argument("--nodes", type=int, default=None,
-                   help="fixed number of outer Gaussian quadrature nodes, the model's inner and truncated rules kept "
-                        "(default: adaptive, doubled until the node-doubling error estimate is below 1e-8)")
+                   help="fixed number of outer Gaussian quadrature nodes, the model's inner, truncated and nest rules "
+                        "kept (default: adaptive, doubled until the node-doubling error estimate is below 1e-8)")
     p.add_argument("--rule", choices=["trapezoid", "hermite"], default=None,
                    help="rule for Gaussian averages (default: Gaussian-weighted trapezoid); fixes the nodes")
 
@@ -179,7 +179,8 @@ def _family_member(name, extra):
 
 def _quadrature(args, spec):
     """None (adaptive) unless --nodes or --rule fixes the quadrature. --nodes sets the outer Gaussian nodes and --rule
-    their rule; the model's own truncated and inner rules are kept (an inner rule tied to the outer one follows it)."""
+    their rule; the model's own truncated, inner and nest rules are kept (an inner or nest rule tied to the outer one
+    follows it)."""
     from replica.solvers.quadrature import Quadrature
 
     if args.nodes is None and args.rule is None:
@@ -189,7 +190,8 @@ def _quadrature(args, spec):
     try:
         return Quadrature(gauss=gauss, trunc=base.trunc, rule=rule,
                           inner=gauss if base.inner == base.gauss else base.inner,
-                          inner_rule=rule if base.inner_rule == base.rule else base.inner_rule)
+                          inner_rule=rule if base.inner_rule == base.rule else base.inner_rule,
+                          nest=gauss if base.nest == base.gauss else base.nest)
     except ValueError as e:
         raise ReplicaError(f"--nodes: {e}") from None
 

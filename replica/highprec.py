@@ -15,6 +15,7 @@ import sympy as sp
 
 from replica.equations import vocabulary as voc
 from replica.solvers import special as _sp
+from replica.solvers.codegen import holds_truncated
 
 __all__ = ["evaluate", "phi"]
 
@@ -62,15 +63,16 @@ def _tail_inverse(a, y, dps):
     return mp.findroot(lambda x: _logH(x) - target, _sp.tail_inverse(float(a), float(y)))
 
 
-def _on_rule(f, z, a, env, rules, nested):
-    """The compiled rule's value of E_z f (a is None) or E_{z>a} f, in mpmath arithmetic."""
-    gx, gw, tx, tw, ix, iw, lx, lw = rules
+def _on_rule(e, a, env, rules, nested):
+    """The compiled rule's value of the average ``e``, E_z f (a is None) or E_{z>a} f, in mpmath arithmetic."""
+    f, z, _ = e.args
+    gx, gw, tx, tw, ix, iw, lx, lw, nx, nw = rules
 
     def total(nodes, weights):
         return mp.fsum(w * _eval(f, {**env, z: x}, rules, True) for x, w in zip(nodes, weights))
 
     if a is None:
-        return total(*((ix, iw) if nested else (gx, gw)))
+        return total(*((ix, iw) if nested else (nx, nw) if holds_truncated(e) else (gx, gw)))
     if a >= 0:
         return total([_tail_inverse(a, y, mp.mp.dps) for y in tx], tw)
     span = -max(a, -_sp.GAUSS_EDGE)
@@ -84,7 +86,7 @@ def _eval(e, env, rules=None, nested=False):
         f, z, lower = e.args
         a = None if lower == sp.S.NegativeInfinity else _eval(lower, env, rules, nested)
         if rules is not None:
-            return _on_rule(f, z, a, env, rules, nested)
+            return _on_rule(e, a, env, rules, nested)
 
         def integrand(t):
             return mp.npdf(t) * _eval(f, {**env, z: t})

@@ -60,9 +60,10 @@ def _inputs(storage, params, binary):
     return out
 
 
-# outer z0: 128 trapezoid nodes (the reference's tanh weight has poles at +-i pi/(2 sqrt(qhat~)); 64 give 1e-8);
-# inner levels: 12 Gauss-Hermite nodes (smooth integrands; as accurate as 32 trapezoid nodes, measured)
-FP_QUADRATURE = Quadrature(gauss=128, trunc=32, inner=12, inner_rule="hermite")
+# entropic z0: 128 trapezoid nodes (the reference's tanh weight has poles at +-i pi/(2 sqrt(qhat~)); 64 leave 1e-6
+# in the roots); energetic z0 (the nest with the truncated level, smooth in z0): 48 give 1e-14; inner levels:
+# 6 Gauss-Hermite nodes (smooth integrands: 12 move phi and the roots by 2e-10 at most; refined where they sharpen)
+FP_QUADRATURE = Quadrature(gauss=128, nest=48, trunc=32, inner=6, inner_rule="hermite")
 MANIFOLD_EXPONENT = 4.0  # start where the alpha = 0 solution is exact up to about exp(-4)
 
 

@@ -1,9 +1,10 @@
 """Code generation: lists of sympy expressions with Gaussian averages -> a cached module of numba functions.
 
-Every function takes ``(v, gx, gw, tx, tw, ix, iw, lx, lw)``: the values of the input symbols in a fixed order, and
-the node arrays of a :class:`~replica.solvers.quadrature.Quadrature` (Gaussian nodes/weights, truncated-rule
-nodes/weights, Gaussian nodes/weights for averages nested inside another, Gauss–Legendre nodes/weights). It returns a
-float64 array with one entry per expression.
+Every function takes ``(v, gx, gw, tx, tw, ix, iw, lx, lw, nx, nw)``: the values of the input symbols in a
+fixed order, and the node arrays of a :class:`~replica.solvers.quadrature.Quadrature` (Gaussian nodes/weights,
+truncated-rule nodes/weights, Gaussian nodes/weights for averages nested inside another, Gauss–Legendre
+nodes/weights, Gaussian nodes/weights for the outermost average of a nest that holds a truncated average). It returns
+a float64 array with one entry per expression.
 
 Each average becomes a quadrature loop; averages over the same measure at the same nesting level share one loop;
 nested averages become nested loops (a product rule); an average over K i.i.d. variables of a symmetric integrand
@@ -34,9 +35,9 @@ from sympy.printing.pycode import PythonCodePrinter
 from . import root as _root
 from . import special as _special
 
-__all__ = ["cache_dir", "compile_module", "generate_source", "module_key"]
+__all__ = ["cache_dir", "compile_module", "generate_source", "holds_truncated", "module_key"]
 
-CODEGEN_VERSION = "1"
+CODEGEN_VERSION = "2"
 
 
 def cache_dir():
@@ -96,6 +97,12 @@ for _f in SPECIAL_FUNCTIONS:
 _Printer._print_logsumexp = lambda self, e: "_sp.logsumexp((%s,))" % ", ".join(self._print(a) for a in e.args)
 _Printer._print_Split = lambda self, e: self._print(e.args[0])  # a split point is its value
 _AVERAGES = (Average, IidAverage)
+
+
+def holds_truncated(avg):
+    """Whether a truncated average sits inside ``avg``'s integrand (at any depth)."""
+    return any(isinstance(a, Average) and a.lower != sp.S.NegativeInfinity
+               for a in sp.preorder_traversal(avg.integrand))
 
 
 def _outer_averages(exprs):
@@ -184,13 +191,13 @@ class _Emitter:
         for avg in averages:
             if isinstance(avg, IidAverage):
                 iid.setdefault(avg.variables, []).append(avg)
-            else:
-                groups.setdefault(avg.lower, []).append(avg)
+            else:  # an outermost average holding a truncated one runs on the nest's outer rule
+                groups.setdefault((avg.lower, not variant and holds_truncated(avg)), []).append(avg)
         pad = "    " * indent
         acc_of = {}
         for members in iid.values():
             acc_of.update(self.iid_loops(members, indent, variant))
-        for lower, members in groups.items():
+        for (lower, nest), members in groups.items():
             node, weight = self.fresh("x"), self.fresh("w")
             accs = [self.fresh("A") for _ in members]
             acc_of.update(zip(members, accs))
@@ -223,7 +230,8 @@ class _Emitter:
                 self.lines.append(f"{p}    {weight} = {weight_value}[{idx}]")
                 self.lines.extend(p + line for line in body_lines)
 
-            gx, gw = ("ix", "iw") if variant else ("gx", "gw")  # nested averages use the inner rule
+            # nested averages use the inner rule, the outermost average of a nest with a truncated level its own
+            gx, gw = ("ix", "iw") if variant else ("nx", "nw") if nest else ("gx", "gw")
             if lo is None:
                 loop(indent, gx, gx + "[{i}]", gw)
                 continue
@@ -374,7 +382,7 @@ def generate_source(inputs, bundles, header_comment="", with_solvers=True, prang
         if stray:
             raise ValueError(f"{fname}: expressions use symbols that are not inputs: {sorted(map(str, stray))}")
         reduced = em.assign(em.level(exprs, 1, set()), 1)
-        out += ["", "@_pjit" if em.parallel else "@_jit", f"def {fname}(v, gx, gw, tx, tw, ix, iw, lx, lw):"]
+        out += ["", "@_pjit" if em.parallel else "@_jit", f"def {fname}(v, gx, gw, tx, tw, ix, iw, lx, lw, nx, nw):"]
         out += [f"    {names[s]} = v[{i}]" for i, s in enumerate(inputs)]
         out += em.lines
         out.append(f"    out = np.empty({len(exprs)})")

@@ -114,23 +114,31 @@ class Quadrature:
     """The rules a compiled model uses: ``gauss`` nodes of ``rule`` ('trapezoid' or 'hermite') for plain Gaussian
     averages, ``inner`` nodes of ``inner_rule`` for plain averages nested inside another average (default: as many,
     of the same rule), ``trunc`` Gauss–Laguerre nodes for truncated ones (and as many Gauss–Legendre nodes for their
-    part between a negative truncation point and 0). A nested average costs the product of its levels' nodes, and
-    its inner integrands are often smoother than the outer ones (the outer measure carries the quenched disorder,
-    e.g. the reference's tanh weight with its poles near the real axis): there a dozen Gauss–Hermite nodes do what 32
-    trapezoid nodes do."""
+    part between a negative truncation point and 0), and ``nest`` nodes of ``rule`` for the outermost average of a
+    nest that holds a truncated average (default: ``gauss``).
+
+    A nested average costs the product of its levels' nodes, and its inner integrands are often smoother than the
+    outer ones (the outer measure carries the quenched disorder, e.g. the reference's tanh weight with its poles near
+    the real axis): there a dozen Gauss–Hermite nodes do what 32 trapezoid nodes do. The nests with a truncated level
+    are the costly ones (nest x trunc x inner points), and their outer integrand need not carry the other averages'
+    sharp weights: in a Franz–Parisi energetic term it is smooth in the reference's field, which 48 nodes integrate
+    to 1e-14 where the entropic term's tanh weight needs 128."""
 
     gauss: int = 128
     trunc: int = 64
     rule: str = "trapezoid"
     inner: int = None
     inner_rule: str = None
+    nest: int = None
 
     def __post_init__(self):
         if self.inner is None:
             object.__setattr__(self, "inner", self.gauss)
         if self.inner_rule is None:
             object.__setattr__(self, "inner_rule", self.rule)
-        for name in ("gauss", "trunc", "inner"):
+        if self.nest is None:
+            object.__setattr__(self, "nest", self.gauss)
+        for name in ("gauss", "trunc", "inner", "nest"):
             n = getattr(self, name)
             if isinstance(n, bool) or not isinstance(n, (int, np.integer)) or n < 2:
                 raise ValueError(f"quadrature {name} must be an integer >= 2 nodes, got {n!r}")
@@ -142,9 +150,9 @@ class Quadrature:
         """The node arrays in the order compiled functions take them."""
         rule, inner = GAUSS_RULES[self.rule], GAUSS_RULES[self.inner_rule]
         return (*rule(self.gauss).nodes(), *TruncatedGaussLaguerre(self.trunc).nodes(), *inner(self.inner).nodes(),
-                *GaussLegendre(self.trunc).nodes())
+                *GaussLegendre(self.trunc).nodes(), *rule(self.nest).nodes())
 
-    LEVELS = ("gauss", "trunc", "inner")
+    LEVELS = ("gauss", "trunc", "inner", "nest")
 
     def doubled(self, levels=None):
         """Twice the nodes of ``levels`` (default: every level; the truncated rule at most ``MAX_TRUNC``: it
@@ -169,28 +177,29 @@ class Quadrature:
 
     @property
     def cost(self):
-        """The nodes of the three levels multiplied: how the cost of a nested average grows with the rule."""
-        return self.gauss * self.trunc * self.inner
+        """The nodes of the levels of the deepest nest multiplied: how the cost of a nested average grows with the
+        rule."""
+        return max(self.gauss, self.nest) * self.trunc * self.inner
 
     def refinement_cap(self, max_nodes):
-        """The largest cost a refinement from this rule may reach: twice that of doubling every level until the outer
-        one has ``max_nodes`` (refining only the levels that need it buys more accuracy per node: near q -> 1 the
-        truncated and inner levels need a doubling more than the outer one); this rule's own cost, i.e. no
-        refinement, where ``max_nodes`` is not above its outer nodes."""
+        """The largest cost a refinement from this rule may reach: twice that of refining every level
+        (:meth:`refined`) until the outer one has ``max_nodes`` (refining only the levels that need it buys more
+        accuracy per node: near q -> 1 the truncated and inner levels need a doubling more than the outer one); this
+        rule's own cost, i.e. no refinement, where ``max_nodes`` is not above its outer nodes."""
         if self.gauss >= max_nodes:
             return self.cost
         rule = self
         while rule.gauss < max_nodes:
-            rule = rule.doubled()
+            rule = rule.refined()
         return 2 * rule.cost
 
     def as_dict(self):
         return {"gauss": self.gauss, "trunc": self.trunc, "rule": self.rule, "inner": self.inner,
-                "inner_rule": self.inner_rule}
+                "inner_rule": self.inner_rule, "nest": self.nest}
 
     def __str__(self):
-        """The rule as one line of text, e.g. 'gauss=128 trunc=32 rule=trapezoid inner=12 inner_rule=hermite' (a
-        sweep's ``quadrature`` column; :meth:`from_text` reads it back)."""
+        """The rule as one line of text, e.g. 'gauss=128 trunc=32 rule=trapezoid inner=12 inner_rule=hermite nest=64'
+        (a sweep's ``quadrature`` column; :meth:`from_text` reads it back)."""
         return " ".join(f"{k}={v}" for k, v in self.as_dict().items())
 
     @classmethod

@@ -124,28 +124,28 @@ def _lu_solve(A, b):
 
 
 @_jit
-def _equations(v, idx, target_k, target, gx, gw, tx, tw, ix, iw, lx, lw):
-    r0 = res(v, gx, gw, tx, tw, ix, iw, lx, lw)
+def _equations(v, idx, target_k, target, gx, gw, tx, tw, ix, iw, lx, lw, nx, nw):
+    r0 = res(v, gx, gw, tx, tw, ix, iw, lx, lw, nx, nw)
     if target_k < 0:
         return r0
     r = np.empty(r0.shape[0] + 1)
     r[:r0.shape[0]] = r0
-    r[r0.shape[0]] = _target(target_k, v, gx, gw, tx, tw, ix, iw, lx, lw)[0] - target
+    r[r0.shape[0]] = _target(target_k, v, gx, gw, tx, tw, ix, iw, lx, lw, nx, nw)[0] - target
     return r
 
 
 @_jit
-def _equations_jac(v, idx, target_k, target, gx, gw, tx, tw, ix, iw, lx, lw):
+def _equations_jac(v, idx, target_k, target, gx, gw, tx, tw, ix, iw, lx, lw, nx, nw):
     """The equations on the unknowns v[idx] and their Jacobian. The order-parameter columns come from res_jac; the
     parameter columns (res_dpar) are computed only when a parameter is among the unknowns."""
-    out = res_jac(v, gx, gw, tx, tw, ix, iw, lx, lw)
+    out = res_jac(v, gx, gw, tx, tw, ix, iw, lx, lw, nx, nw)
     m = idx.shape[0]
     n = m - (1 if target_k >= 0 else 0)
     npar = v.shape[0] - n
     dp = np.empty(0)
     for k in range(m):
         if idx[k] >= n:
-            dp = res_dpar(v, gx, gw, tx, tw, ix, iw, lx, lw)
+            dp = res_dpar(v, gx, gw, tx, tw, ix, iw, lx, lw, nx, nw)
             break
     r = np.empty(m)
     J = np.empty((m, m))
@@ -155,7 +155,7 @@ def _equations_jac(v, idx, target_k, target, gx, gw, tx, tw, ix, iw, lx, lw):
             j = idx[k]
             J[i, k] = out[n + i * n + j] if j < n else dp[i * npar + j - n]
     if target_k >= 0:
-        g = _target(target_k, v, gx, gw, tx, tw, ix, iw, lx, lw)
+        g = _target(target_k, v, gx, gw, tx, tw, ix, iw, lx, lw, nx, nw)
         r[n] = g[0] - target
         for k in range(m):
             J[n, k] = g[1 + idx[k]]
@@ -163,13 +163,14 @@ def _equations_jac(v, idx, target_k, target, gx, gw, tx, tw, ix, iw, lx, lw):
 
 
 @_jit
-def newton(v0, idx, target_k, target, lo, hi, lo_open, hi_open, atol, rtol, max_iter, gx, gw, tx, tw, ix, iw, lx, lw):
+def newton(v0, idx, target_k, target, lo, hi, lo_open, hi_open, atol, rtol, max_iter,
+           gx, gw, tx, tw, ix, iw, lx, lw, nx, nw):
     """Newton on the unknowns v[idx] with a backtracking (Armijo, max-norm) line search that keeps iterates in the
     domain; with target_k >= 0 the equation observable[target_k] = target is added. Returns (v, status code,
     iterations, max|r|)."""
     v = v0.copy()
     n_res = idx.shape[0] - (1 if target_k >= 0 else 0)
-    r, J = _equations_jac(v, idx, target_k, target, gx, gw, tx, tw, ix, iw, lx, lw)
+    r, J = _equations_jac(v, idx, target_k, target, gx, gw, tx, tw, ix, iw, lx, lw, nx, nw)
     if not (_all_finite(r) and _all_finite(J.ravel())):
         return v, 5, 0, math.inf
     nr = _norm(r)
@@ -183,7 +184,7 @@ def newton(v0, idx, target_k, target, lo, hi, lo_open, hi_open, atol, rtol, max_
                 for k in range(idx.shape[0]):
                     w[idx[k]] += dx[k]
                 if _in_domain(w, idx, lo, hi, lo_open, hi_open):
-                    rw = _equations(w, idx, target_k, target, gx, gw, tx, tw, ix, iw, lx, lw)
+                    rw = _equations(w, idx, target_k, target, gx, gw, tx, tw, ix, iw, lx, lw, nx, nw)
                     if _all_finite(rw) and _norm(rw) <= nr:
                         return w, 0, it, _norm(rw)
             return v, 0, it - 1, nr
@@ -199,17 +200,17 @@ def newton(v0, idx, target_k, target, lo, hi, lo_open, hi_open, atol, rtol, max_
             if _in_domain(w, idx, lo, hi, lo_open, hi_open):
                 # the Jacobian with the residual: one pass over the nodes costs little more than the residual alone,
                 # and the full step is usually taken
-                rw, Jw = _equations_jac(w, idx, target_k, target, gx, gw, tx, tw, ix, iw, lx, lw)
+                rw, Jw = _equations_jac(w, idx, target_k, target, gx, gw, tx, tw, ix, iw, lx, lw, nx, nw)
                 if _all_finite(rw):
-                    nw = _norm(rw)
-                    if nw <= (1.0 - 1e-4 * t) * nr or _error(rw, w, n_res, atol, rtol) <= 1.0:
+                    n_w = _norm(rw)
+                    if n_w <= (1.0 - 1e-4 * t) * nr or _error(rw, w, n_res, atol, rtol) <= 1.0:
                         break
             else:
                 left = True
             t *= 0.5
             if t < 1e-10:
                 return v, 2 if left else 3, it, nr
-        v, r, J, nr = w, rw, Jw, nw
+        v, r, J, nr = w, rw, Jw, n_w
     if _error(r, v, n_res, atol, rtol) <= 1.0:
         return v, 0, max_iter, nr
     return v, 1, max_iter, nr
@@ -218,7 +219,8 @@ def newton(v0, idx, target_k, target, lo, hi, lo_open, hi_open, atol, rtol, max_
 _FIXED_POINT = '''
 
 @_jit
-def fixed_point(v0, lo, hi, lo_open, hi_open, atol, rtol, damping, max_iter, stop_at, gx, gw, tx, tw, ix, iw, lx, lw):
+def fixed_point(v0, lo, hi, lo_open, hi_open, atol, rtol, damping, max_iter, stop_at,
+                gx, gw, tx, tw, ix, iw, lx, lw, nx, nw):
     """Damped iteration x <- x + eta (T(x) - x) over the order parameters, with adaptive eta.
 
     The residual r = T(x) - x is measured as max_i |r_i|/(1 + |x_i|). A step is accepted when it stays in the domain,
@@ -228,11 +230,11 @@ def fixed_point(v0, lo, hi, lo_open, hi_open, atol, rtol, damping, max_iter, sto
     max|r| <= stop_at (a hand-over to Newton) or when the tolerance test passes.
     Returns (v, status code, iterations, max|r|).
     """
-    n = fp(v0, gx, gw, tx, tw, ix, iw, lx, lw).shape[0]
+    n = fp(v0, gx, gw, tx, tw, ix, iw, lx, lw, nx, nw).shape[0]
     idx = np.arange(n)
     n_res = n
     v = v0.copy()
-    t = fp(v, gx, gw, tx, tw, ix, iw, lx, lw)
+    t = fp(v, gx, gw, tx, tw, ix, iw, lx, lw, nx, nw)
     if not _all_finite(t):
         return v, 5, 0, math.inf
     r = t - v[:n]
@@ -250,7 +252,7 @@ def fixed_point(v0, lo, hi, lo_open, hi_open, atol, rtol, damping, max_iter, sto
             w[:n] += eta * r
             inside = _in_domain(w, idx, lo, hi, lo_open, hi_open)
             if inside:
-                tw_ = fp(w, gx, gw, tx, tw, ix, iw, lx, lw)
+                tw_ = fp(w, gx, gw, tx, tw, ix, iw, lx, lw, nx, nw)
                 if _all_finite(tw_):
                     rw = tw_ - w[:n]
                     s = _scaled(rw, w)
@@ -277,9 +279,9 @@ def _scaled(r, v):
 def template(with_fixed_point, n_observables):
     """The numba source of the solvers, appended to a generated module (which defines res, res_jac, res_dpar,
     obs_grad_<k> for k < n_observables and, when the model has a fixed-point form, fp)."""
-    branches = "".join(f"    if k == {k}:\n        return obs_grad_{k}(v, gx, gw, tx, tw, ix, iw, lx, lw)\n"
+    branches = "".join(f"    if k == {k}:\n        return obs_grad_{k}(v, gx, gw, tx, tw, ix, iw, lx, lw, nx, nw)\n"
                        for k in range(n_observables))
-    dispatch = (f"\n\n@_jit\ndef _target(k, v, gx, gw, tx, tw, ix, iw, lx, lw):\n"
+    dispatch = (f"\n\n@_jit\ndef _target(k, v, gx, gw, tx, tw, ix, iw, lx, lw, nx, nw):\n"
                 f"    \"\"\"Observable k and its gradient with respect to every input.\"\"\"\n{branches}"
-                f"    return obs_grad_0(v, gx, gw, tx, tw, ix, iw, lx, lw)\n")
+                f"    return obs_grad_0(v, gx, gw, tx, tw, ix, iw, lx, lw, nx, nw)\n")
     return dispatch + _COMMON + (_FIXED_POINT if with_fixed_point else "")

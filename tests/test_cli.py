@@ -173,8 +173,9 @@ def test_figure_recipes(capsys, tmp_path, name):
 
 
 def test_nodes_keep_the_models_inner_and_truncated_rules():
-    """--nodes sets the outer Gaussian nodes; a model's own inner and truncated rules stay (FP: 12 Gauss-Hermite
-    inner nodes, 32 truncated), and an inner rule tied to the outer one (the default) follows it."""
+    """--nodes sets the outer Gaussian nodes; a model's own inner, truncated and nest rules stay (FP: 6 Gauss-Hermite
+    inner nodes, 32 truncated, 48 outer nodes for the nest with the truncated level), and an inner or nest rule tied
+    to the outer one (the default) follows it."""
     import argparse
 
     from replica.cli import _quadrature
@@ -182,9 +183,9 @@ def test_nodes_keep_the_models_inner_and_truncated_rules():
 
     fp = get_model("binary-perceptron-fp")
     quad = _quadrature(argparse.Namespace(nodes=256, rule=None), fp)
-    assert (quad.gauss, quad.inner, quad.inner_rule, quad.trunc) == (256, 12, "hermite", 32)
+    assert (quad.gauss, quad.inner, quad.inner_rule, quad.trunc, quad.nest) == (256, 6, "hermite", 32, 48)
     quad = _quadrature(argparse.Namespace(nodes=256, rule="hermite"), get_model("binary-perceptron-ld"))
-    assert (quad.gauss, quad.inner, quad.rule, quad.inner_rule) == (256, 256, "hermite", "hermite")
+    assert (quad.gauss, quad.inner, quad.rule, quad.inner_rule, quad.nest) == (256, 256, "hermite", "hermite", 256)
     assert _quadrature(argparse.Namespace(nodes=None, rule=None), fp) is None
 
 

@@ -98,7 +98,7 @@ def test_refinement_refines_the_largest_level_when_none_alone_exceeds_the_tolera
             pass
 
         def _doubling(self, v, quad, unknowns=None, target=None, levels=None):
-            return {None: 1.02e-8, ("gauss",): 1e-10, ("trunc",): 7e-9, ("inner",): 4e-9}[levels], None
+            return {None: 1.02e-8, ("gauss",): 1e-10, ("trunc",): 7e-9, ("inner",): 4e-9, ("nest",): 0.0}[levels], None
 
     base = Quadrature(gauss=128, trunc=32, inner=12, inner_rule="hermite")
     assert Stub()._finer(None, base, 1e-8) == base.doubled(("trunc",))
@@ -107,3 +107,24 @@ def test_refinement_refines_the_largest_level_when_none_alone_exceeds_the_tolera
     _, _, rule, err = Stub().refine(converged, None, base, quad_tol=1e-8, max_nodes=base.gauss)
     assert rule == base and err == 1.02e-8
 
+
+
+def test_a_nest_with_a_truncated_level_runs_on_its_own_outer_rule():
+    """The outermost average of a nest holding a truncated average uses the ``nest`` nodes, every other outer average
+    the ``gauss`` nodes; the mpmath evaluation on the rule (highprec) makes the same choice."""
+    from replica.highprec import evaluate
+
+    x, y, s = sp.symbols("x y s")
+    nest = E(E_trunc(log2cosh(s * x + y), y, s * x), x)  # truncation point moves with the outer node
+    plain = E(log2cosh(s * x), x)
+    mod = compile_module("test-nest-rule-v1", [s], lambda: {"f": [nest, plain]}, "t", verbose=False)
+    v = np.array([0.7])
+    base = mod.f(v, *Quadrature(gauss=64, nest=64, trunc=32).arrays())
+    more_gauss = mod.f(v, *Quadrature(gauss=16, nest=64, trunc=32).arrays())
+    more_nest = mod.f(v, *Quadrature(gauss=64, nest=16, trunc=32).arrays())
+    assert more_gauss[0] == base[0] and more_gauss[1] != base[1]
+    assert more_nest[1] == base[1] and more_nest[0] != base[0]
+    quad = Quadrature(gauss=12, nest=10, trunc=8)
+    compiled = mod.f(v, *quad.arrays())
+    for expr, value in zip((nest, plain), compiled):
+        assert abs(float(evaluate(expr, {s: 0.7}, quadrature=quad)) - value) <= 1e-12
