@@ -201,7 +201,10 @@ def newton(v0, idx, target_k, target, lo, hi, lo_open, hi_open, atol, rtol, max_
                 # the Jacobian with the residual: one pass over the nodes costs little more than the residual alone,
                 # and the full step is usually taken
                 rw, Jw = _equations_jac(w, idx, target_k, target, gx, gw, tx, tw, ix, iw, lx, lw, nx, nw)
-                if _all_finite(rw):
+                # an iterate is kept only where the Jacobian is finite too: at the edge of the equations' domain
+                # (a variance under a square root reaching 0) the residual can be finite and its derivatives not,
+                # and a solution there could be neither refined nor continued
+                if _all_finite(rw) and _all_finite(Jw.ravel()):
                     n_w = _norm(rw)
                     if n_w <= (1.0 - 1e-4 * t) * nr or _error(rw, w, n_res, atol, rtol) <= 1.0:
                         break

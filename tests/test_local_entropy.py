@@ -114,6 +114,18 @@ def test_max_margin_reference():
     assert sol.params["ref_kappa"] == pytest.approx(replica.max_margin("binary-perceptron", alpha=0.5).value)
 
 
+def test_curve_converges_where_the_conjugates_are_exponentially_small():
+    """Around kappa_max references at small d the conjugates that, q1hat are exponentially small and the variance
+    q1hat - that^2/qhat~ under a square root nears 0: there the residual can be finite and the Jacobian not. Newton
+    keeps only iterates where both are finite, so every point converges and passes the node-doubling check (two
+    points of this sweep used to come back not_finite)."""
+    df = replica.sweep("binary-perceptron-fp", alpha=0.3, ref_kappa="max", d=np.geomspace(0.3, 0.002, 25),
+                       progress=False)
+    assert df["converged"].all() and (df["quad_error"] <= 1e-8).all()
+    assert (df["q1hat"].iloc[-5:] < 1e-12).all()  # the edge was reached
+    assert np.all(df["entropy"] <= df["upper_bound"] + 1e-12)
+
+
 @pytest.mark.parametrize("kwargs, match", [
     ({"model": "binary-perceptron"}, "Franz-Parisi models"),
     ({"alpha_range": (0.8, 0.5)}, "0 < low < high"),
