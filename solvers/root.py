@@ -124,14 +124,11 @@ def _lu_solve(A, b):
 
 
 @_jit
-def _equations(v, idx, target_k, target, gx, gw, tx, tw, ix, iw, lx, lw, nx, nw):
-    r0 = res(v, gx, gw, tx, tw, ix, iw, lx, lw, nx, nw)
-    if target_k < 0:
-        return r0
-    r = np.empty(r0.shape[0] + 1)
-    r[:r0.shape[0]] = r0
-    r[r0.shape[0]] = _target(target_k, v, gx, gw, tx, tw, ix, iw, lx, lw, nx, nw)[0] - target
-    return r
+def _usable(r, J):
+    """Whether an iterate may be kept: its residual and its Jacobian finite. At the edge of the equations' domain (a
+    variance under a square root reaching 0) the residual can be finite and its derivatives not, and a solution there
+    could be neither refined nor continued."""
+    return _all_finite(r) and _all_finite(J.ravel())
 
 
 @_jit
@@ -171,7 +168,7 @@ def newton(v0, idx, target_k, target, lo, hi, lo_open, hi_open, atol, rtol, max_
     v = v0.copy()
     n_res = idx.shape[0] - (1 if target_k >= 0 else 0)
     r, J = _equations_jac(v, idx, target_k, target, gx, gw, tx, tw, ix, iw, lx, lw, nx, nw)
-    if not (_all_finite(r) and _all_finite(J.ravel())):
+    if not _usable(r, J):
         return v, 5, 0, math.inf
     nr = _norm(r)
     for it in range(1, max_iter + 1):
@@ -184,8 +181,8 @@ def newton(v0, idx, target_k, target, lo, hi, lo_open, hi_open, atol, rtol, max_
                 for k in range(idx.shape[0]):
                     w[idx[k]] += dx[k]
                 if _in_domain(w, idx, lo, hi, lo_open, hi_open):
-                    rw = _equations(w, idx, target_k, target, gx, gw, tx, tw, ix, iw, lx, lw, nx, nw)
-                    if _all_finite(rw) and _norm(rw) <= nr:
+                    rw, Jw = _equations_jac(w, idx, target_k, target, gx, gw, tx, tw, ix, iw, lx, lw, nx, nw)
+                    if _usable(rw, Jw) and _norm(rw) <= nr:
                         return w, 0, it, _norm(rw)
             return v, 0, it - 1, nr
         dx, ok = _lu_solve(J, -r)
@@ -201,10 +198,7 @@ def newton(v0, idx, target_k, target, lo, hi, lo_open, hi_open, atol, rtol, max_
                 # the Jacobian with the residual: one pass over the nodes costs little more than the residual alone,
                 # and the full step is usually taken
                 rw, Jw = _equations_jac(w, idx, target_k, target, gx, gw, tx, tw, ix, iw, lx, lw, nx, nw)
-                # an iterate is kept only where the Jacobian is finite too: at the edge of the equations' domain
-                # (a variance under a square root reaching 0) the residual can be finite and its derivatives not,
-                # and a solution there could be neither refined nor continued
-                if _all_finite(rw) and _all_finite(Jw.ravel()):
+                if _usable(rw, Jw):
                     n_w = _norm(rw)
                     if n_w <= (1.0 - 1e-4 * t) * nr or _error(rw, w, n_res, atol, rtol) <= 1.0:
                         break
