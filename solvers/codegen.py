@@ -191,8 +191,9 @@ class _Emitter:
         for avg in averages:
             if isinstance(avg, IidAverage):
                 iid.setdefault(avg.variables, []).append(avg)
-            else:  # an outermost average holding a truncated one runs on the nest's outer rule
-                groups.setdefault((avg.lower, not variant and holds_truncated(avg)), []).append(avg)
+            else:  # an outermost plain average holding a truncated one runs on the nest's outer rule
+                nest = avg.lower == sp.S.NegativeInfinity and not variant and holds_truncated(avg)
+                groups.setdefault((avg.lower, nest), []).append(avg)
         pad = "    " * indent
         acc_of = {}
         for members in iid.values():
