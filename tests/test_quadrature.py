@@ -108,7 +108,6 @@ def test_refinement_refines_the_largest_level_when_none_alone_exceeds_the_tolera
     assert rule == base and err == 1.02e-8
 
 
-
 def test_a_nest_with_a_truncated_level_runs_on_its_own_outer_rule():
     """The outermost average of a nest holding a truncated average uses the ``nest`` nodes, every other outer average
     the ``gauss`` nodes; the mpmath evaluation on the rule (highprec) makes the same choice."""
@@ -120,10 +119,10 @@ def test_a_nest_with_a_truncated_level_runs_on_its_own_outer_rule():
     mod = compile_module("test-nest-rule-v1", [s], lambda: {"f": [nest, plain]}, "t", verbose=False)
     v = np.array([0.7])
     base = mod.f(v, *Quadrature(gauss=64, nest=64, trunc=32).arrays())
-    more_gauss = mod.f(v, *Quadrature(gauss=16, nest=64, trunc=32).arrays())
-    more_nest = mod.f(v, *Quadrature(gauss=64, nest=16, trunc=32).arrays())
-    assert more_gauss[0] == base[0] and more_gauss[1] != base[1]
-    assert more_nest[1] == base[1] and more_nest[0] != base[0]
+    fewer_gauss = mod.f(v, *Quadrature(gauss=16, nest=64, trunc=32).arrays())
+    fewer_nest = mod.f(v, *Quadrature(gauss=64, nest=16, trunc=32).arrays())
+    assert fewer_gauss[0] == base[0] and fewer_gauss[1] != base[1]
+    assert fewer_nest[1] == base[1] and fewer_nest[0] != base[0]
     quad = Quadrature(gauss=12, nest=10, trunc=8)
     compiled = mod.f(v, *quad.arrays())
     for expr, value in zip((nest, plain), compiled):
