@@ -161,7 +161,7 @@ class FreeEntropy:
 def _tidy(expr):
     """Simplify the integrand of every average, and the expression itself where it has no average."""
     expr = expr.replace(lambda e: isinstance(e, Average),
-                        lambda a: Average(sp.simplify(a.integrand), a.variable, a.lower))
+                        lambda a: Average(sp.simplify(a.integrand), a.variable, a.lower, a.layer))
     expr = expr.replace(lambda e: isinstance(e, IidAverage),
                         lambda a: IidAverage(sp.simplify(a.integrand), a.variables))
     return expr if expr.has(Average, IidAverage) else sp.simplify(expr)

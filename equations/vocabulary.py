@@ -141,7 +141,9 @@ def _expand_top(expr):
 class Average(sp.Expr):
     """Average of ``expr`` over ``var`` ~ N(0, 1), optionally conditioned on ``var > lower`` (normalized).
 
-    ``Average(f, z)`` is int Dz f(z); ``Average(f, x, a)`` is (1/H(a)) int_a^inf Dx f(x). Averages nest, and
+    ``Average(f, z)`` is int Dz f(z); ``Average(f, x, a)`` is (1/H(a)) int_a^inf Dx f(x). A truncated average may
+    carry a ``layer``: the width of a boundary layer above the truncation point, where f varies on that scale (a hint
+    to the quadrature, not part of the value: see :func:`E_trunc`). Averages nest, and
     ``log(Average(...))`` is a large-deviation term. The derivative with respect to any other symbol is the average of
     the derivative (plus the boundary term when ``lower`` depends on it). For the plain Gaussian measure, terms
     proportional to ``var`` are integrated by parts (E[z f(z)] = E[f'(z)]), which removes the 1/sqrt(qhat)
@@ -150,7 +152,7 @@ class Average(sp.Expr):
 
     is_commutative = True
 
-    def __new__(cls, expr, var, lower=sp.S.NegativeInfinity):
+    def __new__(cls, expr, var, lower=sp.S.NegativeInfinity, layer=None):
         expr, lower = sp.sympify(expr), sp.sympify(lower)
         if not isinstance(var, sp.Symbol):
             raise TypeError("the averaged variable must be a sympy Symbol")
@@ -158,7 +160,14 @@ class Average(sp.Expr):
             raise ValueError("the truncation point cannot depend on the averaged variable")
         if var not in expr.free_symbols:
             return expr  # the measure is normalized
-        return sp.Expr.__new__(cls, expr, var, lower)
+        if layer is None:
+            return sp.Expr.__new__(cls, expr, var, lower)
+        if lower == sp.S.NegativeInfinity:
+            raise ValueError("only a truncated average has a boundary layer")
+        layer = sp.sympify(layer)
+        if var in layer.free_symbols:
+            raise ValueError("the layer width cannot depend on the averaged variable")
+        return sp.Expr.__new__(cls, expr, var, lower, layer)
 
     @property
     def integrand(self):
@@ -173,12 +182,17 @@ class Average(sp.Expr):
         return self.args[2]
 
     @property
+    def layer(self):
+        return self.args[3] if len(self.args) > 3 else None
+
+    @property
     def truncated(self):
         return self.lower != sp.S.NegativeInfinity
 
     @property
     def free_symbols(self):
-        return (self.integrand.free_symbols - {self.variable}) | self.lower.free_symbols
+        layer = self.layer.free_symbols if self.layer is not None else set()
+        return (self.integrand.free_symbols - {self.variable}) | self.lower.free_symbols | layer
 
     def _eval_subs(self, old, new):
         if old == self.variable:
@@ -186,11 +200,11 @@ class Average(sp.Expr):
         return None
 
     def _eval_derivative(self, s):
-        f, z, a = self.args
+        f, z, a = self.integrand, self.variable, self.lower
         df = f.diff(s)
         if not self.truncated:
             df = sp.Add(*[_stein(t, z) for t in sp.Add.make_args(_expand_top(df))])
-        result = Average(df, z, a)
+        result = Average(df, z, a, self.layer)
         da = a.diff(s) if self.truncated else 0
         if da != 0:
             result += da * GH(a) * (self - f.subs(z, a))
@@ -216,9 +230,13 @@ def E(expr, var):
     return Average(expr, var)
 
 
-def E_trunc(expr, var, lower):
-    """(1/H(lower)) int_lower^inf Dvar expr: the average over a Gaussian variable conditioned on var > lower."""
-    return Average(expr, var, lower)
+def E_trunc(expr, var, lower, layer=None):
+    """(1/H(lower)) int_lower^inf Dvar expr: the average over a Gaussian variable conditioned on var > lower.
+
+    ``layer``: where ``expr`` varies on a scale w (an expression, free of ``var``) just above ``lower`` and little
+    beyond a few w (a boundary layer, e.g. ln H(u/sqrt(1-q)) near q -> 1), the quadrature spends its own nodes on
+    that layer (:mod:`replica.solvers.codegen`). The value does not depend on it."""
+    return Average(expr, var, lower, layer)
 
 
 class IidAverage(sp.Expr):

@@ -15,7 +15,7 @@ import sympy as sp
 
 from replica.equations import vocabulary as voc
 from replica.solvers import special as _sp
-from replica.solvers.codegen import holds_truncated
+from replica.solvers.codegen import LAYER_MAX, LAYER_SPAN, holds_truncated
 
 __all__ = ["evaluate", "phi"]
 
@@ -41,7 +41,7 @@ _FUNCS = {
     voc.logaddexp: lambda a, b: max(a, b) + mp.log1p(mp.exp(-abs(a - b))),
     voc.logsumexp: lambda *xs: max(xs) + mp.log(mp.fsum(mp.exp(x - max(xs)) for x in xs)),
     voc.Split: lambda x: x,
-    sp.exp: mp.exp, sp.log: mp.log, sp.tanh: mp.tanh, sp.cosh: mp.cosh, sp.sinh: mp.sinh, sp.sqrt: mp.sqrt,
+    sp.exp: mp.exp, sp.log: mp.log, sp.tanh: mp.tanh, sp.cosh: mp.cosh, sp.sinh: mp.sinh,
     sp.Abs: abs,
 }
 
@@ -65,7 +65,7 @@ def _tail_inverse(a, y, dps):
 
 def _on_rule(e, a, env, rules, nested):
     """The compiled rule's value of the average ``e``, E_z f (a is None) or E_{z>a} f, in mpmath arithmetic."""
-    f, z, _ = e.args
+    f, z = e.integrand, e.variable
     gx, gw, tx, tw, ix, iw, lx, lw, nx, nw = rules
 
     def total(nodes, weights):
@@ -73,17 +73,25 @@ def _on_rule(e, a, env, rules, nested):
 
     if a is None:
         return total(*((ix, iw) if nested else (nx, nw) if holds_truncated(e) else (gx, gw)))
-    if a >= 0:
-        return total([_tail_inverse(a, y, mp.mp.dps) for y in tx], tw)
-    span = -max(a, -_sp.GAUSS_EDGE)
-    xs = [-span * (1 - t) / 2 for t in lx]
-    return (total(xs, [span * mp.npdf(x) * w for x, w in zip(xs, lw)])
-            + total([_tail_inverse(mp.mpf(0), y, mp.mp.dps) for y in tx], tw) / 2) / _H(a)
+
+    def segment(lo, hi):  # int_lo^hi Dx f on the Gauss-Legendre nodes
+        xs = [lo + (hi - lo) * (1 + t) / 2 for t in lx]
+        return total(xs, [(hi - lo) * mp.npdf(x) * w for x, w in zip(xs, lw)])
+
+    def upper(a):  # E_{x>a} f: the tail rule, below 0 with the segment [max(a, -10), 0]
+        if a >= 0:
+            return total([_tail_inverse(a, y, mp.mp.dps) for y in tx], tw)
+        return (segment(max(a, -_sp.GAUSS_EDGE), 0) + upper(mp.mpf(0)) / 2) / _H(a)
+
+    span = None if e.layer is None else LAYER_SPAN * _eval(e.layer, env, rules, nested)
+    if span is None or not span < LAYER_MAX:
+        return upper(a)
+    return (segment(a, a + span) + _H(a + span) * upper(a + span)) / _H(a)
 
 
 def _eval(e, env, rules=None, nested=False):
     if isinstance(e, voc.Average):
-        f, z, lower = e.args
+        f, z, lower = e.integrand, e.variable, e.lower
         a = None if lower == sp.S.NegativeInfinity else _eval(lower, env, rules, nested)
         if rules is not None:
             return _on_rule(e, a, env, rules, nested)
@@ -95,7 +103,9 @@ def _eval(e, env, rules=None, nested=False):
         # (ln H of arguments ~ 1e6 and its derivatives) and contribute nothing at any working precision up to 300
         if a is None:
             return mp.quad(integrand, [-EDGE, -4, 0, 4, EDGE])
-        return mp.quad(integrand, [a, a + 4, max(a, 0) + EDGE]) / _H(a)
+        top = max(a, 0) + EDGE
+        layer = [] if e.layer is None else [a + k * _eval(e.layer, env) for k in (1, 4)]  # breakpoints in it
+        return mp.quad(integrand, sorted({a, *(x for x in layer if a < x < top), a + 4, top})) / _H(a)
     if isinstance(e, voc.IidAverage):  # nested one-dimensional quadratures: costly beyond two variables
         f, zs = e.integrand, e.variables
         for z in reversed(zs[1:]):

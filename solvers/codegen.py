@@ -37,7 +37,10 @@ from . import special as _special
 
 __all__ = ["cache_dir", "compile_module", "generate_source", "holds_truncated", "module_key"]
 
-CODEGEN_VERSION = "2"
+CODEGEN_VERSION = "3"
+# a truncated average's boundary layer of width w (``E_trunc(..., layer=w)``) gets its own Gauss–Legendre nodes on
+# [a, a + LAYER_SPAN w] when that is shorter than LAYER_MAX (wider, the upper-tail rule resolves it as it is)
+LAYER_SPAN, LAYER_MAX = 8, 4.0
 
 
 def cache_dir():
@@ -193,12 +196,12 @@ class _Emitter:
                 iid.setdefault(avg.variables, []).append(avg)
             else:  # an outermost plain average holding a truncated one runs on the nest's outer rule
                 nest = avg.lower == sp.S.NegativeInfinity and not variant and holds_truncated(avg)
-                groups.setdefault((avg.lower, nest), []).append(avg)
+                groups.setdefault((avg.lower, avg.layer, nest), []).append(avg)
         pad = "    " * indent
         acc_of = {}
         for members in iid.values():
             acc_of.update(self.iid_loops(members, indent, variant))
-        for (lower, nest), members in groups.items():
+        for (lower, layer, nest), members in groups.items():
             node, weight = self.fresh("x"), self.fresh("w")
             accs = [self.fresh("A") for _ in members]
             acc_of.update(zip(members, accs))
@@ -206,10 +209,13 @@ class _Emitter:
             table = {}
             # what does not depend on this loop's node is computed once, before the loop
             integrands = [self.hoist(m.integrand.xreplace({m.variable: node}), {node}, table) for m in members]
-            lo = None
+            lo = span = None
             if lower != sp.S.NegativeInfinity:
                 lo = self.fresh("lo")
                 self.define_hoisted({lower: lo}, indent)
+            if layer is not None:
+                span = self.fresh("ly")
+                self.define_hoisted({LAYER_SPAN * layer: span}, indent)
             self.define_hoisted(table, indent)
             # the loop body, emitted once at indentation 0 and placed in every loop below
             outer, self.lines = self.lines, []
@@ -236,16 +242,31 @@ class _Emitter:
             if lo is None:
                 loop(indent, gx, gx + "[{i}]", gw)
                 continue
-            self.lines.append(f"{pad}if {lo} >= 0.0:")
-            loop(indent + 1, "tx", f"_sp.tail_inverse({lo}, tx[{{i}}])", "tw")
+            start = lo
+            if span is not None:  # the boundary layer [lo, lo + span] on its own Gauss–Legendre nodes, if narrow
+                start, layer_accs = self.fresh("lo"), [self.fresh("L") for _ in accs]
+                self.lines.append(f"{pad}if {span} < {LAYER_MAX!r}:")
+                loop(indent + 1, "lx", f"{lo} + 0.5 * {span} * (1.0 + lx[{{i}}])",
+                     f"{span} * _sp.GH({lo}) * math.exp(-0.5 * ({node} - {lo}) * ({node} + {lo})) * lw")
+                self.lines.extend(f"{pad}    {m} = {a}" for m, a in zip(layer_accs, accs))
+                self.lines.append(f"{pad}    {start} = {lo} + {span}")
+                self.lines.append(f"{pad}else:")
+                self.lines.extend(f"{pad}    {m} = 0.0" for m in layer_accs)
+                self.lines.append(f"{pad}    {start} = {lo}")
+            self.lines.append(f"{pad}if {start} >= 0.0:")
+            loop(indent + 1, "tx", f"_sp.tail_inverse({start}, tx[{{i}}])", "tw")
             self.lines.append(f"{pad}else:")
-            span = self.fresh("s")
-            self.lines.append(f"{pad}    {span} = -max({lo}, -_sp.GAUSS_EDGE)")
-            loop(indent + 1, "lx", f"-0.5 * {span} * (1.0 - lx[{{i}}])", f"{span} * _sp.G({node}) * lw")
+            width = self.fresh("s")
+            self.lines.append(f"{pad}    {width} = -max({start}, -_sp.GAUSS_EDGE)")
+            loop(indent + 1, "lx", f"-0.5 * {width} * (1.0 - lx[{{i}}])", f"{width} * _sp.G({node}) * lw")
             middle = [self.fresh("M") for _ in accs]
             self.lines.extend(f"{pad}    {m} = {a}" for m, a in zip(middle, accs))
             loop(indent + 1, "tx", "_sp.tail_inverse(0.0, tx[{i}])", "tw")
-            self.lines.extend(f"{pad}    {a} = ({m} + 0.5 * {a}) / _sp.H({lo})" for m, a in zip(middle, accs))
+            self.lines.extend(f"{pad}    {a} = ({m} + 0.5 * {a}) / _sp.H({start})" for m, a in zip(middle, accs))
+            if span is not None:  # E_{x>lo} = layer + H(start)/H(lo) E_{x>start}
+                ratio = self.fresh("r")
+                self.lines.append(f"{pad}{ratio} = math.exp(_sp.logH({start}) - _sp.logH({lo}))")
+                self.lines.extend(f"{pad}{a} = {m} + {ratio} * {a}" for m, a in zip(layer_accs, accs))
         return self.maxima([e.xreplace(acc_of) for e in exprs], indent)
 
     def iid_loops(self, members, indent, variant):

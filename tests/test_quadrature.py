@@ -4,7 +4,7 @@ import mpmath as mp
 import numpy as np
 import pytest
 import sympy as sp
-from replica.equations import GH, E, E_trunc, FreeEntropy, Symbol, log2cosh
+from replica.equations import GH, E, E_trunc, FreeEntropy, Symbol, log2cosh, logH
 from replica.solvers.codegen import compile_module
 from replica.solvers.quadrature import GaussHermite, GaussTrapezoid, Quadrature
 
@@ -127,3 +127,42 @@ def test_a_nest_with_a_truncated_level_runs_on_its_own_outer_rule():
     compiled = mod.f(v, *quad.arrays())
     for expr, value in zip((nest, plain), compiled):
         assert abs(float(evaluate(expr, {s: 0.7}, quadrature=quad)) - value) <= 1e-12
+
+
+def test_a_boundary_layer_gets_its_own_nodes():
+    """E_{x>a} ln H((a - x)/sigma) turns from ln 1/2 to 0 within a few sigma of the truncation point: with the layer
+    declared, 32 truncated nodes integrate it to 1e-13 at sigma = 1e-3 (without it the upper-tail rule misses most
+    of the layer); its derivative in sigma keeps the layer; compiled and mpmath-on-rule agree; a layer wider than the
+    rule's span falls back to the tail rule."""
+    from replica.solvers.codegen import LAYER_MAX, LAYER_SPAN
+
+    from replica.highprec import evaluate
+
+    x, a, sig = sp.symbols("x a sigma")
+    layered = E_trunc(logH((a - x) / sig), x, a, sig)
+    plain = E_trunc(logH((a - x) / sig), x, a)
+    exprs = [layered, plain, layered.diff(sig)]
+    assert exprs[2].has(type(layered)) and all(e.layer == sig for e in exprs[2].atoms(type(layered)))
+    mod = compile_module("test-layer-v1", [a, sig], lambda: {"f": exprs}, "t", verbose=False)
+    quad = Quadrature(trunc=32)
+    for a0 in [-2.0, 0.0, 1.3, 7.0]:
+        for s0 in [1e-3, 0.05, 2 * LAYER_MAX / LAYER_SPAN]:
+            got = mod.f(np.array([a0, s0]), *quad.arrays())
+            with mp.workdps(30):
+                def mean(g):
+                    h = lambda t: mp.npdf(t) * g(t)
+                    pts = [a0 + k * s0 for k in (0, 1, 4, 12)] + [max(a0, 0) + 40]
+                    return mp.quad(h, sorted(set(pts))) / (mp.erfc(a0 / mp.sqrt(2)) / 2)
+                lnh = lambda u: mp.log(mp.erfc(u / mp.sqrt(2)) / 2)
+                exact = float(mean(lambda t: lnh((a0 - t) / s0)))
+                slope = float(mean(lambda t: mp.diff(lambda s: lnh((a0 - t) / s), s0)))
+            if LAYER_SPAN * s0 >= LAYER_MAX:  # the tail rule, as without the layer
+                assert got[0] == got[1] and abs(got[0] - exact) <= 1e-8
+                continue
+            assert abs(got[0] - exact) <= 1e-12 * max(1, abs(exact)), (a0, s0)
+            assert abs(got[2] - slope) <= 1e-9 * max(1, abs(slope)), (a0, s0)
+            if s0 == 1e-3:
+                assert abs(got[1] - exact) > 1e-6  # what the layer is for
+            assert abs(float(evaluate(layered, {a: a0, sig: s0}, quadrature=quad)) - got[0]) <= 1e-12
+    with pytest.raises(ValueError, match="truncated"):
+        E(logH(x), x).func(logH(x), x, sp.S.NegativeInfinity, sig)
