@@ -28,12 +28,20 @@ def _energetic(kernel=None):
     r"""G_E = int Dz0 (1/H(x~)) int_{x > x~} Dx int Dz1 ln H((kappa - t/sqrt(q~) z0 - (p-t)/sqrt(1-q~) x
     - sqrt(B) z1)/sqrt(1-q1)), x~ = (kappa_ref - sqrt(q~) z0)/sqrt(1-q~), B = q1 - t^2/q~ - (p-t)^2/(1-q~):
     the reference's stability x conditioned on x > x~ (a truncated Gaussian average). With a ``kernel`` Q, the
-    stabilities' correlations are Q of the overlaps: q~, p, t, q1 -> Q(q~), Q(p), Q(t), Q(q1)."""
+    stabilities' correlations are Q of the overlaps: q~, p, t, q1 -> Q(q~), Q(p), Q(t), Q(q1).
+
+    As d -> 0 (q1 -> 1) the x integrand is a boundary layer: u = (delta - c (x - x~) - sqrt(B) z1)/sqrt(1-q1) with
+    c = (p-t)/sqrt(1-q~) and delta = kappa - t/sqrt(q~) z0 - c x~, so ln H(u) turns from about -u^2/2 to 0 where
+    c (x - x~) crosses delta, over a width sqrt(1 - q1 + B)/c in x. That width (plus |delta|/c) is the truncated
+    average's ``layer``: the rule resolves it however thin it gets."""
     qr, pp, tt, qq = (x if kernel is None else kernel(x) for x in (q_ref, p, t, q1))
     B = qq - tt**2 / qr - (pp - tt) ** 2 / (1 - qr)
     x_ref = (kappa_ref - sp.sqrt(qr) * z0) / sp.sqrt(1 - qr)
-    u = (kappa - tt / sp.sqrt(qr) * z0 - (pp - tt) / sp.sqrt(1 - qr) * x - sp.sqrt(B) * z1) / sp.sqrt(1 - qq)
-    return E(E_trunc(E(logH(u), z1), x, x_ref), z0)
+    c = (pp - tt) / sp.sqrt(1 - qr)
+    delta = kappa - tt / sp.sqrt(qr) * z0 - c * x_ref
+    u = (kappa - tt / sp.sqrt(qr) * z0 - c * x - sp.sqrt(B) * z1) / sp.sqrt(1 - qq)
+    layer = (sp.Abs(delta) + sp.sqrt(1 - qq + B)) / sp.Abs(c)
+    return E(E_trunc(E(logH(u), z1), x, x_ref, layer), z0)
 
 
 def binary_entropy(p_):

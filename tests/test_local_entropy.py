@@ -81,16 +81,19 @@ def test_typical_solutions_are_isolated():
 
 
 @pytest.mark.slow
-def test_typical_curve_below_d_0004():
-    """Near q1 -> 1 the truncated and inner levels need many more nodes than the outer one: per-level refinement
-    (the inner Gauss-Hermite turning into the trapezoid) converges a sweep from d_typ down to d = 0.0027, and the
-    last point agrees with a fixed rule finer in every level (about 4 min)."""
-    df = replica.sweep("binary-perceptron-fp", alpha=0.6, d=list(np.geomspace(0.19, 0.0027, 21)), progress=False)
+def test_typical_curve_towards_the_freezing_distance():
+    """Near q1 -> 1 the energetic integrand is a boundary layer (declared to the truncated rule) and the entropic inner
+    level sharpens (per-level refinement turns it into the trapezoid): a sweep from d_typ converges every point down
+    to d = 0.0015, where (1 - q1)/d falls towards 0 (the RS curve ends at d ~ 0.001, docs/local_entropy.md); the last
+    point agrees with a fixed rule finer in every level (about 8 min)."""
+    df = replica.sweep("binary-perceptron-fp", alpha=0.6, d=list(np.geomspace(0.19, 0.0015, 25)), progress=False)
     assert df.converged.all() and (df.quad_error <= 1e-8).all()
+    ratio = ((1 - df.q1) / df.d).to_numpy()[-6:]
+    assert np.all(np.diff(ratio) < 0) and ratio[-1] < 1.1
     last = df.iloc[-1]
     order = {n: last[n] for n in get_model("binary-perceptron-fp").system.order_names}
     fine = replica.solve("binary-perceptron-fp", alpha=0.6, d=last.d, x0=order, strict=False,
-                         quadrature=Quadrature(gauss=512, trunc=512, inner=192, inner_rule="trapezoid"))
+                         quadrature=Quadrature(gauss=512, nest=192, trunc=128, inner=768, inner_rule="trapezoid"))
     assert fine.residual <= 1e-10 and fine.entropy == pytest.approx(last.entropy, abs=1e-9)
     assert fine.q1 == pytest.approx(last.q1, abs=1e-8)
 
