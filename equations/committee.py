@@ -85,6 +85,20 @@ def _energetic_finite(machine, K):
     return E_iid(_log_output(machine, K, q, zs), zs)
 
 
+def _replicon_finite(machine, K):
+    r"""The energetic replicon factor of a finite tree: E_z ||d^2 ln P / d omega_l d omega_m||_F^2, the squared
+    Hessian of ln P(out = +1) in the hidden fields' means omega_l = sqrt(q) z_l (variance 1 - q), summed over all
+    l, m. Each unit's overlap q_ab^l fluctuates on its own (K units of N/K weights, alpha K constraints per unit), so
+    the replicon is the largest eigenvalue of alpha K e M with M_lm = E[(d_l d_m ln P)^2]: by the symmetry of the tree
+    the uniform mode, alpha e (K M_ll + K (K-1) M_lm), i.e. alpha e E||Hessian||_F^2 (e the entropic factor). K = 1:
+    the perceptron's E[(d^2_omega ln H)^2]."""
+    zs, ws = sp.symbols(f"z1:{K + 1}"), sp.symbols(f"omega1:{K + 1}")
+    s = sp.sqrt(1 - q)
+    ln_p = _log_output(machine, K, sp.Rational(1, 2), [w / s for w in ws])  # sqrt(q/(1-q)) z at q = 1/2 is z
+    hessian = sum(sp.diff(ln_p, a, b) ** 2 for a in ws for b in ws)
+    return E_iid(hessian.subs({w: sp.sqrt(q) * z for w, z in zip(ws, zs)}), zs)
+
+
 def _replicon_kernel(Qq, kappa_):
     r"""The energetic replicon factor of the K -> infinity committee, whose output fields have covariance Q(q_ab):
     by the chain rule, Q'(q)^2 E[(d^2_omega ln H)^2] + Q''(q) E[(d_omega ln H)^2], with the perceptron's
@@ -94,7 +108,7 @@ def _replicon_kernel(Qq, kappa_):
             + sp.diff(Qq, q, 2) * energetic_replicon(Qq, kappa_, order=1))
 
 
-def tree_machine(machine, K, activation, weights):
+def tree_machine(machine, K, activation, weights, replicon=False):
     r"""The RS storage free entropy of a tree ``machine`` ('committee' or 'parity') with ``K`` hidden units (an integer,
     or ``math.inf`` for the committee's K -> infinity limit), ``activation`` ('sign'; 'relu' only for K = inf) and
     ``weights`` ('binary' or 'spherical'):
@@ -104,7 +118,8 @@ def tree_machine(machine, K, activation, weights):
     G_S the perceptron's entropic term, G_E as in the module docstring. K = inf takes a margin ``kappa`` on the output
     field and reports the output overlap ``Q`` and ``lambda_AT``, the replicon eigenvalue: alpha times the entropic
     factor (binary: E[(1 - tanh^2)^2]; spherical: (1-q)^2) times the energetic one (:func:`_replicon_kernel`); RS is
-    locally stable while it is below 1.
+    locally stable while it is below 1. A finite tree reports ``lambda_AT`` with ``replicon`` (its energetic factor,
+    :func:`_replicon_finite`, is a K-dimensional average of a large expression: compiled only when asked for).
     """
     entropic = {"binary": entropic_binary, "spherical": entropic_spherical}[weights]
     params, observables = [ALPHA], {}
@@ -116,9 +131,13 @@ def tree_machine(machine, K, activation, weights):
         observables.update(Q=Qq, lambda_AT=alpha * entropic_replicon * _replicon_kernel(Qq, kappa))
     else:
         ge = _energetic_finite(machine, K)
+        if replicon:
+            entropic_replicon = entropic_replicon_binary(qhat) if weights == "binary" else (1 - q) ** 2
+            observables.update(lambda_AT=alpha * entropic_replicon * _replicon_finite(machine, K))
     label = "inf" if K == math.inf else str(K)
+    name = f"{machine}-K{label}-{activation}-{weights}" if machine == "committee" else f"parity-K{label}-{weights}"
     return FreeEntropy(
-        name=f"{machine}-K{label}-{activation}-{weights}" if machine == "committee" else f"parity-K{label}-{weights}",
+        name=name + ("-replicon" if replicon and K != math.inf else ""),
         phi=entropic(q, qhat) + alpha * ge,
         order=[Q, QHAT],
         params=params,

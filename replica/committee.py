@@ -127,11 +127,12 @@ _TREE_MAX = {1: 8192, 2: 512, 3: 192, 4: 128, 5: 48, 6: 32, 7: 16}
 
 
 @cache
-def _member(machine, K, activation, weights):
+def _member(machine, K, activation, weights, replicon=False):
+    """The storage model; with ``replicon`` (finite K) the same model reporting lambda_AT, for the dAT line."""
     if machine == "committee" and activation == "relu" and K != math.inf:
         raise ParameterError(f"K={K}: finite-K ReLU committees are not implemented (their output is not a sum over "
                              "internal representations); use K=inf, or activation=sign")
-    build = lambda: eq.tree_machine(machine, K, activation, weights)  # noqa: E731
+    build = lambda: eq.tree_machine(machine, K, activation, weights, replicon)  # noqa: E731
     name = build().name  # sympy builds the expression in milliseconds; deriving is what the cache saves
     finite = K != math.inf
     quad = Quadrature(gauss=_TREE_NODES[K], rule="hermite") if finite else Quadrature()
@@ -147,21 +148,25 @@ def _member(machine, K, activation, weights):
     )
     spec.capacity = lambda kappa, quad, tol, adaptive: _capacity(spec, machine, K, activation, weights, kappa, quad,
                                                                  tol, adaptive)
-    if not finite:
-        spec.dat_line = lambda kappa, quad, tol: _dat_line(spec, activation, weights, kappa, quad, tol)
+    spec.dat_line = lambda kappa, quad, tol: _dat_line(spec, machine, K, activation, weights, kappa, quad, tol)
     return register(spec)
 
 
-def _dat_line(spec, activation, weights, kappa, quad, tol):
-    """alpha_dAT of the K = inf committee: lambda_AT = 1 along the RS solution, marched in steps of 2 % of the ReLU
-    spherical capacity at this margin, up to where the RS solution reaches q = 1 (binary weights: alpha_GD)."""
-    ac = alpha_c_tree("committee", math.inf, activation, kappa)
+def _dat_line(spec, machine, K, activation, weights, kappa, quad, tol):
+    """alpha_dAT of a tree: lambda_AT = 1 along the RS solution, marched in steps of 2 % of a load scale (K = inf:
+    the ReLU spherical capacity at this margin; finite K: the spherical capacity 1/M_K) up to where the RS solution
+    reaches q = 1 (binary weights: alpha_GD). Finite trees compute lambda_AT in a model of their own."""
+    if kappa != 0 and K != math.inf:
+        raise ParameterError("a margin kappa is defined on the K = inf output field only; finite trees: kappa = 0")
+    ac = alpha_c_tree(machine, K, activation, kappa)
     limit = ac if weights == "spherical" else 2 / math.pi * ac
     if weights == "binary":  # the capacity is where the RS entropy vanishes: beyond it the dAT point is unphysical
-        ac = _capacity(spec, "committee", math.inf, activation, weights, kappa, quad or Quadrature(), tol,
-                       quad is None).value
-    scale = alpha_c_tree("committee", math.inf, "relu", kappa)
-    return replicon_threshold(spec, {"kappa": kappa}, 0.02 * scale, quad, tol, {"alpha_c": ac}, limit)
+        ac = _capacity(spec, machine, K, activation, weights, kappa, quad or spec.quadrature, tol, quad is None).value
+    if K == math.inf:
+        scale, params, rspec = alpha_c_tree("committee", math.inf, "relu", kappa), {"kappa": kappa}, spec
+    else:
+        scale, params, rspec = 1 / flip_cost(machine, K), {}, _member(machine, K, activation, weights, True)
+    return replicon_threshold(rspec, params, 0.02 * scale, quad, tol, {"alpha_c": ac}, limit)
 
 
 def _capacity(spec, machine, K, activation, weights, kappa, quad, tol, adaptive):

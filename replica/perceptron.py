@@ -294,6 +294,8 @@ def dat_line(model, kappa=None, quadrature=None, tol=None, **options):
       to alpha_c).
     * ``committee`` with K = inf (its ``options``: activation, weights; ``kappa``, default 0, the output margin):
       the chain rule through the kernel Q(q) (docs/committee.md). The result carries the capacity beside it.
+    * ``committee`` (odd K, sign units) and ``parity`` at finite K: the Hessian of ln P(output) in the hidden fields
+      (docs/committee.md); no margin.
 
     Examples
     --------
@@ -309,7 +311,7 @@ def dat_line(model, kappa=None, quadrature=None, tol=None, **options):
     if spec.dat_line is not None:
         return spec.dat_line(_finite("kappa", 0.0 if kappa is None else kappa), quadrature, tol or Tolerance())
     if spec is not SPHERICAL:
-        raise ParameterError(f"dat-line is implemented for spherical-perceptron and committee (K=inf), not {model}")
+        raise ParameterError(f"dat-line is implemented for spherical-perceptron, committee and parity, not {model}")
     if kappa is None:
         raise ParameterError("spherical-perceptron: dat-line needs --kappa (negative)")
     kappa = _finite("kappa", kappa)

@@ -395,3 +395,40 @@ def test_dat_lines_of_the_infinite_committee():
     for activation in ("sign", "relu"):
         alpha_dat, alpha_c = found[activation, "binary"]
         assert alpha_dat > alpha_c
+
+
+@pytest.mark.parametrize("q", [0.3, 0.6])
+def test_finite_tree_replicon_against_an_independent_count(q):
+    """lambda_AT of a finite sign committee, alpha e E||Hessian of ln P in the hidden fields||^2, compiled from the
+    symbolic derivatives: at K = 1 the perceptron's exactly; at K = 3 the independent count above (the third unit by
+    Monte Carlo) within its error."""
+    assert _energetic_replicon_finite("committee", 1, q) == pytest.approx(
+        _energetic_replicon("spherical-perceptron", q), rel=1e-10)
+    mc, err = _finite_K_replicon(3, q, 4000, np.random.default_rng(11))
+    assert _energetic_replicon_finite("committee", 3, q) == pytest.approx(mc, abs=4 * err + 1e-9)
+
+
+def _energetic_replicon_finite(machine, K, q):
+    from replica.committee import _member
+
+    spec = _member(machine, K, "sign", "spherical", True)
+    system = spec.system
+    v = system.vector({"q": q, "qhat": 1.0}, {"alpha": 1.0})
+    return system.observables(v, spec.quadrature)["lambda_AT"] / (1 - q) ** 2
+
+
+def test_dat_lines_of_finite_trees():
+    """replica dat-line for finite trees: lambda_AT = 1 at the returned load. Parity K = 2, spherical: the RS solution
+    is q = 0, where the Hessian of ln P has only the off-diagonal 2/pi, so alpha_dAT = pi^2/8 exactly (far below the
+    RS capacity 5.50). Committee K = 1, binary: the binary perceptron's dAT point (lambda_AT of binary-perceptron is 1
+    there, beyond its capacity); K = 3, binary: beyond the capacity too (RS is locally stable wherever solutions exist)."""
+    parity = replica.dat_line("parity", K=2, weights="spherical")
+    assert parity.converged and parity.value == pytest.approx(math.pi**2 / 8, abs=1e-9)
+    for K in (1, 3):
+        thr = replica.dat_line("committee", K=K, weights="binary")
+        assert thr.converged and thr.solution.observables["lambda_AT"] == pytest.approx(1.0, abs=1e-9)
+        assert thr.value > thr.extra["alpha_c"]
+    perceptron = replica.solve("binary-perceptron", alpha=replica.dat_line("committee", K=1, weights="binary").value)
+    assert perceptron.observables["lambda_AT"] == pytest.approx(1.0, abs=1e-8)
+    with pytest.raises(replica.ParameterError, match="kappa = 0"):
+        replica.dat_line("committee", K=3, kappa=0.5)
