@@ -421,7 +421,8 @@ def test_dat_lines_of_finite_trees():
     """replica dat-line for finite trees: lambda_AT = 1 at the returned load. Parity K = 2, spherical: the RS solution
     is q = 0, where the Hessian of ln P has only the off-diagonal 2/pi, so alpha_dAT = pi^2/8 exactly (far below the
     RS capacity 5.50). Committee K = 1, binary: the binary perceptron's dAT point (lambda_AT of binary-perceptron is 1
-    there, beyond its capacity); K = 3, binary: beyond the capacity too (RS is locally stable wherever solutions exist)."""
+    there, beyond its capacity); K = 3, binary: beyond the capacity too (RS is locally stable wherever solutions
+    exist)."""
     parity = replica.dat_line("parity", K=2, weights="spherical")
     assert parity.converged and parity.value == pytest.approx(math.pi**2 / 8, abs=1e-9)
     for K in (1, 3):
