@@ -186,7 +186,9 @@ class _Emitter:
         A plain Gaussian average is one loop over the Gaussian rule. A truncated one, E_{x>a}[f], is one loop over the
         upper-tail rule when a >= 0; when a < 0 it is computed as (int_a^0 Dx f + E_{x>0}[f] / 2) / H(a), a
         Gauss–Legendre loop over [max(a, -10), 0] and one over the tail rule at 0: no rule maps the bulk of the
-        Gaussian, and none samples f where x < a (where f may have a kink the measure never sees)."""
+        Gaussian, and none samples f where x < a (where f may have a kink the measure never sees). A declared boundary
+        layer of width w adds a Gauss–Legendre loop over [a, b], b = a + LAYER_SPAN w, in front:
+        E_{x>a}[f] = (int_a^b Dx f)/H(a) + (H(b)/H(a)) E_{x>b}[f], the last term as above (when b - a < LAYER_MAX)."""
         averages = _outer_averages(exprs)
         if not averages:
             return self.maxima(exprs, indent)

@@ -114,8 +114,8 @@ class Quadrature:
     """The rules a compiled model uses: ``gauss`` nodes of ``rule`` ('trapezoid' or 'hermite') for plain Gaussian
     averages, ``inner`` nodes of ``inner_rule`` for plain averages nested inside another average (default: as many,
     of the same rule), ``trunc`` Gauss–Laguerre nodes for truncated ones (and as many Gauss–Legendre nodes for their
-    part between a negative truncation point and 0), and ``nest`` nodes of ``rule`` for the outermost average of a
-    nest that holds a truncated average (default: ``gauss``).
+    part between a negative truncation point and 0, and for a declared boundary layer), and ``nest`` nodes of ``rule``
+    for the outermost average of a nest that holds a truncated average (default: ``gauss``).
 
     A nested average costs the product of its levels' nodes, and its inner integrands are often smoother than the
     outer ones (the outer measure carries the quenched disorder, e.g. the reference's tanh weight with its poles near
