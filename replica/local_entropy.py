@@ -127,6 +127,10 @@ def fp_notes(params, order, obs):
         notes.append("entropy above the upper bound: this saddle point is not the Franz-Parisi one")
     if obs["entropy"] < 0:
         notes.append("entropy < 0: no solutions at this distance from such references (they are isolated)")
+    gap = 1 - order["q1"]
+    if gap < params["d"]:
+        notes.append(f"1 - q1 = {gap / params['d']:.3g} d: the constrained solutions are freezing onto one "
+                     "configuration; the RS curve ends where q1 reaches 1, at a finite d (docs/local_entropy.md)")
     return notes
 
 
