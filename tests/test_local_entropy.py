@@ -85,7 +85,7 @@ def test_typical_curve_towards_the_freezing_distance():
     """Near q1 -> 1 the energetic integrand is a boundary layer (declared to the truncated rule) and the entropic inner
     level sharpens (per-level refinement turns it into the trapezoid): a sweep from d_typ converges every point down
     to d = 0.0017 (it stopped at 0.0022 without the layer), where (1 - q1)/d falls towards 0 (the RS curve ends at
-    d ~ 0.001, docs/local_entropy.md); the last point agrees with a fixed rule finer in every level (about 8 min)."""
+    d ~ 0.001, docs/local_entropy.md); the last point agrees with a fixed rule finer in every level (about a minute)."""
     df = replica.sweep("binary-perceptron-fp", alpha=0.6, d=list(np.geomspace(0.19, 0.0017, 26)), progress=False)
     assert df.converged.all() and (df.quad_error <= 1e-8).all()
     ratio = ((1 - df.q1) / df.d).to_numpy()[-6:]
