@@ -237,7 +237,7 @@ def test_cli(capsys):
     (["solve", "parity", "--K", "1", "--alpha", "0.5"], "K from 2"),
     (["capacity", "committee", "--K", "3", "--kappa", "0.5"], "margin kappa is defined on the K = inf"),
     (["solve", "committee-fp", "--K", "3", "--alpha", "0.5", "--d", "0.1"], "implemented for K=inf"),
-    (["dat-line", "committee", "--K", "3"], "committee (K=inf)"),
+    (["dat-line", "committee", "--K", "3", "--kappa", "0.5"], "finite trees: kappa = 0"),
     (["dat-line", "spherical-perceptron"], "needs --kappa"),
 ])
 def test_bad_input(argv, match, capsys):
