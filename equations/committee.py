@@ -123,16 +123,15 @@ def tree_machine(machine, K, activation, weights, replicon=False):
     """
     entropic = {"binary": entropic_binary, "spherical": entropic_spherical}[weights]
     params, observables = [ALPHA], {}
+    entropic_replicon = entropic_replicon_binary(qhat) if weights == "binary" else (1 - q) ** 2
     if K == math.inf:
         Qq = kernel(activation, q)
         ge = energetic(Qq, kappa)
         params.append(KAPPA)
-        entropic_replicon = entropic_replicon_binary(qhat) if weights == "binary" else (1 - q) ** 2
         observables.update(Q=Qq, lambda_AT=alpha * entropic_replicon * _replicon_kernel(Qq, kappa))
     else:
         ge = _energetic_finite(machine, K)
         if replicon:
-            entropic_replicon = entropic_replicon_binary(qhat) if weights == "binary" else (1 - q) ** 2
             observables.update(lambda_AT=alpha * entropic_replicon * _replicon_finite(machine, K))
     label = "inf" if K == math.inf else str(K)
     name = f"{machine}-K{label}-{activation}-{weights}" if machine == "committee" else f"parity-K{label}-{weights}"

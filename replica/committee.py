@@ -156,8 +156,7 @@ def _dat_line(spec, machine, K, activation, weights, kappa, quad, tol):
     """alpha_dAT of a tree: lambda_AT = 1 along the RS solution, marched in steps of 2 % of a load scale (K = inf:
     the ReLU spherical capacity at this margin; finite K: the spherical capacity 1/M_K) up to where the RS solution
     reaches q = 1 (binary weights: alpha_GD). Finite trees compute lambda_AT in a model of their own."""
-    if kappa != 0 and K != math.inf:
-        raise ParameterError("a margin kappa is defined on the K = inf output field only; finite trees: kappa = 0")
+    _check_margin(K, kappa)
     ac = alpha_c_tree(machine, K, activation, kappa)
     limit = ac if weights == "spherical" else 2 / math.pi * ac
     if weights == "binary":  # the capacity is where the RS entropy vanishes: beyond it the dAT point is unphysical
@@ -169,9 +168,13 @@ def _dat_line(spec, machine, K, activation, weights, kappa, quad, tol):
     return replicon_threshold(rspec, params, 0.02 * scale, quad, tol, {"alpha_c": ac}, limit)
 
 
-def _capacity(spec, machine, K, activation, weights, kappa, quad, tol, adaptive):
+def _check_margin(K, kappa):
     if kappa != 0 and K != math.inf:
         raise ParameterError("a margin kappa is defined on the K = inf output field only; finite trees: kappa = 0")
+
+
+def _capacity(spec, machine, K, activation, weights, kappa, quad, tol, adaptive):
+    _check_margin(K, kappa)
     ac = alpha_c_tree(machine, K, activation, kappa)
     params = {"kappa": kappa} if K == math.inf else {}
     if weights == "binary":

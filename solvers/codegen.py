@@ -104,8 +104,7 @@ _AVERAGES = (Average, IidAverage)
 
 def holds_truncated(avg):
     """Whether a truncated average sits inside ``avg``'s integrand (at any depth)."""
-    return any(isinstance(a, Average) and a.lower != sp.S.NegativeInfinity
-               for a in sp.preorder_traversal(avg.integrand))
+    return any(isinstance(a, Average) and a.truncated for a in sp.preorder_traversal(avg.integrand))
 
 
 def _outer_averages(exprs):
@@ -197,7 +196,7 @@ class _Emitter:
             if isinstance(avg, IidAverage):
                 iid.setdefault(avg.variables, []).append(avg)
             else:  # an outermost plain average holding a truncated one runs on the nest's outer rule
-                nest = avg.lower == sp.S.NegativeInfinity and not variant and holds_truncated(avg)
+                nest = not avg.truncated and not variant and holds_truncated(avg)
                 groups.setdefault((avg.lower, avg.layer, nest), []).append(avg)
         pad = "    " * indent
         acc_of = {}
