@@ -194,17 +194,22 @@ def newton(v0, idx, target_k, target, lo, hi, lo_open, hi_open, atol, rtol, max_
             w = v.copy()
             for k in range(idx.shape[0]):
                 w[idx[k]] += t * dx[k]
+            usable = False
             if _in_domain(w, idx, lo, hi, lo_open, hi_open):
                 # the Jacobian with the residual: one pass over the nodes costs little more than the residual alone,
                 # and the full step is usually taken
                 rw, Jw = _equations_jac(w, idx, target_k, target, gx, gw, tx, tw, ix, iw, lx, lw, nx, nw)
-                if _usable(rw, Jw):
+                usable = _usable(rw, Jw)
+                if usable:
                     n_w = _norm(rw)
                     if n_w <= (1.0 - 1e-4 * t) * nr or _error(rw, w, n_res, atol, rtol) <= 1.0:
                         break
             else:
                 left = True
-            t *= 0.5
+            # a full step that leaves the domain or lands where the equations are not finite first backs off to
+            # 0.99 of itself: a root on (or exponentially close to) a boundary, e.g. conjugates that vanish like
+            # exp(-1/d) with a square root of them in the equations, is then approached at rate 0.01, not 0.5
+            t = 0.99 if t == 1.0 and not usable else 0.5 * t
             if t < 1e-10:
                 return v, 2 if left else 3, it, nr
         v, r, J, nr = w, rw, Jw, n_w
