@@ -20,7 +20,7 @@ from .local_entropy import (
     alpha,
     binary_entropy,
     binary_fp_entropic,
-    kappa,
+    counted_stability,
     p,
     q1,
     q1hat,
@@ -110,8 +110,7 @@ def binary_perceptron_ce_fp():
     u as in the FP model; the x averages are written around the tilt's mode (split at u = 0: :func:`_tilted`).
     G_S is unchanged (the reference's measure enters through q~, qhat~ only).
     """
-    B = q1 - t**2 / q_ref - (p - t) ** 2 / (1 - q_ref)
-    u = (kappa - t / sp.sqrt(q_ref) * z0 - (p - t) / sp.sqrt(1 - q_ref) * x - sp.sqrt(B) * z1) / sp.sqrt(1 - q1)
+    u, _ = counted_stability()
     energetic = E(_tilted(sp.sqrt(q_ref) * z0, sp.sqrt(1 - q_ref), E(logH(u), z1))[2], z0)
     return FreeEntropy(
         name="binary-perceptron-ce-fp",

@@ -10,7 +10,7 @@ import sympy as sp
 from .model import FreeEntropy, Symbol
 from .vocabulary import E, E_trunc, log2cosh, logH
 
-__all__ = ["binary_perceptron_fp", "spherical_perceptron_fp", "binary_entropy"]
+__all__ = ["binary_perceptron_fp", "spherical_perceptron_fp", "binary_entropy", "counted_stability"]
 
 t, q1, phat, that, q1hat = sp.symbols("t q1 phat that q1hat")
 alpha, kappa, kappa_ref, p, q_ref, qhat_ref = sp.symbols("alpha kappa kappa_ref p q_ref qhat_ref")
@@ -35,13 +35,22 @@ def _energetic(kernel=None):
     c (x - x~) crosses delta, over a width sqrt(1 - q1 + B)/c in x. That width (plus |delta|/c) is the truncated
     average's ``layer``: the rule resolves it however thin it gets."""
     qr, pp, tt, qq = (x if kernel is None else kernel(x) for x in (q_ref, p, t, q1))
-    B = qq - tt**2 / qr - (pp - tt) ** 2 / (1 - qr)
+    u, B = counted_stability(qr, pp, tt, qq)
     x_ref = (kappa_ref - sp.sqrt(qr) * z0) / sp.sqrt(1 - qr)
     c = (pp - tt) / sp.sqrt(1 - qr)
     delta = kappa - tt / sp.sqrt(qr) * z0 - c * x_ref
-    u = (kappa - tt / sp.sqrt(qr) * z0 - c * x - sp.sqrt(B) * z1) / sp.sqrt(1 - qq)
     layer = (sp.Abs(delta) + sp.sqrt(1 - qq + B)) / sp.Abs(c)
     return E(E_trunc(E(logH(u), z1), x, x_ref, layer), z0)
+
+
+def counted_stability(qr=q_ref, pp=p, tt=t, qq=q1):
+    """(u, B): the counted solution's margin excess in units of its own spread, u = (kappa - t/sqrt(q~) z0
+    - (p-t)/sqrt(1-q~) x - sqrt(B) z1)/sqrt(1-q1), given the reference's fields sqrt(q~) z0 (shared) and
+    sqrt(1-q~) x (its own), and B = q1 - t^2/q~ - (p-t)^2/(1-q~), the variance of the part of the counted
+    solutions' common field that the reference does not explain."""
+    B = qq - tt**2 / qr - (pp - tt) ** 2 / (1 - qr)
+    u = (kappa - tt / sp.sqrt(qr) * z0 - (pp - tt) / sp.sqrt(1 - qr) * x - sp.sqrt(B) * z1) / sp.sqrt(1 - qq)
+    return u, B
 
 
 def binary_entropy(p_):
