@@ -12,8 +12,8 @@ differences of G_E (h = 1e-6) -> phat by a 1-D root -> (t, q1), damping 0.7, sto
 started along d. It runs on ``--baseline-points`` of the curve's points (from the large-d end); its time per point is
 printed beside replica's, and its phi against replica's at the same d.
 Target (issue 3): the 60-point curve in <= 2 s warm. With REPLICA_PARALLEL=1 in the environment the nested averages
-run on all cores (compiled once more, into a module of its own): 1.7 s on the 2-core development machine, 2.5 s on
-one core.
+run on all cores (compiled once more, into a module of its own): 1.5 s on one core of the 2-core development machine,
+1.1 s on both.
 """
 import argparse
 import math
