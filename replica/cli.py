@@ -180,18 +180,21 @@ def _family_member(name, extra):
 def _quadrature(args, spec):
     """None (adaptive) unless --nodes or --rule fixes the quadrature. --nodes sets the outer Gaussian nodes and --rule
     their rule; the model's own truncated, inner and nest rules are kept (an inner or nest rule tied to the outer one
-    follows it)."""
+    follows it, a trunc_inner rule tied to the inner one follows that)."""
     from replica.solvers.quadrature import Quadrature
 
     if args.nodes is None and args.rule is None:
         return None
     base = spec.quadrature
     gauss, rule = args.nodes or base.gauss, args.rule or base.rule
+    inner = gauss if base.inner == base.gauss else base.inner
+    inner_rule = rule if base.inner_rule == base.rule else base.inner_rule
     try:
-        return Quadrature(gauss=gauss, trunc=base.trunc, rule=rule,
-                          inner=gauss if base.inner == base.gauss else base.inner,
-                          inner_rule=rule if base.inner_rule == base.rule else base.inner_rule,
-                          nest=gauss if base.nest == base.gauss else base.nest)
+        return Quadrature(gauss=gauss, trunc=base.trunc, rule=rule, inner=inner, inner_rule=inner_rule,
+                          nest=gauss if base.nest == base.gauss else base.nest,
+                          trunc_inner=inner if base.trunc_inner == base.inner else base.trunc_inner,
+                          trunc_inner_rule=inner_rule if base.trunc_inner_rule == base.inner_rule
+                          else base.trunc_inner_rule)
     except ValueError as e:
         raise ReplicaError(f"--nodes: {e}") from None
 

@@ -64,15 +64,18 @@ def _tail_inverse(a, y, dps):
 
 
 def _on_rule(e, a, env, rules, nested):
-    """The compiled rule's value of the average ``e``, E_z f (a is None) or E_{z>a} f, in mpmath arithmetic."""
+    """The compiled rule's value of the average ``e``, E_z f (a is None) or E_{z>a} f, in mpmath arithmetic;
+    ``nested`` is False for an outermost average, "inner" inside a plain one, "trunc_inner" inside a truncated one."""
     f, z = e.integrand, e.variable
-    gx, gw, tx, tw, ix, iw, lx, lw, nx, nw = rules
+    gx, gw, tx, tw, ix, iw, lx, lw, nx, nw, jx, jw = rules
+    within = "trunc_inner" if a is not None or nested == "trunc_inner" else "inner"  # the rule of averages inside
 
     def total(nodes, weights):
-        return mp.fsum(w * _eval(f, {**env, z: x}, rules, True) for x, w in zip(nodes, weights))
+        return mp.fsum(w * _eval(f, {**env, z: x}, rules, within) for x, w in zip(nodes, weights))
 
     if a is None:
-        return total(*((ix, iw) if nested else (nx, nw) if holds_truncated(e) else (gx, gw)))
+        inner = (jx, jw) if nested == "trunc_inner" else (ix, iw)
+        return total(*(inner if nested else (nx, nw) if holds_truncated(e) else (gx, gw)))
 
     def segment(lo, hi):  # int_lo^hi Dx f on the Gauss-Legendre nodes
         xs = [lo + (hi - lo) * (1 + t) / 2 for t in lx]

@@ -1,9 +1,10 @@
 """Code generation: lists of sympy expressions with Gaussian averages -> a cached module of numba functions.
 
-Every function takes ``(v, gx, gw, tx, tw, ix, iw, lx, lw, nx, nw)``: the values of the input symbols in a
+Every function takes ``(v, gx, gw, tx, tw, ix, iw, lx, lw, nx, nw, jx, jw)``: the values of the input symbols in a
 fixed order, and the node arrays of a :class:`~replica.solvers.quadrature.Quadrature` (Gaussian nodes/weights,
 truncated-rule nodes/weights, Gaussian nodes/weights for averages nested inside another, Gauss–Legendre
-nodes/weights, Gaussian nodes/weights for the outermost average of a nest that holds a truncated average). It returns
+nodes/weights, Gaussian nodes/weights for the outermost average of a nest that holds a truncated average, Gaussian
+nodes/weights for plain averages inside a truncated one). It returns
 a float64 array with one entry per expression.
 
 Each average becomes a quadrature loop; averages over the same measure at the same nesting level share one loop;
@@ -37,7 +38,7 @@ from . import special as _special
 
 __all__ = ["cache_dir", "compile_module", "generate_source", "holds_truncated", "module_key"]
 
-CODEGEN_VERSION = "3"
+CODEGEN_VERSION = "4"
 # a truncated average's boundary layer of width w (``E_trunc(..., layer=w)``) gets its own Gauss–Legendre nodes on
 # [a, a + LAYER_SPAN w] when that is shorter than LAYER_MAX (wider, the upper-tail rule resolves it as it is)
 LAYER_SPAN, LAYER_MAX = 8, 4.0
@@ -130,6 +131,11 @@ class _Emitter:
         self._count = 0
         self.prange = prange  # may the outermost loops of nested averages run in parallel
         self.parallel = False  # did they
+        self.under_truncated = False  # is the code being emitted inside a truncated average's loop
+
+    def inner_rule(self):
+        """The node arrays of a nested plain average: the trunc_inner rule under a truncated average, else the inner."""
+        return ("jx", "jw") if self.under_truncated else ("ix", "iw")
 
     def fresh(self, prefix):
         self._count += 1
@@ -220,7 +226,9 @@ class _Emitter:
             self.define_hoisted(table, indent)
             # the loop body, emitted once at indentation 0 and placed in every loop below
             outer, self.lines = self.lines, []
+            under, self.under_truncated = self.under_truncated, self.under_truncated or lo is not None
             body = self.level(integrands, 1, inner_variant)
+            self.under_truncated = under
             for acc, val in zip(accs, self.assign(body, 1)):
                 self.lines.append(f"    {acc} += {weight} * ({self.code(val)})")
             body_lines, self.lines = self.lines, outer
@@ -238,8 +246,9 @@ class _Emitter:
                 self.lines.append(f"{p}    {weight} = {weight_value}[{idx}]")
                 self.lines.extend(p + line for line in body_lines)
 
-            # nested averages use the inner rule, the outermost average of a nest with a truncated level its own
-            gx, gw = ("ix", "iw") if variant else ("nx", "nw") if nest else ("gx", "gw")
+            # nested averages use the inner rule (their own under a truncated average), the outermost average of a
+            # nest with a truncated level its own
+            gx, gw = self.inner_rule() if variant else ("nx", "nw") if nest else ("gx", "gw")
             if lo is None:
                 loop(indent, gx, gx + "[{i}]", gw)
                 continue
@@ -281,7 +290,7 @@ class _Emitter:
         nodes = [self.fresh("x") for _ in zs]
         idx, wts, runs, mults = ([self.fresh(p) for _ in zs] for p in ("i", "w", "r", "m"))
         accs = [self.fresh("A") for _ in members]
-        gx, gw = ("ix", "iw") if variant else ("gx", "gw")  # nested inside another average: the inner rule
+        gx, gw = self.inner_rule() if variant else ("gx", "gw")  # nested inside another average: an inner rule
         integrands = [m.integrand.xreplace(dict(zip(zs, nodes))) for m in members]
         self.lines.extend(f"{'    ' * indent}{a} = 0.0" for a in accs)
         for level in range(k):
@@ -405,7 +414,8 @@ def generate_source(inputs, bundles, header_comment="", with_solvers=True, prang
         if stray:
             raise ValueError(f"{fname}: expressions use symbols that are not inputs: {sorted(map(str, stray))}")
         reduced = em.assign(em.level(exprs, 1, set()), 1)
-        out += ["", "@_pjit" if em.parallel else "@_jit", f"def {fname}(v, gx, gw, tx, tw, ix, iw, lx, lw, nx, nw):"]
+        out += ["", "@_pjit" if em.parallel else "@_jit",
+                f"def {fname}(v, gx, gw, tx, tw, ix, iw, lx, lw, nx, nw, jx, jw):"]
         out += [f"    {names[s]} = v[{i}]" for i, s in enumerate(inputs)]
         out += em.lines
         out.append(f"    out = np.empty({len(exprs)})")

@@ -115,14 +115,17 @@ class Quadrature:
     averages, ``inner`` nodes of ``inner_rule`` for plain averages nested inside another average (default: as many,
     of the same rule), ``trunc`` Gauss–Laguerre nodes for truncated ones (and as many Gauss–Legendre nodes for their
     part between a negative truncation point and 0, and for a declared boundary layer), and ``nest`` nodes of ``rule``
-    for the outermost average of a nest that holds a truncated average (default: ``gauss``).
+    for the outermost average of a nest that holds a truncated average (default: ``gauss``), and ``trunc_inner``
+    nodes of ``trunc_inner_rule`` for plain averages inside a truncated one (default: as ``inner``).
 
     A nested average costs the product of its levels' nodes, and its inner integrands are often smoother than the
     outer ones (the outer measure carries the quenched disorder, e.g. the reference's tanh weight with its poles near
     the real axis): there a dozen Gauss–Hermite nodes do what 32 trapezoid nodes do. The nests with a truncated level
-    are the costly ones (nest x trunc x inner points), and their outer integrand need not carry the other averages'
-    sharp weights: in a Franz–Parisi energetic term it is smooth in the reference's field, which 48 nodes integrate
-    to 1e-14 where the entropic term's tanh weight needs 128."""
+    are the costly ones (nest x trunc x trunc_inner points), and their outer integrand need not carry the other
+    averages' sharp weights: in a Franz–Parisi energetic term it is smooth in the reference's field, which 48 nodes
+    integrate to 1e-14 where the entropic term's tanh weight needs 128. Their inner levels are refined on their own:
+    near q1 -> 1 the entropic term's inner average (ln 2cosh of a field of variance q1hat) needs 192 trapezoid
+    nodes where the energetic one under the truncated average still needs 6, and one shared level cost 30x."""
 
     gauss: int = 128
     trunc: int = 64
@@ -130,6 +133,8 @@ class Quadrature:
     inner: int = None
     inner_rule: str = None
     nest: int = None
+    trunc_inner: int = None
+    trunc_inner_rule: str = None
 
     def __post_init__(self):
         if self.inner is None:
@@ -138,11 +143,15 @@ class Quadrature:
             object.__setattr__(self, "inner_rule", self.rule)
         if self.nest is None:
             object.__setattr__(self, "nest", self.gauss)
-        for name in ("gauss", "trunc", "inner", "nest"):
+        if self.trunc_inner is None:
+            object.__setattr__(self, "trunc_inner", self.inner)
+        if self.trunc_inner_rule is None:
+            object.__setattr__(self, "trunc_inner_rule", self.inner_rule)
+        for name in ("gauss", "trunc", "inner", "nest", "trunc_inner"):
             n = getattr(self, name)
             if isinstance(n, bool) or not isinstance(n, (int, np.integer)) or n < 2:
                 raise ValueError(f"quadrature {name} must be an integer >= 2 nodes, got {n!r}")
-        for rule in (self.rule, self.inner_rule):
+        for rule in (self.rule, self.inner_rule, self.trunc_inner_rule):
             if rule not in GAUSS_RULES:
                 raise ValueError(f"unknown quadrature rule {rule!r}; allowed: {', '.join(GAUSS_RULES)}")
 
@@ -150,9 +159,10 @@ class Quadrature:
         """The node arrays in the order compiled functions take them."""
         rule, inner = GAUSS_RULES[self.rule], GAUSS_RULES[self.inner_rule]
         return (*rule(self.gauss).nodes(), *TruncatedGaussLaguerre(self.trunc).nodes(), *inner(self.inner).nodes(),
-                *GaussLegendre(self.trunc).nodes(), *rule(self.nest).nodes())
+                *GaussLegendre(self.trunc).nodes(), *rule(self.nest).nodes(),
+                *GAUSS_RULES[self.trunc_inner_rule](self.trunc_inner).nodes())
 
-    LEVELS = ("gauss", "trunc", "inner", "nest")
+    LEVELS = ("gauss", "trunc", "inner", "nest", "trunc_inner")
 
     def doubled(self, levels=None):
         """Twice the nodes of ``levels`` (default: every level; the truncated rule at most ``MAX_TRUNC``: it
@@ -171,15 +181,16 @@ class Quadrature:
         agree with 192 Gauss–Hermite nodes to 7e-11."""
         levels = self.LEVELS if levels is None else levels
         finer = self.doubled(levels)
-        if "inner" in levels and self.inner_rule == "hermite":
-            finer = replace(finer, inner=4 * self.inner, inner_rule="trapezoid")
+        for level in ("inner", "trunc_inner"):
+            if level in levels and getattr(self, level + "_rule") == "hermite":
+                finer = replace(finer, **{level: 4 * getattr(self, level), level + "_rule": "trapezoid"})
         return finer
 
     @property
     def cost(self):
         """The nodes of the levels of the deepest nest multiplied: how the cost of a nested average grows with the
         rule."""
-        return max(self.gauss, self.nest) * self.trunc * self.inner
+        return max(self.gauss, self.nest) * self.trunc * max(self.inner, self.trunc_inner)
 
     def refinement_cap(self, max_nodes):
         """The largest cost a refinement from this rule may reach: twice that of refining every level
@@ -195,7 +206,8 @@ class Quadrature:
 
     def as_dict(self):
         return {"gauss": self.gauss, "trunc": self.trunc, "rule": self.rule, "inner": self.inner,
-                "inner_rule": self.inner_rule, "nest": self.nest}
+                "inner_rule": self.inner_rule, "nest": self.nest, "trunc_inner": self.trunc_inner,
+                "trunc_inner_rule": self.trunc_inner_rule}
 
     def __str__(self):
         """The rule as one line of text, e.g. 'gauss=128 trunc=32 rule=trapezoid inner=12 inner_rule=hermite nest=64'

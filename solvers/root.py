@@ -132,17 +132,17 @@ def _usable(r, J):
 
 
 @_jit
-def _equations_jac(v, idx, target_k, target, gx, gw, tx, tw, ix, iw, lx, lw, nx, nw):
+def _equations_jac(v, idx, target_k, target, gx, gw, tx, tw, ix, iw, lx, lw, nx, nw, jx, jw):
     """The equations on the unknowns v[idx] and their Jacobian. The order-parameter columns come from res_jac; the
     parameter columns (res_dpar) are computed only when a parameter is among the unknowns."""
-    out = res_jac(v, gx, gw, tx, tw, ix, iw, lx, lw, nx, nw)
+    out = res_jac(v, gx, gw, tx, tw, ix, iw, lx, lw, nx, nw, jx, jw)
     m = idx.shape[0]
     n = m - (1 if target_k >= 0 else 0)
     npar = v.shape[0] - n
     dp = np.empty(0)
     for k in range(m):
         if idx[k] >= n:
-            dp = res_dpar(v, gx, gw, tx, tw, ix, iw, lx, lw, nx, nw)
+            dp = res_dpar(v, gx, gw, tx, tw, ix, iw, lx, lw, nx, nw, jx, jw)
             break
     r = np.empty(m)
     J = np.empty((m, m))
@@ -152,7 +152,7 @@ def _equations_jac(v, idx, target_k, target, gx, gw, tx, tw, ix, iw, lx, lw, nx,
             j = idx[k]
             J[i, k] = out[n + i * n + j] if j < n else dp[i * npar + j - n]
     if target_k >= 0:
-        g = _target(target_k, v, gx, gw, tx, tw, ix, iw, lx, lw, nx, nw)
+        g = _target(target_k, v, gx, gw, tx, tw, ix, iw, lx, lw, nx, nw, jx, jw)
         r[n] = g[0] - target
         for k in range(m):
             J[n, k] = g[1 + idx[k]]
@@ -161,13 +161,13 @@ def _equations_jac(v, idx, target_k, target, gx, gw, tx, tw, ix, iw, lx, lw, nx,
 
 @_jit
 def newton(v0, idx, target_k, target, lo, hi, lo_open, hi_open, atol, rtol, max_iter,
-           gx, gw, tx, tw, ix, iw, lx, lw, nx, nw):
+           gx, gw, tx, tw, ix, iw, lx, lw, nx, nw, jx, jw):
     """Newton on the unknowns v[idx] with a backtracking (Armijo, max-norm) line search that keeps iterates in the
     domain; with target_k >= 0 the equation observable[target_k] = target is added. Returns (v, status code,
     iterations, max|r|)."""
     v = v0.copy()
     n_res = idx.shape[0] - (1 if target_k >= 0 else 0)
-    r, J = _equations_jac(v, idx, target_k, target, gx, gw, tx, tw, ix, iw, lx, lw, nx, nw)
+    r, J = _equations_jac(v, idx, target_k, target, gx, gw, tx, tw, ix, iw, lx, lw, nx, nw, jx, jw)
     if not _usable(r, J):
         return v, 5, 0, math.inf
     nr = _norm(r)
@@ -181,7 +181,7 @@ def newton(v0, idx, target_k, target, lo, hi, lo_open, hi_open, atol, rtol, max_
                 for k in range(idx.shape[0]):
                     w[idx[k]] += dx[k]
                 if _in_domain(w, idx, lo, hi, lo_open, hi_open):
-                    rw, Jw = _equations_jac(w, idx, target_k, target, gx, gw, tx, tw, ix, iw, lx, lw, nx, nw)
+                    rw, Jw = _equations_jac(w, idx, target_k, target, gx, gw, tx, tw, ix, iw, lx, lw, nx, nw, jx, jw)
                     if _usable(rw, Jw) and _norm(rw) <= nr:
                         return w, 0, it, _norm(rw)
             return v, 0, it - 1, nr
@@ -198,7 +198,7 @@ def newton(v0, idx, target_k, target, lo, hi, lo_open, hi_open, atol, rtol, max_
             if _in_domain(w, idx, lo, hi, lo_open, hi_open):
                 # the Jacobian with the residual: one pass over the nodes costs little more than the residual alone,
                 # and the full step is usually taken
-                rw, Jw = _equations_jac(w, idx, target_k, target, gx, gw, tx, tw, ix, iw, lx, lw, nx, nw)
+                rw, Jw = _equations_jac(w, idx, target_k, target, gx, gw, tx, tw, ix, iw, lx, lw, nx, nw, jx, jw)
                 usable = _usable(rw, Jw)
                 if usable:
                     n_w = _norm(rw)
@@ -222,7 +222,7 @@ _FIXED_POINT = '''
 
 @_jit
 def fixed_point(v0, lo, hi, lo_open, hi_open, atol, rtol, damping, max_iter, stop_at,
-                gx, gw, tx, tw, ix, iw, lx, lw, nx, nw):
+                gx, gw, tx, tw, ix, iw, lx, lw, nx, nw, jx, jw):
     """Damped iteration x <- x + eta (T(x) - x) over the order parameters, with adaptive eta.
 
     The residual r = T(x) - x is measured as max_i |r_i|/(1 + |x_i|). A step is accepted when it stays in the domain,
@@ -232,11 +232,11 @@ def fixed_point(v0, lo, hi, lo_open, hi_open, atol, rtol, damping, max_iter, sto
     max|r| <= stop_at (a hand-over to Newton) or when the tolerance test passes.
     Returns (v, status code, iterations, max|r|).
     """
-    n = fp(v0, gx, gw, tx, tw, ix, iw, lx, lw, nx, nw).shape[0]
+    n = fp(v0, gx, gw, tx, tw, ix, iw, lx, lw, nx, nw, jx, jw).shape[0]
     idx = np.arange(n)
     n_res = n
     v = v0.copy()
-    t = fp(v, gx, gw, tx, tw, ix, iw, lx, lw, nx, nw)
+    t = fp(v, gx, gw, tx, tw, ix, iw, lx, lw, nx, nw, jx, jw)
     if not _all_finite(t):
         return v, 5, 0, math.inf
     r = t - v[:n]
@@ -254,7 +254,7 @@ def fixed_point(v0, lo, hi, lo_open, hi_open, atol, rtol, damping, max_iter, sto
             w[:n] += eta * r
             inside = _in_domain(w, idx, lo, hi, lo_open, hi_open)
             if inside:
-                tw_ = fp(w, gx, gw, tx, tw, ix, iw, lx, lw, nx, nw)
+                tw_ = fp(w, gx, gw, tx, tw, ix, iw, lx, lw, nx, nw, jx, jw)
                 if _all_finite(tw_):
                     rw = tw_ - w[:n]
                     s = _scaled(rw, w)
@@ -281,9 +281,9 @@ def _scaled(r, v):
 def template(with_fixed_point, n_observables):
     """The numba source of the solvers, appended to a generated module (which defines res, res_jac, res_dpar,
     obs_grad_<k> for k < n_observables and, when the model has a fixed-point form, fp)."""
-    branches = "".join(f"    if k == {k}:\n        return obs_grad_{k}(v, gx, gw, tx, tw, ix, iw, lx, lw, nx, nw)\n"
-                       for k in range(n_observables))
-    dispatch = (f"\n\n@_jit\ndef _target(k, v, gx, gw, tx, tw, ix, iw, lx, lw, nx, nw):\n"
+    arrays = "gx, gw, tx, tw, ix, iw, lx, lw, nx, nw, jx, jw"
+    branches = "".join(f"    if k == {k}:\n        return obs_grad_{k}(v, {arrays})\n" for k in range(n_observables))
+    dispatch = (f"\n\n@_jit\ndef _target(k, v, {arrays}):\n"
                 f"    \"\"\"Observable k and its gradient with respect to every input.\"\"\"\n{branches}"
-                f"    return obs_grad_0(v, gx, gw, tx, tw, ix, iw, lx, lw, nx, nw)\n")
+                f"    return obs_grad_0(v, {arrays})\n")
     return dispatch + _COMMON + (_FIXED_POINT if with_fixed_point else "")

@@ -192,7 +192,7 @@ def test_negative_integer_powers_give_inf_not_an_exception(tmp_path):
     path.write_text(source)
     namespace = {}
     exec(compile(source, str(path), "exec"), namespace)
-    arrays = [np.zeros(1)] * 10
+    arrays = Quadrature(gauss=2, trunc=2).arrays()
     assert np.isinf(namespace["f"](np.array([0.0]), *arrays)[0])
 
 

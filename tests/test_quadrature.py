@@ -78,14 +78,20 @@ def test_declared_symbols_are_checked():
 
 def test_levels_are_doubled_and_refined_separately():
     """Refinement acts per level: doubled(levels) doubles only those (the truncated rule up to MAX_TRUNC), and
-    refined() turns a Gauss–Hermite inner level into the trapezoid with four times its nodes."""
+    refined() turns a Gauss–Hermite inner level (and trunc_inner, the inner level under a truncated average, on its
+    own) into the trapezoid with four times its nodes."""
     base = Quadrature(gauss=128, trunc=32, inner=12, inner_rule="hermite")
+    assert (base.trunc_inner, base.trunc_inner_rule) == (12, "hermite")  # by default as the inner level
     assert base.doubled(("trunc",)) == Quadrature(gauss=128, trunc=64, inner=12, inner_rule="hermite")
     assert base.doubled() == Quadrature(gauss=256, trunc=64, inner=24, inner_rule="hermite")
     assert base.refined(("gauss",)) == base.doubled(("gauss",))
-    assert base.refined(("inner", "trunc")) == Quadrature(gauss=128, trunc=64, inner=48, inner_rule="trapezoid")
+    assert base.refined(("inner", "trunc")) == Quadrature(gauss=128, trunc=64, inner=48, inner_rule="trapezoid",
+                                                          trunc_inner=12, trunc_inner_rule="hermite")
+    assert base.refined(("trunc_inner",)) == Quadrature(gauss=128, trunc=32, inner=12, inner_rule="hermite",
+                                                        trunc_inner=48, trunc_inner_rule="trapezoid")
     assert Quadrature(trunc=512).doubled().trunc == 512
     assert base.refined(("inner",)).cost == 4 * base.cost
+    assert Quadrature.from_text(str(base.refined(("inner",)))) == base.refined(("inner",))
 
 
 def test_refinement_refines_the_largest_level_when_none_alone_exceeds_the_tolerance():
@@ -98,10 +104,11 @@ def test_refinement_refines_the_largest_level_when_none_alone_exceeds_the_tolera
             pass
 
         def _doubling(self, v, quad, unknowns=None, target=None, levels=None):
-            return {None: 1.02e-8, ("gauss",): 1e-10, ("trunc",): 7e-9, ("inner",): 4e-9, ("nest",): 0.0}[levels], None
+            return {None: 1.02e-8, ("gauss",): 1e-10, ("trunc",): 7e-9, ("inner",): 4e-9, ("nest",): 0.0,
+                    ("trunc_inner",): 2e-9}[levels], None
 
     base = Quadrature(gauss=128, trunc=32, inner=12, inner_rule="hermite")
-    assert Stub()._finer(None, base, 1e-8) == base.doubled(("trunc",))
+    assert Stub().finer(None, base, 1e-8) == base.doubled(("trunc",))
     # a rule the user fixed (max_nodes = its outer nodes) is not refined in any level
     converged = type("Result", (), {"converged": True})()
     _, _, rule, err = Stub().refine(converged, None, base, quad_tol=1e-8, max_nodes=base.gauss)
@@ -128,6 +135,29 @@ def test_a_nest_with_a_truncated_level_runs_on_its_own_outer_rule():
     for expr, value in zip((nest, plain), compiled):
         assert abs(float(evaluate(expr, {s: 0.7}, quadrature=quad)) - value) <= 1e-12
 
+
+
+def test_averages_under_a_truncated_one_run_on_their_own_inner_rule():
+    """A plain average inside a truncated one uses the ``trunc_inner`` nodes, one inside a plain average the
+    ``inner`` nodes: a Franz–Parisi energetic term keeps 6 nodes there while the entropic term's inner level grows to
+    hundreds near q1 -> 1. The mpmath evaluation on the rule makes the same choice."""
+    from replica.highprec import evaluate
+
+    x, y, z, s = sp.symbols("x y z s")
+    under_trunc = E(E_trunc(E(log2cosh(s * z + y), z), y, s * x), x)
+    under_plain = E(E(log2cosh(s * z + x), z), x)
+    mod = compile_module("test-trunc-inner-v1", [s], lambda: {"f": [under_trunc, under_plain]}, "t", verbose=False)
+    v = np.array([1.3])
+    base = mod.f(v, *Quadrature(gauss=32, trunc=16, inner=24).arrays())
+    assert Quadrature(gauss=32, trunc=16, inner=24).trunc_inner == 24
+    fewer_inner = mod.f(v, *Quadrature(gauss=32, trunc=16, inner=8, trunc_inner=24).arrays())
+    fewer_trunc_inner = mod.f(v, *Quadrature(gauss=32, trunc=16, inner=24, trunc_inner=8).arrays())
+    assert fewer_inner[0] == base[0] and fewer_inner[1] != base[1]
+    assert fewer_trunc_inner[1] == base[1] and fewer_trunc_inner[0] != base[0]
+    quad = Quadrature(gauss=8, trunc=6, inner=5, trunc_inner=7, trunc_inner_rule="hermite")
+    compiled = mod.f(v, *quad.arrays())
+    for expr, value in zip((under_trunc, under_plain), compiled):
+        assert abs(float(evaluate(expr, {s: 1.3}, quadrature=quad)) - value) <= 1e-12
 
 def test_a_boundary_layer_gets_its_own_nodes():
     """E_{x>a} ln H((a - x)/sigma) turns from ln 1/2 to 0 within a few sigma of the truncation point: with the layer
