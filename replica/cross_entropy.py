@@ -15,7 +15,7 @@ from replica.equations.model import Symbol
 from replica.solvers.quadrature import Quadrature
 
 from .errors import ParameterError
-from .local_entropy import alpha0_start, follow_fp, fp_notes
+from .local_entropy import alpha0_start, follow_fp, fp_branch_end, fp_notes
 from .models import ModelSpec, register
 
 __all__ = ["BINARY_CE", "BINARY_CE_FP", "beta_min"]
@@ -95,6 +95,7 @@ BINARY_CE_FP = register(ModelSpec(
     summary="Franz-Parisi local entropy of the binary perceptron's solutions at distance d from references drawn "
             "from the cross-entropy Gibbs measure (beta, gamma)",
     build=eq.binary_perceptron_ce_fp, defaults={"kappa": 0.0}, start=alpha0_start, follow=follow_fp, notes=fp_notes,
+    branch_end=fp_branch_end,
     user_params=[*_reference_params(),
                  Symbol(sp.Symbol("kappa"), sp.S.Reals, "margin of the counted solutions"),
                  Symbol(sp.Symbol("d"), sp.Interval.open(0, sp.Rational(1, 2)), "distance to the reference")],

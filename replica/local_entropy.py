@@ -134,6 +134,17 @@ def fp_notes(params, order, obs):
     return notes
 
 
+def fp_branch_end(params, order):
+    """Why the RS branch ends where a march towards smaller d stalled (None if the model cannot say): the
+    constrained solutions freezing onto one configuration, 1 - q1 < d there and falling (docs/local_entropy.md)."""
+    d, gap = (1 - params["p"]) / 2, 1 - order["q1"]
+    if gap < d:
+        return (f"the RS solution freezes before this distance: followed from larger d it stops at d = {d:.4g}, "
+                f"where 1 - q1 = {gap / d:.2g} d on the way to q1 = 1; below the freezing distance the RS equations "
+                "have no solution with q1 < 1 (docs/local_entropy.md)")
+    return None
+
+
 def _slope(spec, order, params):
     """d phi_FP / d d at a solved point: -2 d phi / d p, the explicit derivative (the saddle point is stationary in
     the order parameters), on the model's quadrature doubled."""
@@ -208,7 +219,8 @@ def binary_fp_spec(name, summary, build, storage, overlap_of=None, onset_default
     CURVES[name] = (_dip, {**FP_ONSET, **(onset_defaults or {})})
     return register(ModelSpec(
         name=name, summary=summary, build=build, defaults={"kappa": 0.0, "ref_kappa": 0.0}, start=_start,
-        follow=follow_fp, notes=fp_notes, path="p", path_start=lambda inputs: _path_start(inputs, overlap_of),
+        follow=follow_fp, notes=fp_notes, branch_end=fp_branch_end, path="p",
+        path_start=lambda inputs: _path_start(inputs, overlap_of),
         user_params=_user_params("margin of the reference, or 'max' for kappa_max"),
         inputs=lambda p: _inputs(storage, p, binary=True), report=("q_ref", "qhat_ref"),
         special={"ref_kappa": {"max": lambda p: max_margin(storage.name, alpha=p["alpha"]).value}},
@@ -226,7 +238,7 @@ SPHERICAL_FP = register(ModelSpec(
     summary="Franz-Parisi local entropy of the spherical perceptron at distance d from a reference of margin "
             "ref_kappa",
     build=eq.spherical_perceptron_fp, defaults={"kappa": 0.0, "ref_kappa": 0.0}, start=_start, follow=follow_fp,
-    notes=fp_notes,
+    notes=fp_notes, branch_end=fp_branch_end,
     path="p", path_start=_path_start, user_params=_user_params("margin of the reference"),
     inputs=lambda p: _inputs(SPHERICAL, p, binary=False),
     report=("q_ref",),

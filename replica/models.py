@@ -76,6 +76,8 @@ class ModelSpec:
     dat_line: Callable = None  # (kappa, quadrature or None for adaptive, tol) -> Threshold, for replica.dat_line
     q1_load: Callable = None  # binary weights with a margin: kappa -> the load where the RS q reaches 1 (max_margin)
     vouch: Callable = None  # (params, order, observables) -> None, or why the solution lies outside the derivation
+    branch_end: Callable = None  # (params, order) at the last point a failed march reached -> None, or why the branch
+    #                              ends there: the point's status is then ``ended`` (and a sweep tries no cold start)
     limits: dict = field(default_factory=dict)  # {"y": {"inf": model name}}: a parameter value selecting a limit model
     homotopy: tuple = None
 
@@ -166,20 +168,18 @@ class ModelSpec:
         fallback = x0 is None and self.path and method != "fixed-point"
         if fallback and not self.direct:
             result, v, quad = self._by_continuation(params, quad, tol, method, adaptive)
-            return self.package(params, result, v, quad, tol, method, quad_tol, strict, adaptive)
+            return self.package(params, result, v, quad, tol, method, quad_tol, strict, adaptive,
+                                ended=None if result.converged else self.ended(v))
         # with a continuation to fall back on, a direct Newton attempt that is not converging soon is cut short
         result, v = system.solve(v0, quad, method=method, tol=tol, max_iter=max_iter,
                                  newton_iter=15 if fallback else 50)
         if not result.converged and fallback:
             result, v, quad = self._by_continuation(params, quad, tol, method, adaptive)
-        return self.package(params, result, v, quad, tol, method, quad_tol, strict, adaptive)
+        return self.package(params, result, v, quad, tol, method, quad_tol, strict, adaptive,
+                            ended=None if result.converged or not fallback else self.ended(v))
 
     def _by_continuation(self, params, quad, tol, method, adaptive):
-        """Reach ``params`` from ``path = path_start``, where the starting point is reliable. Where the march stalls,
-        the quadrature is adaptive and phi at the last solution changes beyond the tolerance when the nodes double, the
-        Gaussian nodes are doubled and the march goes on from where it stopped (coarse nodes can leave the
-        discretized equations without a root near q -> 1); where the estimate is fine the stall is the solution
-        branch's own (a turning point) and is reported."""
+        """Reach ``params`` from ``path = path_start``, where the starting point is reliable, by :meth:`march`."""
         system = self.system
         inputs = self.inputs_of(params)
         begin = self.path_start(inputs) if callable(self.path_start) else min(self.path_start, inputs[self.path])
@@ -195,26 +195,50 @@ class ModelSpec:
                                             follow=self.moved)
         if not result.converged:
             return result, v, quad
+        return self.march(v, self.path, inputs[self.path], quad, tol, adaptive)
+
+    def march(self, v, name, to, quad, tol, adaptive):
+        """Continue the solution ``v`` (a full vector) in input ``name`` to the value ``to`` (:func:`continue_to`,
+        with the model's map of a solution to new inputs and its own start where the predictions fail). Where the
+        march stalls, the quadrature is adaptive and phi at the last solution changes beyond the tolerance when the
+        nodes double, the levels of the rule that carry the error are refined (:meth:`System.finer`, up to the cost
+        an adaptive refinement may reach) and the march goes on from where it stopped (coarse nodes can leave the
+        discretized equations without a root near q -> 1); where the estimate is fine the stall is the solution
+        branch's own (a turning point, or where the branch ends) and is reported. Returns ``(result, v, rule)``."""
+        system = self.system
+
         def reseed(w):  # the model's own starting point at the inputs of w
             at = dict(zip(system.param_names, w[system.n_order:]))
             return system.vector(self.start(at), at)
 
         while True:
-            result, v = continue_to(system, v, self.path, inputs[self.path], quad, tol, method="newton",
-                                    reseed=reseed, follow=self.moved)
-            if result.converged or not adaptive or quad.gauss >= self.max_nodes:
+            result, v = continue_to(system, v, name, to, quad, tol, method="newton", reseed=reseed, follow=self.moved)
+            if result.converged or not adaptive:
                 return result, v, quad
             # phi is as good on this rule as on the doubled one where the march stopped: more nodes would not help
             # (a turning point of the branch; there the Newton-step part of the estimate is large by itself)
             if system.phi_change(v, quad) <= QUAD_TOL:
                 return result, v, quad
-            quad = quad.doubled()
+            finer = system.finer(v, quad, QUAD_TOL)
+            if finer.cost > self.quadrature.refinement_cap(self.max_nodes):
+                return result, v, quad
+            quad = finer
 
-    def package(self, params, result, v, quad, tol, method, quad_tol, strict, adaptive=False, quad_error=None):
+    def ended(self, v):
+        """The model's reason why the branch ends at ``v`` (the full vector where a march stopped), or None."""
+        system = self.system
+        if self.branch_end is None or not np.all(np.isfinite(v)):
+            return None
+        return self.branch_end(dict(zip(system.param_names, map(float, v[system.n_order:]))),
+                               dict(zip(system.order_names, map(float, v[: system.n_order]))))
+
+    def package(self, params, result, v, quad, tol, method, quad_tol, strict, adaptive=False, quad_error=None,
+                ended=None):
         """Turn a solver result at full vector ``v`` into a :class:`Solution`, checking the quadrature by node
-        doubling. With ``adaptive``, the Gaussian nodes are doubled (up to ``max_nodes``) and the point
-        re-solved by Newton until the error estimate is below ``quad_tol``. A caller that already refined the point
-        (a threshold, whose estimate covers its own unknowns) passes its ``quad_error``."""
+        doubling. With ``adaptive``, the levels of the rule that carry the error are refined (up to the cost of
+        ``max_nodes`` outer nodes) and the point re-solved by Newton until the error estimate is below ``quad_tol``.
+        A caller that already refined the point (a threshold, whose estimate covers its own unknowns) passes its
+        ``quad_error``; one whose march stopped where the model says its branch ends passes that reason, ``ended``."""
         system = self.system
         if quad_error is None:
             # an adaptive refinement is capped from the model's base rule (a sweep may hand over a refined one)
@@ -237,6 +261,8 @@ class ModelSpec:
         outside = result.converged and self.vouch is not None and self.vouch(params, order, obs)
         if outside:
             status, message = "unvouched", outside
+        if ended and not result.converged:
+            status, message = "ended", ended
         sol = Solution(
             model=self.name, params=dict(params), order=order, observables=obs,
             converged=status == "converged", status=status, message=message, remedy=REMEDIES[status],

@@ -22,6 +22,8 @@ REMEDIES = {
     "unvouched": "the equations hold here but the model's derivation does not (see the message): use the "
                  "parameters it names",
     "diverges": "the quantity is infinite in this limit: choose a setting where it is finite (see the message)",
+    "ended": "the solution branch followed here ends before this point (the message says where and why): choose "
+             "parameters before its end; beyond it this ansatz has no such solution",
 }
 
 
@@ -48,7 +50,8 @@ class Solution:
     order : dict             order parameters at the saddle point (None where the solve failed)
     observables : dict       entropy (phi) and model observables (None where the solve failed)
     converged : bool         solver converged *and* the quadrature error estimate is below tolerance
-    status : str             'converged', 'max_iter', 'left_domain', 'stalled', 'singular', 'not_finite', 'inaccurate'
+    status : str             'converged', 'max_iter', 'left_domain', 'stalled', 'singular', 'not_finite', 'inaccurate',
+                             'ended' (the followed branch ends before this point; the message says why)
     message, remedy : str    what happened and what to do about it
     iterations : int
     residual : float         max |r| of the stationarity equations at the returned point

@@ -8,12 +8,13 @@ import itertools
 import math
 import os
 import sys
+from dataclasses import replace
 from pathlib import Path
 
 import numpy as np
 import pandas as pd
 
-from replica.solvers.continuation import continue_to, predictions
+from replica.solvers.continuation import predictions
 from replica.solvers.quadrature import Quadrature
 from replica.solvers.root import Tolerance
 
@@ -155,6 +156,7 @@ def sweep(model, *, out=None, resume=True, progress=None, method="auto", quadrat
 
         bar = tqdm(total=len(points), desc=spec.name, unit="pt", file=sys.stderr)
     last = prev = last_rule = None  # the last two converged full vectors, for warm starts, and the last rule
+    ended = None  # a point where the model said its branch ends, with the converged vector it was followed from
     adaptive = quadrature is None
     try:
         for p in points:
@@ -167,7 +169,13 @@ def sweep(model, *, out=None, resume=True, progress=None, method="auto", quadrat
                     if adaptive and isinstance(rec.get("quadrature"), str):  # the rule the point was solved on
                         last_rule = Quadrature.from_text(rec["quadrature"])
             else:
-                sol = _solve_point(spec, p, last, prev, method, quad, tol, quad_tol, max_iter, adaptive, last_rule)
+                if ended is not None and _beyond(system, ended, last, spec.inputs_of(p)):
+                    sol = replace(ended[0], params=dict(p), iterations=0)  # past the end of the branch, too
+                else:
+                    sol = _solve_point(spec, p, last, prev, method, quad, tol, quad_tol, max_iter, adaptive,
+                                       last_rule)
+                    if sol.status == "ended":
+                        ended = (sol, last, spec.inputs_of(p))
                 row = sol.as_dict()
                 rows.append(row)
                 if sol.converged or sol.status == "inaccurate":
@@ -190,6 +198,20 @@ def sweep(model, *, out=None, resume=True, progress=None, method="auto", quadrat
     return df
 
 
+def _beyond(system, ended, last, inputs):
+    """Whether ``inputs`` lie beyond the point where a branch was found to end (``ended`` = (its solution, the
+    converged vector it was followed from, its inputs)), on the same line from the same converged point: then the
+    branch ends before them too."""
+    _, origin, end = ended
+    if last is None or origin is None or not np.array_equal(last, origin):
+        return False
+    changed = [n for n in system.param_names if inputs[n] != origin[system.index(n)]]
+    if len(changed) != 1 or any(end[n] != origin[system.index(n)] for n in system.param_names if n not in changed):
+        return False
+    k = changed[0]
+    return (inputs[k] - end[k]) * (end[k] - origin[system.index(k)]) >= 0
+
+
 def _append(partial, row):
     header = not partial.exists() or partial.stat().st_size == 0
     with open(partial, "a", newline="") as fh:
@@ -201,7 +223,9 @@ def _append(partial, row):
 def _solve_point(spec, params, last, prev, method, quad, tol, quad_tol, max_iter, adaptive, last_rule=None):
     """Warm start from the last converged point (extrapolated through the last two where only the swept input
     changes), on the base rule and then on ``last_rule`` (the one the last point was refined to); if that fails,
-    continue from it in small steps; then cold."""
+    march from it on ``last_rule`` (:meth:`ModelSpec.march`: small steps, the rule refined where the march stalls
+    for lack of nodes); then cold, unless the model says its branch ends where the march stopped (status
+    ``ended``)."""
     system = spec.system
     inputs = spec.inputs_of(params)
     if last is not None:
@@ -229,14 +253,18 @@ def _solve_point(spec, params, last, prev, method, quad, tol, quad_tol, max_iter
             if result.converged:
                 return spec.package(params, result, v, rule, tol, method, quad_tol, strict=False, adaptive=adaptive)
         if not result.converged and method != "fixed-point":
+            rule = last_rule or quad
             for name in system.param_names:
                 if last[system.index(name)] != inputs[name]:
-                    result, last = continue_to(system, last, name, inputs[name], quad, tol, method="newton",
-                                               follow=spec.moved)
+                    result, last, rule = spec.march(last, name, inputs[name], rule, tol, adaptive)
                     if not result.converged:
                         break
             v = last
-        if result.converged:
-            return spec.package(params, result, v, quad, tol, method, quad_tol, strict=False, adaptive=adaptive)
+            if result.converged:
+                return spec.package(params, result, v, rule, tol, method, quad_tol, strict=False, adaptive=adaptive)
+            ended = spec.ended(v)
+            if ended:  # where the model says its branch ends, a cold start cannot do better: say so, now
+                return spec.package(params, result, v, rule, tol, method, quad_tol, strict=False, adaptive=adaptive,
+                                    ended=ended)
     return spec.solve(params, method=method, quadrature=None if adaptive else quad, tol=tol, quad_tol=quad_tol,
                       max_iter=max_iter, strict=False)

@@ -169,7 +169,7 @@ class System:
         moved[idx] += dx
         return err, moved
 
-    def _finer(self, v, quad, quad_tol, unknowns=None, target=None):
+    def finer(self, v, quad, quad_tol, unknowns=None, target=None):
         """The next rule of the refinement: the levels (outer Gaussian, truncated, inner) whose own doubling moves the
         estimate beyond ``quad_tol`` and by at least a tenth of the largest such move are refined
         (:meth:`Quadrature.refined`; the largest always), the others kept. A level the model does not use moves
@@ -184,7 +184,7 @@ class System:
     def refine(self, result, v, quad, tol=Tolerance(), quad_tol=1e-8, max_nodes=8192, unknowns=None, target=None,
                max_cost=None):
         """Node refinement until the error estimate is below ``quad_tol``: while it is not, the levels of the rule
-        that carry the error are refined (:meth:`_finer`) and the point re-solved by Newton from the previous one,
+        that carry the error are refined (:meth:`finer`) and the point re-solved by Newton from the previous one,
         as long as the outer level stays within ``max_nodes`` and the rule's :attr:`~Quadrature.cost` within
         ``max_cost`` (default: ``quad.refinement_cap(max_nodes)``). Returns ``(result, v, quad, error)``; the error
         is the last estimate (the caller decides what it means)."""
@@ -193,7 +193,7 @@ class System:
         max_cost = quad.refinement_cap(max_nodes) if max_cost is None else max_cost
         err, moved = self._doubling(v, quad, unknowns, target)
         while not err <= quad_tol:
-            finer = self._finer(v, quad, quad_tol, unknowns, target)
+            finer = self.finer(v, quad, quad_tol, unknowns, target)
             if finer == quad or finer.gauss > max(max_nodes, quad.gauss) or finer.cost > max_cost:
                 break
             # from the root moved by the estimate's own step: where the residual is already below the solver's

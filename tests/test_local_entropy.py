@@ -83,17 +83,26 @@ def test_typical_solutions_are_isolated():
 @pytest.mark.slow
 def test_typical_curve_towards_the_freezing_distance():
     """Near q1 -> 1 the energetic integrand is a boundary layer (declared to the truncated rule) and the entropic inner
-    level sharpens (per-level refinement turns it into the trapezoid): a sweep from d_typ converges every point down
-    to d = 0.0017 (it stopped at 0.0022 without the layer), where (1 - q1)/d falls towards 0 (the RS curve ends at
-    d ~ 0.001, docs/local_entropy.md); the last point agrees with a fixed rule finer in every level (about a minute)."""
-    df = replica.sweep("binary-perceptron-fp", alpha=0.6, d=list(np.geomspace(0.19, 0.0017, 26)), progress=False)
-    assert df.converged.all() and (df.quad_error <= 1e-8).all()
-    ratio = ((1 - df.q1) / df.d).to_numpy()[-6:]
-    assert np.all(np.diff(ratio) < 0) and ratio[-1] < 1.5
-    last = df.iloc[-1]
+    level sharpens (refined on its own, apart from the energetic one under the truncated average): a sweep from d_typ
+    converges every point down to d = 0.0011 (it stopped at 0.0022 without the layer, at 0.0017 with one inner level
+    for both terms), where (1 - q1)/d falls towards 0; past the freezing distance (d ~ 0.00106) the points say the
+    RS branch ends there (status ``ended``), the second one without a solve. The point at d = 0.0017 agrees with a
+    fixed rule finer in every level. About 5 minutes."""
+    d = list(np.geomspace(0.19, 0.0017, 26)) + [0.0015, 0.0013, 0.0011, 0.0009, 0.0008]
+    df = replica.sweep("binary-perceptron-fp", alpha=0.6, d=d, progress=False)
+    solved, past = df.iloc[:-2], df.iloc[-2:]
+    assert solved.converged.all() and (solved.quad_error <= 1e-8).all()
+    ratio = ((1 - solved.q1) / solved.d).to_numpy()[-8:]
+    assert np.all(np.diff(ratio) < 0) and ratio[-1] < 0.3
+    assert (past.status == "ended").all() and past.message.str.contains("freezes").all()
+    assert past.iterations.iloc[-1] == 0
+    stop = float(past.message.iloc[0].split("stops at d = ")[1].split(",")[0])
+    assert 0.0009 < stop < 0.0011
+    last = df.iloc[25]
     order = {n: last[n] for n in get_model("binary-perceptron-fp").system.order_names}
     fine = replica.solve("binary-perceptron-fp", alpha=0.6, d=last.d, x0=order, strict=False,
-                         quadrature=Quadrature(gauss=256, nest=96, trunc=64, inner=384, inner_rule="trapezoid"))
+                         quadrature=Quadrature(gauss=256, nest=96, trunc=64, inner=384, inner_rule="trapezoid",
+                                               trunc_inner=96, trunc_inner_rule="trapezoid"))
     assert fine.residual <= 1e-10 and fine.entropy == pytest.approx(last.entropy, abs=1e-9)
     assert fine.q1 == pytest.approx(last.q1, abs=1e-8)
 

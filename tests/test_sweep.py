@@ -151,3 +151,20 @@ def test_rows_record_their_rule_and_a_resume_carries_it(tmp_path, monkeypatch):
     assert str(started[0]) == df.quadrature.iloc[1]  # resumed with the last row's rule
     assert df.quadrature.iloc[-1] == base
     assert pd.read_csv(out).quadrature.tolist() == df.quadrature.tolist()
+
+
+def test_a_branch_the_model_says_ends_is_reported_and_not_solved_past(monkeypatch):
+    """Where the march towards a point stalls and the model names why its branch ends there (``branch_end``), the
+    point's status is ``ended`` with that reason, no cold start is tried, and the points beyond it on the same line
+    get the same status without a solve. Here the spherical perceptron past alpha_c = 2, where q -> 1 (the model's
+    own check, which refuses such loads, is lifted)."""
+    import dataclasses
+    import sys
+
+    spec = dataclasses.replace(get_model("spherical-perceptron"), name="spherical-perceptron-ending", check=None,
+                               branch_end=lambda params, order: "q -> 1" if order["q"] > 0.99 else None)
+    monkeypatch.setitem(sys.modules["replica.models"]._REGISTRY, spec.name, spec)
+    df = replica.sweep(spec.name, alpha=[1.8, 1.9, 2.05, 2.2, 1.95], progress=False)
+    assert list(df.status) == ["converged", "converged", "ended", "ended", "converged"]
+    assert (df.message[2:4] == "q -> 1").all() and df.iterations[3] == 0 and df.q[2:4].isna().all()
+    assert "branch" in df.remedy[2] and df.q[4] == pytest.approx(replica.solve("spherical-perceptron", alpha=1.95).q)
