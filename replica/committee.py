@@ -113,17 +113,20 @@ def _notes(weights):
                        "(replica symmetry breaking); its values are not the typical ones")
         elif weights == "spherical" and order["q"] > 0.9 and "lambda_AT" not in obs:
             out.append("q > 0.9 near the spherical capacity: RS is expected to break down there for tree machines "
-                       "(literature); the dAT line is computed for K = inf only")
+                       "(literature); replica dat-line locates where it does")
         return out
     return notes
 
 
-# the symmetric K-dimensional product rule costs N^K/K! (times 2^K internal representations): Gauss-Hermite nodes,
-# few of them, per K. The node-doubling check at the largest rule evaluates twice as many nodes per dimension, so the
-# caps keep that check affordable: K = 5 at 48 nodes is checked at 96 (30 s a call), K = 6 at 64, K = 7 at 32;
-# doubling once more would cost 32x (K = 5), 64x, 128x.
+# the symmetric K-dimensional product rule costs N^K/K! (times 2^K internal representations): few nodes per K. The
+# node-doubling check at the largest rule evaluates twice as many nodes per dimension, so the caps keep that check
+# affordable: K = 5 at 48 nodes is checked at 96 (30 s a call), K = 6 at 64, K = 7 at 32; doubling once more would
+# cost 32x (K = 5), 64x, 128x. Up to K = 3 the rule is the trapezoid: at the K = 3 dAT points lambda_AT converges to
+# 4e-9 with 96 trapezoid nodes, where 192 Gauss-Hermite nodes leave 1e-8 (spherical, q = 0.60) and 96 leave 2e-6
+# (binary, q = 0.53); with 24 or 16 nodes (K >= 4) Gauss-Hermite's nodes, denser near 0, do better.
 _TREE_NODES = {1: 128, 2: 64, 3: 48, 4: 32, 5: 24, 6: 16, 7: 16}
 _TREE_MAX = {1: 8192, 2: 512, 3: 192, 4: 128, 5: 48, 6: 32, 7: 16}
+_TREE_RULE = {K: "trapezoid" if K <= 3 else "hermite" for K in _TREE_NODES}
 
 
 @cache
@@ -135,7 +138,7 @@ def _member(machine, K, activation, weights, replicon=False):
     build = lambda: eq.tree_machine(machine, K, activation, weights, replicon)  # noqa: E731
     name = build().name  # sympy builds the expression in milliseconds; deriving is what the cache saves
     finite = K != math.inf
-    quad = Quadrature(gauss=_TREE_NODES[K], rule="hermite") if finite else Quadrature()
+    quad = Quadrature(gauss=_TREE_NODES[K], rule=_TREE_RULE[K]) if finite else Quadrature()
     spec = ModelSpec(
         name=name,
         summary=f"{machine} machine, K={K}, {activation if machine == 'committee' else 'sign'} units, {weights} "

@@ -408,6 +408,22 @@ def test_finite_tree_replicon_against_an_independent_count(q):
     assert _energetic_replicon_finite("committee", 3, q) == pytest.approx(mc, abs=4 * err + 1e-9)
 
 
+
+@pytest.mark.slow
+def test_spherical_dat_point_of_the_three_unit_committee():
+    """Committee K = 3, spherical weights: RS breaks down at alpha_dAT = 1.72991 (q = 0.600), well below its RS
+    capacity 1/M_3 = 4.025. The point converges on the trapezoid rule (96 nodes per dimension; 192 Gauss-Hermite
+    nodes left an estimate of 8e-7), and lambda_AT there is 1 on a fixed rule twice as fine (about 30 s)."""
+    from replica.committee import _member
+
+    thr = replica.dat_line("committee", K=3, weights="spherical")
+    assert thr.converged and thr.solution.quad_error <= 1e-8
+    assert thr.value == pytest.approx(1.72991, abs=1e-5) and thr.value < 0.5 * thr.extra["alpha_c"]
+    spec = _member("committee", 3, "sign", "spherical", True)
+    fine = Quadrature(gauss=192)
+    sol = spec.solve(spec.validate({"alpha": thr.value}), quadrature=fine, strict=False)
+    assert sol.converged and sol.observables["lambda_AT"] == pytest.approx(1.0, abs=1e-8)
+
 def _energetic_replicon_finite(machine, K, q):
     from replica.committee import _member
 
