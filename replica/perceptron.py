@@ -326,7 +326,7 @@ def replicon_threshold(spec, params, step, quadrature, tol, extra, limit=math.in
     """alpha_dAT of ``spec`` (a model with the observable ``lambda_AT``) at the other ``params``: a march in alpha
     from ``step`` by steps of ``step`` until lambda_AT exceeds 1, a secant, then Newton on the equations plus
     lambda_AT = 1. Where the RS solution ends first (alpha reaching ``limit``, where q -> 1), no threshold: status
-    'stalled', with the last lambda_AT in the message."""
+    'ended', with the last lambda_AT in the message ('stalled' where the solution could not be followed)."""
     system, adaptive = spec.system, quadrature is None
     il, ia = system.observable_names.index("lambda_AT"), system.index("alpha")
     sol, v, quad = _solved(spec, {**params, "alpha": step}, quadrature, tol)
@@ -336,10 +336,11 @@ def replicon_threshold(spec, params, step, quadrature, tol, extra, limit=math.in
                               or w[ia] + step >= limit, quad, tol, adaptive)
     last = system.call("obs", hi, quad)[il]
     if not ok or not last > 1:
-        reason = (f"lambda_AT = {last:.4g} < 1 at alpha = {hi[ia]:.6g}, where the RS solution nears its end (q -> 1)"
-                  if ok else "the RS solution could not be followed to lambda_AT = 1")
-        return Threshold("alpha_dAT", None, spec.name, params, False, "stalled", reason, REMEDIES["stalled"],
-                         extra=extra)
+        status = "ended" if ok else "stalled"
+        reason = (f"lambda_AT = {last:.4g} < 1 at alpha = {hi[ia]:.6g}, where the RS solution nears its end (q -> 1): "
+                  "RS is locally stable up to there, no dAT point before it" if ok
+                  else "the RS solution could not be followed to lambda_AT = 1")
+        return Threshold("alpha_dAT", None, spec.name, params, False, status, reason, REMEDIES[status], extra=extra)
     start = _secant(system, lo, hi, quad, "lambda_AT", 1.0)
     return _locate(spec, "alpha_dAT", "alpha", params, start, quad, tol, ("lambda_AT", 1.0), adaptive,
                    {**extra, "criterion": "lambda_AT = 1"})

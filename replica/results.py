@@ -22,8 +22,8 @@ REMEDIES = {
     "unvouched": "the equations hold here but the model's derivation does not (see the message): use the "
                  "parameters it names",
     "diverges": "the quantity is infinite in this limit: choose a setting where it is finite (see the message)",
-    "ended": "the solution branch followed here ends before this point (the message says where and why): choose "
-             "parameters before its end; beyond it this ansatz has no such solution",
+    "ended": "the solution branch followed here ends before the point sought (the message says where and why); "
+             "within this ansatz there is nothing beyond it: use parameters before its end",
 }
 
 

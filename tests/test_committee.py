@@ -409,6 +409,15 @@ def test_finite_tree_replicon_against_an_independent_count(q):
 
 
 
+
+def test_a_tree_stable_up_to_its_capacity_has_no_dat_point():
+    """Committee K = 1, spherical weights (the perceptron at kappa = 0): lambda_AT stays below 1 up to where the RS
+    solution ends (q -> 1 at alpha_c = 2), so there is no dAT point: status 'ended', saying so."""
+    thr = replica.dat_line("committee", K=1, weights="spherical")
+    assert thr.value is None and thr.status == "ended" and "no dAT point" in thr.message
+    last = float(thr.message.split("lambda_AT = ")[1].split(" ")[0])
+    assert 0.5 < last < 1 and thr.extra["alpha_c"] == 2.0
+
 @pytest.mark.slow
 def test_spherical_dat_point_of_the_three_unit_committee():
     """Committee K = 3, spherical weights: RS breaks down at alpha_dAT = 1.72991 (q = 0.600), well below its RS
