@@ -337,9 +337,9 @@ def replicon_threshold(spec, params, step, quadrature, tol, extra, limit=math.in
     last = system.call("obs", hi, quad)[il]
     if not ok or not last > 1:
         status = "ended" if ok else "stalled"
-        reason = (f"lambda_AT = {last:.4g} < 1 at alpha = {hi[ia]:.6g}, where the RS solution nears its end (q -> 1): "
-                  "RS is locally stable up to there, no dAT point before it" if ok
-                  else "the RS solution could not be followed to lambda_AT = 1")
+        reason = (f"lambda_AT = {last:.4g} < 1 at alpha = {hi[ia]:.6g}, next to alpha = {limit:.6g}, where the RS "
+                  "solution reaches q = 1 (the end of the march): RS is locally stable up to there, no dAT point "
+                  "before it" if ok else "the RS solution could not be followed to lambda_AT = 1")
         return Threshold("alpha_dAT", None, spec.name, params, False, status, reason, REMEDIES[status], extra=extra)
     start = _secant(system, lo, hi, quad, "lambda_AT", 1.0)
     return _locate(spec, "alpha_dAT", "alpha", params, start, quad, tol, ("lambda_AT", 1.0), adaptive,

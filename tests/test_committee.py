@@ -418,6 +418,17 @@ def test_a_tree_stable_up_to_its_capacity_has_no_dat_point():
     last = float(thr.message.split("lambda_AT = ")[1].split(" ")[0])
     assert 0.5 < last < 1 and thr.extra["alpha_c"] == 2.0
 
+
+@pytest.mark.slow
+def test_the_three_unit_parity_machine_is_replica_symmetric_stable():
+    """Parity K = 3: P(+ | h) = (1 + m1 m2 m3)/2 with m_k = 1 - 2 H(h_k/sigma), and at the RS solution q = 0 every
+    field is 0, so each second derivative of ln P keeps a factor m = 0: lambda_AT = 0 at every load (K = 2 keeps
+    m1' m2' = 2/pi and breaks at pi^2/8). No dAT point, for either weights (about a minute: two compilations)."""
+    for weights in ("spherical", "binary"):
+        thr = replica.dat_line("parity", K=3, weights=weights)
+        assert thr.value is None and thr.status == "ended"
+        assert abs(float(thr.message.split("lambda_AT = ")[1].split(" ")[0])) < 1e-9
+
 @pytest.mark.slow
 def test_spherical_dat_point_of_the_three_unit_committee():
     """Committee K = 3, spherical weights: RS breaks down at alpha_dAT = 1.72991 (q = 0.600), well below its RS
