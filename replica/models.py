@@ -167,19 +167,20 @@ class ModelSpec:
         v0 = system.vector(start, inputs)
         fallback = x0 is None and self.path and method != "fixed-point"
         if fallback and not self.direct:
-            result, v, quad = self._by_continuation(params, quad, tol, method, adaptive)
-            return self.package(params, result, v, quad, tol, method, quad_tol, strict, adaptive,
-                                ended=None if result.converged else self.ended(v))
+            result, v, quad, ended = self._by_continuation(params, quad, tol, method, adaptive)
+            return self.package(params, result, v, quad, tol, method, quad_tol, strict, adaptive, ended=ended)
         # with a continuation to fall back on, a direct Newton attempt that is not converging soon is cut short
         result, v = system.solve(v0, quad, method=method, tol=tol, max_iter=max_iter,
                                  newton_iter=15 if fallback else 50)
+        ended = None
         if not result.converged and fallback:
-            result, v, quad = self._by_continuation(params, quad, tol, method, adaptive)
-        return self.package(params, result, v, quad, tol, method, quad_tol, strict, adaptive,
-                            ended=None if result.converged or not fallback else self.ended(v))
+            result, v, quad, ended = self._by_continuation(params, quad, tol, method, adaptive)
+        return self.package(params, result, v, quad, tol, method, quad_tol, strict, adaptive, ended=ended)
 
     def _by_continuation(self, params, quad, tol, method, adaptive):
-        """Reach ``params`` from ``path = path_start``, where the starting point is reliable, by :meth:`march`."""
+        """Reach ``params`` from ``path = path_start``, where the starting point is reliable, by :meth:`march`.
+        Returns ``(result, v, rule, ended)``: ``ended`` is the model's reason why its branch ends where a failed march
+        stopped (:meth:`ended`), else None."""
         system = self.system
         inputs = self.inputs_of(params)
         begin = self.path_start(inputs) if callable(self.path_start) else min(self.path_start, inputs[self.path])
@@ -194,8 +195,9 @@ class ModelSpec:
                     result, v = continue_to(system, v, name, near[name], quad, tol, method="newton",
                                             follow=self.moved)
         if not result.converged:
-            return result, v, quad
-        return self.march(v, self.path, inputs[self.path], quad, tol, adaptive)
+            return result, v, quad, None
+        result, v, quad = self.march(v, self.path, inputs[self.path], quad, tol, adaptive)
+        return result, v, quad, None if result.converged else self.ended(v)
 
     def march(self, v, name, to, quad, tol, adaptive):
         """Continue the solution ``v`` (a full vector) in input ``name`` to the value ``to`` (:func:`continue_to`,
