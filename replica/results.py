@@ -51,7 +51,8 @@ class Solution:
     observables : dict       entropy (phi) and model observables (None where the solve failed)
     converged : bool         solver converged *and* the quadrature error estimate is below tolerance
     status : str             'converged', 'max_iter', 'left_domain', 'stalled', 'singular', 'not_finite', 'inaccurate',
-                             'ended' (the followed branch ends before this point; the message says why)
+                             'unvouched' (outside the model's derivation), 'ended' (the followed branch ends before
+                             this point; the message says why)
     message, remedy : str    what happened and what to do about it
     iterations : int
     residual : float         max |r| of the stationarity equations at the returned point
