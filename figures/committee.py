@@ -89,7 +89,7 @@ TREE_STABILITY = Recipe(
                  "(docs/committee.md: with spherical weights RS breaks down well below the ReLU machine's RS "
                  "capacity, as the RSB literature on tree committees found; with binary weights it is stable up to "
                  "the capacities)",
-    caveats="K = inf only (the finite-K replicon is not compiled); kappa = 0; the RSB capacities that replace the "
-            "spherical RS ones are not computed",
+    caveats="K = inf curves only (the finite-K dAT points are in replica dat-line --K 3, docs/committee.md); "
+            "kappa = 0; the RSB capacities that replace the spherical RS ones are not computed",
     make=_tree_stability,
 )
