@@ -127,22 +127,30 @@ def fp_notes(params, order, obs):
         notes.append("entropy above the upper bound: this saddle point is not the Franz-Parisi one")
     if obs["entropy"] < 0:
         notes.append("entropy < 0: no solutions at this distance from such references (they are isolated)")
-    gap = 1 - order["q1"]
-    if gap < params["d"]:
-        notes.append(f"1 - q1 = {gap / params['d']:.3g} d: the constrained solutions are freezing onto one "
+    frozen = _freezing(params["d"], order["q1"])
+    if frozen is not None:
+        notes.append(f"1 - q1 = {frozen:.3g} d: the constrained solutions are freezing onto one "
                      "configuration; the RS curve ends where q1 reaches 1, at a finite d (docs/local_entropy.md)")
     return notes
+
+
+def _freezing(d, q1):
+    """(1 - q1)/d where it is below 1: the constrained solutions freezing onto one configuration (independent flips
+    would give about 4); None otherwise."""
+    ratio = (1 - q1) / d
+    return ratio if ratio < 1 else None
 
 
 def fp_branch_end(params, order):
     """Why the RS branch ends where a march towards smaller d stalled (None if the model cannot say): the
     constrained solutions freezing onto one configuration, 1 - q1 < d there and falling (docs/local_entropy.md)."""
-    d, gap = (1 - params["p"]) / 2, 1 - order["q1"]
-    if gap < d:
-        return (f"the RS solution freezes before this distance: followed from larger d it stops at d = {d:.4g}, "
-                f"where 1 - q1 = {gap / d:.2g} d on the way to q1 = 1; below the freezing distance the RS equations "
-                "have no solution with q1 < 1 (docs/local_entropy.md)")
-    return None
+    d = (1 - params["p"]) / 2
+    frozen = _freezing(d, order["q1"])
+    if frozen is None:
+        return None
+    return (f"the RS solution freezes before this distance: followed from larger d it stops at d = {d:.4g}, "
+            f"where 1 - q1 = {frozen:.2g} d on the way to q1 = 1; below the freezing distance the RS equations "
+            "have no solution with q1 < 1 (docs/local_entropy.md)")
 
 
 def _slope(spec, order, params):

@@ -203,8 +203,8 @@ class ModelSpec:
         """Continue the solution ``v`` (a full vector) in input ``name`` to the value ``to`` (:func:`continue_to`,
         with the model's map of a solution to new inputs and its own start where the predictions fail). Where the
         march stalls, the quadrature is adaptive and phi at the last solution changes beyond the tolerance when the
-        nodes double, the levels of the rule that carry the error are refined (:meth:`System.finer`, up to the cost
-        an adaptive refinement may reach) and the march goes on from where it stopped (coarse nodes can leave the
+        nodes double, the levels of the rule that carry the error are refined (:meth:`System.finer`, within the caps
+        of an adaptive refinement) and the march goes on from where it stopped (coarse nodes can leave the
         discretized equations without a root near q -> 1); where the estimate is fine the stall is the solution
         branch's own (a turning point, or where the branch ends) and is reported. Returns ``(result, v, rule)``."""
         system = self.system
@@ -221,8 +221,9 @@ class ModelSpec:
             # (a turning point of the branch; there the Newton-step part of the estimate is large by itself)
             if system.phi_change(v, quad) <= QUAD_TOL:
                 return result, v, quad
-            finer = system.finer(v, quad, QUAD_TOL)
-            if finer.cost > self.quadrature.refinement_cap(self.max_nodes):
+            finer = system.finer(v, quad, QUAD_TOL, max_nodes=self.max_nodes,
+                                 max_cost=self.quadrature.refinement_cap(self.max_nodes))
+            if finer is None:
                 return result, v, quad
             quad = finer
 

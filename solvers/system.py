@@ -169,17 +169,23 @@ class System:
         moved[idx] += dx
         return err, moved
 
-    def finer(self, v, quad, quad_tol, unknowns=None, target=None):
-        """The next rule of the refinement: the levels (outer Gaussian, truncated, inner) whose own doubling moves the
+    def finer(self, v, quad, quad_tol, unknowns=None, target=None, max_nodes=math.inf, max_cost=math.inf):
+        """The next rule of the refinement: the levels (:attr:`Quadrature.LEVELS`) whose own doubling moves the
         estimate beyond ``quad_tol`` and by at least a tenth of the largest such move are refined
         (:meth:`Quadrature.refined`; the largest always), the others kept. A level the model does not use moves
         nothing; near q -> 1 the truncated and inner levels need many more nodes than the outer one, and refining
-        only them keeps the rule affordable."""
+        only them keeps the rule affordable. None where that rule is no finer (its levels at their caps), its outer
+        level exceeds ``max_nodes`` (and this rule's) or its :attr:`~Quadrature.cost` exceeds ``max_cost``."""
         moves = {level: self._doubling(v, quad, unknowns, target, (level,))[0] for level in quad.LEVELS}
         if not all(math.isfinite(e) for e in moves.values()):
-            return quad.refined()
-        floor = max(quad_tol, 0.1 * max(moves.values()))
-        return quad.refined(tuple(level for level, e in moves.items() if e >= floor) or (max(moves, key=moves.get),))
+            rule = quad.refined()
+        else:
+            floor = max(quad_tol, 0.1 * max(moves.values()))
+            rule = quad.refined(tuple(level for level, e in moves.items() if e >= floor)
+                                or (max(moves, key=moves.get),))
+        if rule == quad or rule.gauss > max(max_nodes, quad.gauss) or rule.cost > max_cost:
+            return None
+        return rule
 
     def refine(self, result, v, quad, tol=Tolerance(), quad_tol=1e-8, max_nodes=8192, unknowns=None, target=None,
                max_cost=None):
@@ -193,8 +199,8 @@ class System:
         max_cost = quad.refinement_cap(max_nodes) if max_cost is None else max_cost
         err, moved = self._doubling(v, quad, unknowns, target)
         while not err <= quad_tol:
-            finer = self.finer(v, quad, quad_tol, unknowns, target)
-            if finer == quad or finer.gauss > max(max_nodes, quad.gauss) or finer.cost > max_cost:
+            finer = self.finer(v, quad, quad_tol, unknowns, target, max_nodes, max_cost)
+            if finer is None:
                 break
             # from the root moved by the estimate's own step: where the residual is already below the solver's
             # (relative) tolerance, Newton would otherwise stop where it starts and the estimate would not improve
