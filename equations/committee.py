@@ -8,6 +8,8 @@ lambda_l = sqrt(K/N) W_l . xi_l, alpha = P/N with N the total number of weights.
 * committee, K -> infinity, activation g (sign or ReLU): sign(h - kappa), h = K^{-1/2} sum_l [g(lambda_l) - E g]/sd g,
   the centred, normalized output field (by the central limit theorem a Gaussian field; a margin kappa can be put on
   it). Balanced read-out weights c_l = +-1 instead of the centring give the same kernel Q (docs/committee.md);
+* committee, ReLU units, finite K: sign(h - theta), the same centred field with an offset theta of the threshold
+  (:func:`relu_sum_probabilities`);
 * parity, K >= 2: prod_l sign(lambda_l).
 
 Replica symmetry with the same overlap q = W_l^a . W_l^b K/N in every unit. The entropic term is the perceptron's
@@ -41,7 +43,7 @@ from .perceptron import (
     q,
     qhat,
 )
-from .vocabulary import E, E_iid, E_trunc, log2cosh, logH, logsumexp
+from .vocabulary import E, E_iid, E_trunc, H, gauss_integral, log2cosh, logH, logsumexp
 
 __all__ = ["kernel", "KERNELS", "tree_machine", "committee_fp", "parity_fp"]
 
@@ -85,6 +87,50 @@ def _energetic_finite(machine, K):
     return E_iid(_log_output(machine, K, q, zs), zs)
 
 
+THETA = Symbol(sp.Symbol("theta"), sp.S.Reals, "offset of the ReLU committee's output threshold from the centred one, "
+               "in units of the output field's standard deviation (0: centred)")
+ACTIVATION_MEAN, ACTIVATION_SD = 1 / sp.sqrt(2 * sp.pi), sp.sqrt((sp.pi - 1) / (2 * sp.pi))  # of relu(lambda)
+
+
+def relu_sum_probabilities(omegas, sigma, s):
+    r"""(P(S <= s), P(S > s)) for S = sum_l relu(omega_l + sigma x_l), x_l i.i.d. standard Gaussians, s >= 0, as sums
+    of positive terms (no cancellation). By recursion over the units, unit k being inactive (x_k < b_k = -omega_k/sigma,
+    probability H(-b_k)), active below s (b_k < x_k < c_k = (s - omega_k)/sigma: the others then share
+    s - omega_k - sigma x_k), or, for P(S > s), active above s (H(c_k)):
+
+        F_k(s) = H(-b_k) F_{k-1}(s) + int_{b_k}^{c_k} Dx F_{k-1}(s - omega_k - sigma x),   F_1(s) = H(-c_1),
+        G_k(s) = H(-b_k) G_{k-1}(s) + int_{b_k}^{c_k} Dx G_{k-1}(s - omega_k - sigma x) + H(c_k),   G_1(s) = H(c_1).
+
+    Each integral is over an interval that ends at the kinks (where unit k switches on, and where the others' budget
+    runs out), so its integrand is smooth: K - 1 nested Gauss–Legendre levels (:func:`gauss_integral`)."""
+    def both(k, s):
+        w = omegas[k - 1]
+        b, c = -w / sigma, (s - w) / sigma
+        if k == 1:
+            return H(-c), H(c)
+        x = sp.Symbol(f"x{k}")
+        low, high = both(k - 1, s)
+        low_in, high_in = both(k - 1, s - w - sigma * x)
+        return (H(-b) * low + gauss_integral(low_in, x, b, c),
+                H(-b) * high + gauss_integral(high_in, x, b, c) + H(c))
+
+    return both(len(omegas), s)
+
+
+def _energetic_relu(K, q_):
+    r"""G_E of the finite-K ReLU committee: output sign(h - theta), h = K^{-1/2} sum_l [relu(lambda_l) - E relu]/sd, so
+    the label +1 needs S = sum_l relu(lambda_l) > T = K E relu + theta sqrt(K) sd, the label -1 needs S <= T; labels
+    are +-1 with probability 1/2 each, and the hidden fields are omega_l + sqrt(1-q) x_l, omega_l = sqrt(q) z_l:
+
+        G_E = (1/2) E_z [ln P(S > T) + ln P(S <= T)]."""
+    zs = sp.symbols(f"z1:{K + 1}")
+    T = K * ACTIVATION_MEAN + THETA.symbol * sp.sqrt(K) * ACTIVATION_SD
+    below, above = relu_sum_probabilities([sp.sqrt(q_) * z for z in zs], sp.sqrt(1 - q_), T)
+    ge = (sp.log(above) + sp.log(below)) / 2
+    ge = ge.replace(lambda e: isinstance(e, sp.log) and isinstance(e.args[0], H), lambda e: logH(e.args[0].args[0]))
+    return E_iid(ge, zs)
+
+
 def _replicon_finite(machine, K):
     r"""The energetic replicon factor of a finite tree: E_z ||d^2 ln P / d omega_l d omega_m||_F^2, the squared
     Hessian of ln P(out = +1) in the hidden fields' means omega_l = sqrt(q) z_l (variance 1 - q), summed over all
@@ -110,7 +156,7 @@ def _replicon_kernel(Qq, kappa_):
 
 def tree_machine(machine, K, activation, weights, replicon=False):
     r"""The RS storage free entropy of a tree ``machine`` ('committee' or 'parity') with ``K`` hidden units (an integer,
-    or ``math.inf`` for the committee's K -> infinity limit), ``activation`` ('sign'; 'relu' only for K = inf) and
+    or ``math.inf`` for the committee's K -> infinity limit), ``activation`` ('sign' or 'relu') and
     ``weights`` ('binary' or 'spherical'):
 
         phi = G_S(q, qhat) + alpha G_E(q),
@@ -129,6 +175,9 @@ def tree_machine(machine, K, activation, weights, replicon=False):
         ge = energetic(Qq, kappa)
         params.append(KAPPA)
         observables.update(Q=Qq, lambda_AT=alpha * entropic_replicon * _replicon_kernel(Qq, kappa))
+    elif activation == "relu":
+        ge = _energetic_relu(K, q)
+        params.append(THETA)
     else:
         ge = _energetic_finite(machine, K)
         if replicon:

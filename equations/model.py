@@ -18,7 +18,7 @@ from dataclasses import dataclass, field
 
 import sympy as sp
 
-from .vocabulary import Average, IidAverage
+from .vocabulary import Average, IidAverage, UnitAverage
 
 __all__ = ["Symbol", "FreeEntropy"]
 
@@ -164,4 +164,4 @@ def _tidy(expr):
                         lambda a: Average(sp.simplify(a.integrand), a.variable, a.lower, a.layer))
     expr = expr.replace(lambda e: isinstance(e, IidAverage),
                         lambda a: IidAverage(sp.simplify(a.integrand), a.variables))
-    return expr if expr.has(Average, IidAverage) else sp.simplify(expr)
+    return expr if expr.has(Average, IidAverage, UnitAverage) else sp.simplify(expr)

@@ -1,7 +1,8 @@
 """Two-layer tree machines: the committee machine (``committee``: ``K`` odd or ``inf``, ``activation`` sign or
-relu, ``weights`` binary or spherical) and the parity machine (``parity``: ``K`` >= 2, ``weights``), their storage
-capacities, the Franz–Parisi local entropy of the K -> infinity committee (``committee-fp``) and of the K = 2 parity
-machine around typical references (``parity-fp``). The free entropies live in ``replica.equations.committee``.
+relu (finite K: 1, 3, 5, with the output threshold's offset ``theta``), ``weights`` binary or spherical) and the
+parity machine (``parity``: ``K`` >= 2, ``weights``), their storage capacities, the Franz–Parisi local entropy of the
+K -> infinity committee (``committee-fp``) and of the K = 2 parity machine around typical references
+(``parity-fp``). The free entropies live in ``replica.equations.committee``.
 
 Capacities. Binary weights: where the RS entropy vanishes. Spherical weights: the RS q -> 1 limit, in closed form.
 As q -> 1 the energetic term of a finite tree behaves as -M_K/(2(1-q)), M_K = E[sum of z_l^2 over the hidden units
@@ -102,9 +103,9 @@ def _start(p):
     return {"q": 0.3, "qhat": 0.3}
 
 
-def _notes(weights):
+def _notes(weights, fixed_rule=None):
     def notes(params, order, obs):
-        out = []
+        out = [] if fixed_rule is None else [fixed_rule]
         if weights == "binary" and obs["entropy"] < 0:
             out.append("entropy < 0: beyond the capacity (zero entropy): no solutions exist; this RS saddle point is "
                        "unphysical")
@@ -127,25 +128,46 @@ def _notes(weights):
 _TREE_NODES = {1: 128, 2: 64, 3: 48, 4: 32, 5: 24, 6: 16, 7: 16}
 _TREE_MAX = {1: 8192, 2: 512, 3: 192, 4: 128, 5: 48, 6: 32, 7: 16}
 _TREE_RULE = {K: "trapezoid" if K <= 3 else "hermite" for K in _TREE_NODES}
+# finite-K ReLU committees: ``gauss`` for the entropic term, ``nest`` for the K-dimensional outer average over the
+# hidden fields' quenched means, ``trunc`` Gauss–Legendre nodes for each of the K - 1 nested interval levels inside
+# the log: nest^K/K! (trunc + 1)^(K-1) points. The refinement's cost cap counts max(gauss, nest): with the outer cap
+# at gauss = 128, K = 3 may refine nest up to 128 (3 s a call), not trunc; K = 5 does not refine at all, and its
+# node-doubling estimate is taken level by level (a full doubling would cost 2^9 = 512 evaluations of the rule)
+_RELU_QUAD = {1: Quadrature(gauss=128, trunc=8),
+              3: Quadrature(gauss=128, nest=48, trunc=8),
+              5: Quadrature(gauss=128, nest=12, trunc=6, rule="hermite")}
+_RELU_MAX = {1: 8192, 3: 128, 5: 128}
+_RELU_FIXED = ("K = 5 ReLU: solved on the model's rule (nest 12 Gauss-Hermite, 6 Legendre nodes per level), not "
+               "refined; a finer one from Python: quadrature=Quadrature(gauss=128, nest=16, trunc=8, "
+               "rule='hermite'), about 10 s an evaluation")
 
 
 @cache
 def _member(machine, K, activation, weights, replicon=False):
     """The storage model; with ``replicon`` (finite K) the same model reporting lambda_AT, for the dAT line."""
-    if machine == "committee" and activation == "relu" and K != math.inf:
-        raise ParameterError(f"K={K}: finite-K ReLU committees are not implemented (their output is not a sum over "
-                             "internal representations); use K=inf, or activation=sign")
+    if replicon and activation == "relu" and K != math.inf:
+        raise ParameterError(f"K={K}: the dAT line of finite-K ReLU committees is not implemented; use K=inf")
     build = lambda: eq.tree_machine(machine, K, activation, weights, replicon)  # noqa: E731
     name = build().name  # sympy builds the expression in milliseconds; deriving is what the cache saves
     finite = K != math.inf
-    quad = Quadrature(gauss=_TREE_NODES[K], rule=_TREE_RULE[K]) if finite else Quadrature()
+    relu = finite and activation == "relu"
+    if relu:
+        if K not in _RELU_QUAD:
+            raise ParameterError(f"K={K}: finite-K ReLU committees are implemented for K = 1, 3, 5 (K = 7 is a "
+                                 "14-dimensional average inside and outside a log); use K=inf for the limit")
+        quad, max_nodes, defaults = _RELU_QUAD[K], _RELU_MAX[K], {"theta": 0.0}
+    elif finite:
+        quad, max_nodes, defaults = Quadrature(gauss=_TREE_NODES[K], rule=_TREE_RULE[K]), _TREE_MAX[K], {}
+    else:
+        quad, max_nodes, defaults = Quadrature(), 8192, {"kappa": 0.0}
     spec = ModelSpec(
         name=name,
         summary=f"{machine} machine, K={K}, {activation if machine == 'committee' else 'sign'} units, {weights} "
                 "weights: RS entropy, q",
-        build=build, defaults={} if finite else {"kappa": 0.0}, start=_start, check=_check(machine, K, activation,
-                                                                                            weights),
-        notes=_notes(weights), hidden=True, quadrature=quad, max_nodes=_TREE_MAX[K] if finite else 8192,
+        build=build, defaults=defaults, start=_start, check=None if relu else _check(machine, K, activation, weights),
+        notes=_notes(weights, _RELU_FIXED if relu and K == 5 else None), hidden=True, quadrature=quad,
+        max_nodes=max_nodes,
+        refine=not (relu and K == 5), estimate_by_level=relu and K == 5,
         q1_load=None if finite or weights == "spherical" else
         lambda kappa: 2 / math.pi * alpha_c_tree(machine, K, activation, kappa),
     )
@@ -178,6 +200,14 @@ def _check_margin(K, kappa):
 
 def _capacity(spec, machine, K, activation, weights, kappa, quad, tol, adaptive):
     _check_margin(K, kappa)
+    if activation == "relu" and K != math.inf:
+        if weights == "spherical":
+            return Threshold("alpha_c", None, spec.name, {"theta": 0.0}, False, "not computed",
+                             "the RS q -> 1 limit of finite-K ReLU committees (a constrained least-squares cost "
+                             "averaged over the K hidden fields) is not implemented", remedy="use --K inf, or "
+                             "binary weights; solve and sweep work at finite loads")
+        # centred output (theta = 0); binary capacities are below 1 (the annealed bound)
+        return zero_entropy_capacity(spec, {"theta": 0.0}, 1.0, quad, tol, adaptive, {"theta": 0.0})
     ac = alpha_c_tree(machine, K, activation, kappa)
     params = {"kappa": kappa} if K == math.inf else {}
     if weights == "binary":
@@ -199,8 +229,9 @@ def _capacity(spec, machine, K, activation, weights, kappa, quad, tol, adaptive)
 
 COMMITTEE = register_family(Family(
     name="committee",
-    summary="tree committee machine: K hidden units (odd, or inf), sign or relu (K=inf) units, binary or spherical "
-            "weights: RS entropy, q, capacity; parameters --alpha (and --kappa, the output margin, for K=inf)",
+    summary="tree committee machine: K hidden units (odd, or inf), sign or relu units (relu: K = 1, 3, 5 or inf), "
+            "binary or spherical weights: RS entropy, q, capacity; parameters --alpha (and --kappa, the output margin, "
+            "for K=inf; --theta, the offset of the output threshold from the centred one, for finite-K relu)",
     options={"K": (_parse_K("committee"), None, "odd number of hidden units, or inf"),
              "activation": (_choice("activation", ("sign", "relu")), "sign", "sign (default) or relu"),
              "weights": (_choice("weights", ("binary", "spherical")), "binary", "binary (default) or spherical")},

@@ -8,6 +8,8 @@ compiled model's own rule (the same nodes, weights and truncated-average maps, s
 :meth:`replica.solvers.codegen._Emitter.level`) in mpmath arithmetic: the difference from the compiled number is then
 rounding, the float special functions and code generation, while node doubling bounds the rule's own error.
 """
+import itertools
+import math
 from functools import lru_cache
 
 import mpmath as mp
@@ -15,7 +17,7 @@ import sympy as sp
 
 from replica.equations import vocabulary as voc
 from replica.solvers import special as _sp
-from replica.solvers.codegen import LAYER_MAX, LAYER_SPAN, holds_truncated
+from replica.solvers.codegen import LAYER_MAX, LAYER_SPAN, heads_nest
 
 __all__ = ["evaluate", "phi"]
 
@@ -75,7 +77,7 @@ def _on_rule(e, a, env, rules, nested):
 
     if a is None:
         inner = (jx, jw) if nested == "trunc_inner" else (ix, iw)
-        return total(*(inner if nested else (nx, nw) if holds_truncated(e) else (gx, gw)))
+        return total(*(inner if nested else (nx, nw) if heads_nest(e) else (gx, gw)))
 
     def segment(lo, hi):  # int_lo^hi Dx f on the Gauss-Legendre nodes
         xs = [lo + (hi - lo) * (1 + t) / 2 for t in lx]
@@ -109,6 +111,24 @@ def _eval(e, env, rules=None, nested=False):
         top = max(a, 0) + EDGE
         layer = [] if e.layer is None else [a + k * _eval(e.layer, env) for k in (1, 4)]  # breakpoints in it
         return mp.quad(integrand, sorted({a, *(x for x in layer if a < x < top), a + 4, top})) / _H(a)
+    if isinstance(e, voc.UnitAverage):  # on the Gauss-Legendre rule, or by tanh-sinh
+        f, u = e.integrand, e.variable
+        if rules is not None:
+            lx, lw = rules[6], rules[7]
+            return mp.fsum(w * _eval(f, {**env, u: (1 + t) / 2}, rules, nested) for t, w in zip(lx, lw))
+        return mp.quad(lambda t: _eval(f, {**env, u: t}), [0, 1])
+    if isinstance(e, voc.IidAverage) and rules is not None:  # the compiled multiset rule, in the same variable order
+        f, zs = e.integrand, e.variables
+        gx, gw, _, _, ix, iw, _, _, nx, nw, jx, jw = rules
+        xs, ws = ((jx, jw) if nested == "trunc_inner" else (ix, iw)) if nested else (nx, nw) if heads_nest(e) \
+            else (gx, gw)
+        within = nested if nested == "trunc_inner" else "inner"
+        total = []
+        for idx in itertools.combinations_with_replacement(range(len(xs)), len(zs)):
+            orderings = math.factorial(len(zs)) // math.prod(math.factorial(idx.count(i)) for i in set(idx))
+            weight = orderings * mp.fprod(ws[i] for i in idx)
+            total.append(weight * _eval(f, {**env, **{z: xs[i] for z, i in zip(zs, idx)}}, rules, within))
+        return mp.fsum(total)
     if isinstance(e, voc.IidAverage):  # nested one-dimensional quadratures: costly beyond two variables
         f, zs = e.integrand, e.variables
         for z in reversed(zs[1:]):

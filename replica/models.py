@@ -80,10 +80,20 @@ class ModelSpec:
     #                              ends there: the point's status is then ``ended`` (and a sweep tries no cold start)
     limits: dict = field(default_factory=dict)  # {"y": {"inf": model name}}: a parameter value selecting a limit model
     homotopy: tuple = None
+    refine: bool = True  # may the adaptive quadrature refine the base rule (False: its doubling is what is affordable)
+    estimate_by_level: bool = False  # node-doubling estimate as the sum of the levels' own doublings (see System)
 
     @cached_property
     def system(self):
-        return System(self.build())
+        system = System(self.build())
+        system.estimate_by_level = self.estimate_by_level
+        return system
+
+    def refinement_cap(self, base=None, max_nodes=None):
+        """The largest :attr:`~Quadrature.cost` a refinement from ``base`` (default: the model's rule) may reach, with
+        ``max_nodes`` outer nodes (default: the model's cap); 0, i.e. none, for a model that does not refine."""
+        base, max_nodes = base or self.quadrature, max_nodes or self.max_nodes
+        return base.refinement_cap(max_nodes) if self.refine else 0
 
     @cached_property
     def declared(self):
@@ -222,7 +232,7 @@ class ModelSpec:
             if system.phi_change(v, quad) <= QUAD_TOL:
                 return result, v, quad
             finer = system.finer(v, quad, QUAD_TOL, max_nodes=self.max_nodes,
-                                 max_cost=self.quadrature.refinement_cap(self.max_nodes))
+                                 max_cost=self.refinement_cap())
             if finer is None:
                 return result, v, quad
             quad = finer
@@ -247,7 +257,7 @@ class ModelSpec:
             # an adaptive refinement is capped from the model's base rule (a sweep may hand over a refined one)
             base, max_nodes = (self.quadrature, self.max_nodes) if adaptive else (quad, quad.gauss)
             result, v, quad, quad_error = system.refine(result, v, quad, tol, quad_tol, max_nodes,
-                                                        max_cost=base.refinement_cap(max_nodes))
+                                                        max_cost=self.refinement_cap(base, max_nodes))
         status = result.status
         order = {n: None for n in system.order_names}
         obs = {n: None for n in [*system.observable_names, *self.report]}

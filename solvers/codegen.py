@@ -3,14 +3,16 @@
 Every function takes ``(v, gx, gw, tx, tw, ix, iw, lx, lw, nx, nw, jx, jw)``: the values of the input symbols in a
 fixed order, and the node arrays of a :class:`~replica.solvers.quadrature.Quadrature` (Gaussian nodes/weights,
 truncated-rule nodes/weights, Gaussian nodes/weights for averages nested inside another, Gauss–Legendre
-nodes/weights, Gaussian nodes/weights for the outermost average of a nest that holds a truncated average, Gaussian
-nodes/weights for plain averages inside a truncated one). It returns
-a float64 array with one entry per expression.
+nodes/weights, Gaussian nodes/weights for the outermost average of a nest that holds a truncated or a uniform
+average, Gaussian nodes/weights for plain averages inside a truncated one). It returns a float64 array with one entry
+per expression.
 
 Each average becomes a quadrature loop; averages over the same measure at the same nesting level share one loop;
-nested averages become nested loops (a product rule); an average over K i.i.d. variables of a symmetric integrand
-becomes K loops over node multisets (N^K/K! points). Inside a loop, subexpressions that do not depend on the
-integration variable are hoisted out of it, and common subexpressions are eliminated (``sympy.cse``).
+nested averages become nested loops (a product rule); a uniform average over [0, 1] (a Gaussian average over a
+finite interval, :func:`~replica.equations.vocabulary.gauss_integral`) loops over the Gauss–Legendre nodes; an average
+over K i.i.d. variables of a symmetric integrand becomes K loops over node multisets (N^K/K! points). Inside a loop,
+subexpressions that do not depend on the integration variable are hoisted out of it, and common subexpressions are
+eliminated (``sympy.cse``).
 
 The module is written to a cache directory under a hash of the expressions, the code generator and the special-function
 kernels, and compiled by numba with ``cache=True``: a fresh process with a warm cache neither re-derives nor recompiles.
@@ -30,13 +32,13 @@ import time
 from pathlib import Path
 
 import sympy as sp
-from replica.equations.vocabulary import SPECIAL_FUNCTIONS, AtMax, Average, IidAverage
+from replica.equations.vocabulary import SPECIAL_FUNCTIONS, AtMax, Average, IidAverage, UnitAverage
 from sympy.printing.pycode import PythonCodePrinter
 
 from . import root as _root
 from . import special as _special
 
-__all__ = ["cache_dir", "compile_module", "generate_source", "holds_truncated", "module_key"]
+__all__ = ["cache_dir", "compile_module", "generate_source", "heads_nest", "module_key"]
 
 CODEGEN_VERSION = "4"
 # a truncated average's boundary layer of width w (``E_trunc(..., layer=w)``) gets its own Gauss–Legendre nodes on
@@ -100,12 +102,15 @@ for _f in SPECIAL_FUNCTIONS:
 # any number of terms: passed as one tuple
 _Printer._print_logsumexp = lambda self, e: "_sp.logsumexp((%s,))" % ", ".join(self._print(a) for a in e.args)
 _Printer._print_Split = lambda self, e: self._print(e.args[0])  # a split point is its value
-_AVERAGES = (Average, IidAverage)
+_AVERAGES = (Average, IidAverage, UnitAverage)
+_UNIT = sp.Symbol("unit")  # the grouping key of uniform averages over [0, 1]
 
 
-def holds_truncated(avg):
-    """Whether a truncated average sits inside ``avg``'s integrand (at any depth)."""
-    return any(isinstance(a, Average) and a.truncated for a in sp.preorder_traversal(avg.integrand))
+def heads_nest(avg):
+    """Whether a truncated or a uniform average sits inside ``avg``'s integrand (at any depth): an outermost such
+    ``avg`` runs on the quadrature's ``nest`` rule."""
+    return any(isinstance(a, UnitAverage) or isinstance(a, Average) and a.truncated
+               for a in sp.preorder_traversal(avg.integrand))
 
 
 def _outer_averages(exprs):
@@ -188,12 +193,14 @@ class _Emitter:
         """Emit the quadrature loops for the outer averages of ``exprs``; return ``exprs`` with each average replaced
         by its accumulator.
 
-        A plain Gaussian average is one loop over the Gaussian rule. A truncated one, E_{x>a}[f], is one loop over the
-        upper-tail rule when a >= 0; when a < 0 it is computed as (int_a^0 Dx f + E_{x>0}[f] / 2) / H(a), a
-        Gauss–Legendre loop over [max(a, -10), 0] and one over the tail rule at 0: no rule maps the bulk of the
-        Gaussian, and none samples f where x < a (where f may have a kink the measure never sees). A declared boundary
-        layer of width w adds a Gauss–Legendre loop over [a, b], b = a + LAYER_SPAN w, in front:
-        E_{x>a}[f] = (int_a^b Dx f)/H(a) + (H(b)/H(a)) E_{x>b}[f], the last term as above (when b - a < LAYER_MAX)."""
+        A plain Gaussian average is one loop over the Gaussian rule; a uniform one over [0, 1]
+        (:class:`~replica.equations.vocabulary.UnitAverage`) one loop over the Gauss–Legendre rule. A truncated one,
+        E_{x>a}[f], is one loop over the upper-tail rule when a >= 0; when a < 0 it is computed as
+        (int_a^0 Dx f + E_{x>0}[f] / 2) / H(a), a Gauss–Legendre loop over [max(a, -10), 0] and one over the tail rule
+        at 0: no rule maps the bulk of the Gaussian, and none samples f where x < a (where f may have a kink the
+        measure never sees). A declared boundary layer of width w adds a Gauss–Legendre loop over [a, b],
+        b = a + LAYER_SPAN w, in front: E_{x>a}[f] = (int_a^b Dx f)/H(a) + (H(b)/H(a)) E_{x>b}[f], the last term as
+        above (when b - a < LAYER_MAX)."""
         averages = _outer_averages(exprs)
         if not averages:
             return self.maxima(exprs, indent)
@@ -201,8 +208,10 @@ class _Emitter:
         for avg in averages:
             if isinstance(avg, IidAverage):
                 iid.setdefault(avg.variables, []).append(avg)
+            elif isinstance(avg, UnitAverage):
+                groups.setdefault((_UNIT, None, False), []).append(avg)
             else:  # an outermost plain average holding a truncated one runs on the nest's outer rule
-                nest = not avg.truncated and not variant and holds_truncated(avg)
+                nest = not avg.truncated and not variant and heads_nest(avg)
                 groups.setdefault((avg.lower, avg.layer, nest), []).append(avg)
         pad = "    " * indent
         acc_of = {}
@@ -217,7 +226,7 @@ class _Emitter:
             # what does not depend on this loop's node is computed once, before the loop
             integrands = [self.hoist(m.integrand.xreplace({m.variable: node}), {node}, table) for m in members]
             lo = span = None
-            if lower != sp.S.NegativeInfinity:
+            if lower not in (sp.S.NegativeInfinity, _UNIT):
                 lo = self.fresh("lo")
                 self.define_hoisted({lower: lo}, indent)
             if layer is not None:
@@ -249,6 +258,9 @@ class _Emitter:
             # nested averages use the inner rule (their own under a truncated average), the outermost average of a
             # nest with a truncated level its own
             gx, gw = self.inner_rule() if variant else ("nx", "nw") if nest else ("gx", "gw")
+            if lower is _UNIT:  # the mean over [0, 1] on the Gauss–Legendre nodes
+                loop(indent, "lx", "0.5 * (1.0 + lx[{i}])", "lw")
+                continue
             if lo is None:
                 loop(indent, gx, gx + "[{i}]", gw)
                 continue
@@ -290,7 +302,8 @@ class _Emitter:
         nodes = [self.fresh("x") for _ in zs]
         idx, wts, runs, mults = ([self.fresh(p) for _ in zs] for p in ("i", "w", "r", "m"))
         accs = [self.fresh("A") for _ in members]
-        gx, gw = self.inner_rule() if variant else ("gx", "gw")  # nested inside another average: an inner rule
+        # nested inside another average: an inner rule; the head of a nest: the nest rule
+        gx, gw = self.inner_rule() if variant else ("nx", "nw") if any(map(heads_nest, members)) else ("gx", "gw")
         integrands = [m.integrand.xreplace(dict(zip(zs, nodes))) for m in members]
         self.lines.extend(f"{'    ' * indent}{a} = 0.0" for a in accs)
         for level in range(k):

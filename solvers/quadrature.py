@@ -114,8 +114,9 @@ class Quadrature:
     """The rules a compiled model uses: ``gauss`` nodes of ``rule`` ('trapezoid' or 'hermite') for plain Gaussian
     averages, ``inner`` nodes of ``inner_rule`` for plain averages nested inside another average (default: as many,
     of the same rule), ``trunc`` Gauss–Laguerre nodes for truncated ones (and as many Gauss–Legendre nodes for their
-    part between a negative truncation point and 0, and for a declared boundary layer), ``nest`` nodes of ``rule``
-    for the outermost average of a nest that holds a truncated average (default: ``gauss``), and ``trunc_inner``
+    part between a negative truncation point and 0, for a declared boundary layer, and for uniform averages over
+    [0, 1], i.e. Gaussian integrals over finite intervals), ``nest`` nodes of ``rule`` for the outermost average of a
+    nest that holds a truncated or a uniform average (default: ``gauss``), and ``trunc_inner``
     nodes of ``trunc_inner_rule`` for plain averages inside a truncated one (default: as ``inner``).
 
     A nested average costs the product of its levels' nodes, and its inner integrands are often smoother than the

@@ -45,6 +45,7 @@ class System:
         self.bounds = [interval_bounds(s.domain) for s in fe.order + fe.params]
         self._bound_arrays = tuple(np.array(col) for col in zip(*self.bounds))
         self.has_fixed_point = hasattr(self.module, "fp")
+        self.estimate_by_level = False  # the node-doubling estimate level by level (see _doubling)
 
     # ----- evaluation --------------------------------------------------------------------------------------------
     def vector(self, order, params):
@@ -147,7 +148,16 @@ class System:
 
     def _doubling(self, v, quad, unknowns=None, target=None, levels=None):
         """(the node-doubling estimate, the vector moved by the first-order shift of the root, or None), with the
-        ``levels`` of the rule doubled (all by default)."""
+        ``levels`` of the rule doubled (all by default). With ``estimate_by_level`` the default is the sum of the
+        estimates (and of the shifts) of each level doubled on its own: the errors of a product rule's levels add up
+        to first order, and where the rule's levels are K-dimensional (an average over K i.i.d. variables, an
+        interval level nested K - 1 deep) doubling them all at once costs 2^(2K-1) times the rule, doubling each
+        2^K or 2^(K-1) times."""
+        if levels is None and self.estimate_by_level:
+            parts = [self._doubling(v, quad, unknowns, target, (level,)) for level in quad.LEVELS]
+            if any(moved is None for _, moved in parts):
+                return math.inf, None
+            return sum(e for e, _ in parts), v + sum(moved - v for _, moved in parts)
         idx = self._unknowns(unknowns, target)
         fine = quad.doubled(levels)
         J = self.jacobian(v, quad, idx)

@@ -50,7 +50,8 @@ def test_one_hidden_unit_is_the_perceptron(weights):
     assert tree.entropy == pytest.approx(perceptron.entropy, abs=1e-12)
 
 
-@pytest.mark.parametrize("options", [dict(K=3), dict(K="inf"), dict(K="inf", activation="relu")])
+@pytest.mark.parametrize("options", [dict(K=3), dict(K="inf"), dict(K="inf", activation="relu"),
+                                     dict(K=3, activation="relu")])
 @pytest.mark.parametrize("weights, s0", [("binary", LN2), ("spherical", 0.0)])
 def test_alpha_zero(options, weights, s0):
     sol = replica.solve("committee", weights=weights, alpha=0.0, **options)
@@ -229,7 +230,9 @@ def test_cli(capsys):
 
 @pytest.mark.parametrize("argv, match", [
     (["solve", "committee", "--K", "4", "--alpha", "0.5"], "odd K"),
-    (["solve", "committee", "--K", "3", "--activation", "relu", "--alpha", "0.5"], "finite-K ReLU"),
+    (["solve", "committee", "--K", "7", "--activation", "relu", "--alpha", "0.5"], "K = 1, 3, 5"),
+    (["dat-line", "committee", "--K", "3", "--activation", "relu"], "use K=inf"),
+    (["solve", "committee", "--K", "inf", "--activation", "relu", "--theta", "0.5", "--alpha", "0.5"], "theta"),
     (["solve", "committee", "--K", "3", "--activation", "tanh", "--alpha", "0.5"], "allowed: sign, relu"),
     (["solve", "committee", "--alpha", "0.5"], "needs the option K"),
     (["solve", "committee", "--K", "3", "--weights", "spherical", "--alpha", "5"], "RS capacity"),
@@ -469,3 +472,110 @@ def test_dat_lines_of_finite_trees():
     assert perceptron.observables["lambda_AT"] == pytest.approx(1.0, abs=1e-8)
     with pytest.raises(replica.ParameterError, match="kappa = 0"):
         replica.dat_line("committee", K=3, kappa=0.5)
+
+
+# ----- finite-K ReLU committees --------------------------------------------------------------------------------------
+
+@pytest.mark.parametrize("omegas, sigma, s", [([0.3, -0.5, 1.1], 0.7, 1.2), ([-1.5, -2.0, 0.4, 0.2], 0.8, 2.0),
+                                              ([1.0, -0.2], 0.4, 0.9)])
+def test_relu_sum_probabilities_against_monte_carlo(omegas, sigma, s):
+    """P(sum_l relu(omega_l + sigma x_l) <= s) and > s from the nested interval recursion (evaluated in mpmath on
+    10 Gauss–Legendre nodes per level) sum to 1 and agree with a Monte-Carlo count (4e6 samples, five standard
+    errors)."""
+    from replica.highprec import evaluate
+
+    below, above = eq.relu_sum_probabilities([sp.Float(w) for w in omegas], sp.Float(sigma), sp.Float(s))
+    p_below, p_above = (float(evaluate(e, {}, dps=20, quadrature=Quadrature(trunc=10))) for e in (below, above))
+    assert p_below + p_above == pytest.approx(1.0, abs=1e-12)
+    x = np.random.default_rng(7).standard_normal((4_000_000, len(omegas)))
+    count = (np.maximum(np.array(omegas) + sigma * x, 0).sum(axis=1) <= s).mean()
+    assert abs(count - p_below) < 5 * math.sqrt(count * (1 - count) / len(x))
+
+
+def test_one_relu_unit_is_a_perceptron_with_a_threshold():
+    """K = 1: the output sign(relu(lambda) - T), T = 1/sqrt(2 pi) + theta sd, is a perceptron whose label +1 needs
+    lambda > T and label -1 lambda <= T: G_E = [G_E^perceptron(q, kappa=T) + G_E^perceptron(q, kappa=-T)]/2 (the second
+    by z -> -z). phi, equations and Jacobian agree to rounding."""
+    from replica.equations.perceptron import energetic, entropic_binary, q, qhat
+
+    theta = 0.3
+    T = float(1 / math.sqrt(2 * math.pi) + theta * math.sqrt((math.pi - 1) / (2 * math.pi)))
+    fe = eq.tree_machine("committee", 1, "relu", "binary")
+    alpha = fe.params[0].symbol
+    ref = FreeEntropy(name="relu-K1-as-perceptron",
+                      phi=entropic_binary(q, qhat) + alpha * (energetic(q, T) + energetic(q, -T)) / 2,
+                      order=fe.order, params=fe.params[:1], pairs=fe.pairs)
+    quad = Quadrature(gauss=128)
+    a, b = System(fe), System(ref)
+    for point in ({"q": 0.3, "qhat": 0.6}, {"q": 0.7, "qhat": 2.0}):
+        va, vb = a.vector(point, {"alpha": 0.4, "theta": theta}), b.vector(point, {"alpha": 0.4})
+        for bundle in ("phi", "res", "res_jac"):
+            assert np.max(np.abs(a.call(bundle, va, quad) - b.call(bundle, vb, quad))) < 1e-12
+
+
+def test_relu_committee_equations_are_the_gradient_of_phi():
+    """K = 3: sympy's gradient of phi (through the nested interval levels) equals central differences of the compiled
+    phi, and at the solved point central differences of phi vanish."""
+    from conftest import fd_gradient
+
+    spec = resolve("committee", {"K": 3, "activation": "relu"})[0]
+    system, quad = spec.system, Quadrature(gauss=64, nest=16, trunc=6)
+    k = system.observable_names.index("entropy")
+    v = system.vector({"q": 0.45, "qhat": 1.1}, {"alpha": 0.6, "theta": 0.2})
+    fd = fd_gradient(lambda w: system.call("phi", w, quad)[0], v, [0, 1, 2, 3])
+    assert np.max(np.abs(system.call(f"obs_grad_{k}", v, quad)[1:] - fd)) < 1e-8
+    sol = replica.solve(spec.name, alpha=0.6, theta=0.2, quadrature=quad)
+    w, used = system.vector(sol.order, sol.params), Quadrature(**sol.settings["quadrature"])  # as refined
+    assert np.max(np.abs(fd_gradient(lambda x: system.call("phi", x, used)[0], w, [0, 1]))) < 1e-8
+
+
+def test_relu_committee_rule_converges():
+    """K = 3 at q = 0.5: doubling the interval levels' Gauss–Legendre nodes from 8 changes the equations by < 1e-10;
+    the outer rule's doubling from 48 by < 1e-7 (what the node-doubling estimate then refines)."""
+    system = resolve("committee", {"K": 3, "activation": "relu"})[0].system
+    v = system.vector({"q": 0.5, "qhat": 1.0}, {"alpha": 0.5, "theta": 0.0})
+    base = Quadrature(gauss=128, nest=48, trunc=8)
+    r = system.call("fp", v, base)
+    assert np.max(np.abs(system.call("fp", v, Quadrature(gauss=128, nest=48, trunc=16)) - r)) < 1e-10
+    assert np.max(np.abs(system.call("fp", v, Quadrature(gauss=128, nest=96, trunc=8)) - r)) < 1e-7
+
+
+def test_relu_committee_on_its_rule_in_mpmath():
+    """The compiled phi of the K = 3 ReLU committee equals its own rule re-evaluated in mpmath (the product rule over
+    the outer nodes, the nested Gauss–Legendre levels, ln of the sums of positive terms): code generation adds
+    nothing but rounding."""
+    from replica.highprec import evaluate
+
+    fe = eq.tree_machine("committee", 3, "relu", "binary")
+    system = System(fe)
+    quad = Quadrature(gauss=16, nest=5, trunc=3, rule="hermite")
+    point = {"q": 0.4, "qhat": 0.9, "alpha": 0.5, "theta": 0.1}
+    v = system.vector({k: point[k] for k in ("q", "qhat")}, {k: point[k] for k in ("alpha", "theta")})
+    exact = evaluate(fe.phi, {s: point[s.name] for s in fe.symbols}, dps=25, quadrature=quad)
+    assert system.call("phi", v, quad)[0] == pytest.approx(float(exact), abs=1e-13)
+
+
+def test_one_relu_unit_capacity():
+    """K = 1 (a perceptron with threshold 1/sqrt(2 pi)): zero RS entropy at 0.757749, below the K = inf value."""
+    one = replica.capacity("committee", K=1, activation="relu")
+    assert one.converged and one.value == pytest.approx(0.757749, abs=2e-6)
+    assert replica.solve("committee", K=1, activation="relu", alpha=one.value).entropy == pytest.approx(0, abs=1e-9)
+    assert one.value < replica.capacity("committee", K="inf", activation="relu").value
+
+
+@pytest.mark.slow
+def test_relu_committees_approach_K_infinity():
+    """Binary capacities (zero RS entropy, centred output) rise with K towards the K = inf ReLU value:
+    K = 1 < K = 3 < K = inf, and the step from K = 3 to inf is a small fraction of the step from 1 to 3."""
+    one = replica.capacity("committee", K=1, activation="relu")
+    three = replica.capacity("committee", K=3, activation="relu")
+    inf = replica.capacity("committee", K="inf", activation="relu")
+    assert one.converged and three.converged
+    assert three.value == pytest.approx(0.883419, abs=2e-6)
+    assert one.value < three.value < inf.value
+    assert inf.value - three.value < (three.value - one.value) / 4
+
+
+def test_finite_relu_spherical_capacity_is_not_claimed():
+    thr = replica.capacity("committee", K=3, activation="relu", weights="spherical")
+    assert thr.value is None and thr.status == "not computed" and not thr.converged
