@@ -11,6 +11,7 @@ RECIPES = {recipe.NAME: recipe for recipe in (storage.ENTROPY, storage.PHASE_DIA
                                               gaussian_mixture.ERRORS, gaussian_mixture.ERROR_VS_LAMBDA,
                                               gaussian_mixture.BO_LOCAL_ENTROPY, gaussian_mixture.ERM_LOCAL_ENTROPY,
                                               gaussian_mixture.FLAT_HINGE,
-                                              committee.TREE_WFM, committee.TREE_STABILITY)}
+                                              committee.TREE_WFM, committee.TREE_STABILITY,
+                                              committee.TREE_STORAGE)}
 
 __all__ = ["RECIPES"]
