@@ -138,7 +138,26 @@ def _expand_top(expr):
     return sp.expand(expr, deep=False, power_exp=False, power_base=False, log=False, multinomial=False)
 
 
-class Average(sp.Expr):
+class _OneVariable(sp.Expr):
+    """An integral over one bound variable: ``args = (integrand, variable, ...)``."""
+
+    is_commutative = True
+
+    @property
+    def integrand(self):
+        return self.args[0]
+
+    @property
+    def variable(self):
+        return self.args[1]
+
+    def _eval_subs(self, old, new):
+        if old == self.variable:
+            return self
+        return None
+
+
+class Average(_OneVariable):
     """Average of ``expr`` over ``var`` ~ N(0, 1), optionally conditioned on ``var > lower`` (normalized).
 
     ``Average(f, z)`` is int Dz f(z); ``Average(f, x, a)`` is (1/H(a)) int_a^inf Dx f(x). A truncated average may
@@ -149,8 +168,6 @@ class Average(sp.Expr):
     proportional to ``var`` are integrated by parts (E[z f(z)] = E[f'(z)]), which removes the 1/sqrt(qhat)
     singularities of derivatives of sqrt(qhat)*z at qhat = 0.
     """
-
-    is_commutative = True
 
     def __new__(cls, expr, var, lower=sp.S.NegativeInfinity, layer=None):
         expr, lower = sp.sympify(expr), sp.sympify(lower)
@@ -170,14 +187,6 @@ class Average(sp.Expr):
         return sp.Expr.__new__(cls, expr, var, lower, layer)
 
     @property
-    def integrand(self):
-        return self.args[0]
-
-    @property
-    def variable(self):
-        return self.args[1]
-
-    @property
     def lower(self):
         return self.args[2]
 
@@ -193,11 +202,6 @@ class Average(sp.Expr):
     def free_symbols(self):
         layer = self.layer.free_symbols if self.layer is not None else set()
         return (self.integrand.free_symbols - {self.variable}) | self.lower.free_symbols | layer
-
-    def _eval_subs(self, old, new):
-        if old == self.variable:
-            return self
-        return None
 
     def _eval_derivative(self, s):
         f, z, a = self.integrand, self.variable, self.lower
@@ -239,13 +243,11 @@ def E_trunc(expr, var, lower, layer=None):
     return Average(expr, var, lower, layer)
 
 
-class UnitAverage(sp.Expr):
+class UnitAverage(_OneVariable):
     """int_0^1 du f(u): the mean over a uniform variable on [0, 1], compiled on the Gauss–Legendre rule (the
     quadrature's ``trunc`` level). Through :func:`gauss_integral` it carries Gaussian integrals over finite intervals
     whose end points depend on other variables (a piecewise definition integrated piece by piece, split at its kinks).
     Derivatives average the derivative: the limits are fixed."""
-
-    is_commutative = True
 
     def __new__(cls, expr, var):
         expr = sp.sympify(expr)
@@ -256,21 +258,8 @@ class UnitAverage(sp.Expr):
         return sp.Expr.__new__(cls, expr, var)
 
     @property
-    def integrand(self):
-        return self.args[0]
-
-    @property
-    def variable(self):
-        return self.args[1]
-
-    @property
     def free_symbols(self):
         return self.integrand.free_symbols - {self.variable}
-
-    def _eval_subs(self, old, new):
-        if old == self.variable:
-            return self
-        return None
 
     def _eval_derivative(self, s):
         return UnitAverage(self.integrand.diff(s), self.variable)
