@@ -196,3 +196,28 @@ def test_a_boundary_layer_gets_its_own_nodes():
             assert abs(float(evaluate(layered, {a: a0, sig: s0}, quadrature=quad)) - got[0]) <= 1e-12
     with pytest.raises(ValueError, match="truncated"):
         E(logH(x), x).func(logH(x), x, sp.S.NegativeInfinity, sig)
+
+
+def test_gauss_integral_over_moving_limits():
+    """int_a^b Dx f over an interval whose ends depend on a parameter (a UnitAverage on the Gauss–Legendre nodes):
+    exact to 1e-14 with 16 nodes for a smooth f, and sympy's derivative carries the moving ends (the Leibniz terms
+    G(b) f(b) b' - G(a) f(a) a') without boundary terms of its own; an i.i.d. outer average of such integrals runs on
+    the nest rule."""
+    from replica.equations.vocabulary import E_iid, G, UnitAverage, gauss_integral
+
+    x, s, z1, z2 = sp.symbols("x s z1 z2")
+    a, b = -s, 2 * s + 1
+    integral = gauss_integral(sp.cos(x) * x**2, x, a, b)
+    assert isinstance(integral, UnitAverage)
+    leibniz = G(b) * (sp.cos(b) * b**2) * 2 - G(a) * (sp.cos(a) * a**2) * (-1)
+    outer = E_iid(gauss_integral(sp.exp(x), x, z1 * s, z1 * s + z2**2 + 1), (z1, z2))
+    mod = compile_module("test-gauss-integral-v1", [s], lambda: {"f": [integral, sp.diff(integral, s), leibniz,
+                                                                        outer]}, "t", verbose=False)
+    value, deriv, expected_deriv, _ = mod.f(np.array([0.6]), *Quadrature(trunc=16).arrays())
+    with mp.workdps(30):
+        exact = mp.quad(lambda t: mp.npdf(t) * mp.cos(t) * t**2, [-0.6, 2.2])
+        exact_deriv = mp.diff(lambda u: mp.quad(lambda t: mp.npdf(t) * mp.cos(t) * t**2, [-u, 2 * u + 1]), 0.6)
+    assert value == pytest.approx(float(exact), abs=1e-14)
+    assert deriv == pytest.approx(float(exact_deriv), abs=1e-13) and deriv == pytest.approx(expected_deriv, abs=1e-13)
+    on_nest = mod.f(np.array([0.6]), *Quadrature(gauss=64, nest=12, trunc=16, rule="hermite").arrays())[3]
+    assert on_nest == mod.f(np.array([0.6]), *Quadrature(gauss=8, nest=12, trunc=16, rule="hermite").arrays())[3]
