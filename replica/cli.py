@@ -47,6 +47,12 @@ def _common(p, json_help="print one JSON object"):
                         "kept (default: adaptive, doubled until the node-doubling error estimate is below 1e-8)")
     p.add_argument("--rule", choices=["trapezoid", "hermite"], default=None,
                    help="rule for Gaussian averages (default: Gaussian-weighted trapezoid); fixes the nodes")
+    p.add_argument("--nest", type=int, default=None,
+                   help="nodes of the outer level of nested averages (a finite-K ReLU committee's K hidden fields, a "
+                        "Franz-Parisi energetic term's reference field); fixes the nodes")
+    p.add_argument("--trunc", type=int, default=None,
+                   help="nodes of the truncated and Gauss-Legendre level (a finite-K ReLU committee's interval "
+                        "levels); fixes the nodes")
 
 
 def _parser():
@@ -178,25 +184,30 @@ def _family_member(name, extra):
 
 
 def _quadrature(args, spec):
-    """None (adaptive) unless --nodes or --rule fixes the quadrature. --nodes sets the outer Gaussian nodes and --rule
-    their rule; the model's own truncated, inner and nest rules are kept (an inner or nest rule tied to the outer one
-    follows it, a trunc_inner rule tied to the inner one follows that)."""
+    """None (adaptive) unless --nodes, --rule, --nest or --trunc fixes the quadrature. --nodes sets the outer Gaussian
+    nodes and --rule their rule, --nest and --trunc those levels; the model's own other rules are kept (an inner or
+    nest rule tied to the outer one follows it, a trunc_inner rule tied to the inner one follows that)."""
     from replica.solvers.quadrature import Quadrature
 
-    if args.nodes is None and args.rule is None:
+    nest, trunc = getattr(args, "nest", None), getattr(args, "trunc", None)
+    if args.nodes is None and args.rule is None and nest is None and trunc is None:
         return None
     base = spec.quadrature
-    gauss, rule = args.nodes or base.gauss, args.rule or base.rule
+
+    def given(value, default):
+        return default if value is None else value
+
+    gauss, rule = given(args.nodes, base.gauss), given(args.rule, base.rule)
     inner = gauss if base.inner == base.gauss else base.inner
     inner_rule = rule if base.inner_rule == base.rule else base.inner_rule
     try:
-        return Quadrature(gauss=gauss, trunc=base.trunc, rule=rule, inner=inner, inner_rule=inner_rule,
-                          nest=gauss if base.nest == base.gauss else base.nest,
+        return Quadrature(gauss=gauss, trunc=given(trunc, base.trunc), rule=rule, inner=inner, inner_rule=inner_rule,
+                          nest=given(nest, gauss if base.nest == base.gauss else base.nest),
                           trunc_inner=inner if base.trunc_inner == base.inner else base.trunc_inner,
                           trunc_inner_rule=inner_rule if base.trunc_inner_rule == base.inner_rule
                           else base.trunc_inner_rule)
     except ValueError as e:
-        raise ReplicaError(f"--nodes: {e}") from None
+        raise ReplicaError(f"--nodes, --nest, --trunc: {e}") from None
 
 
 def _emit(obj, as_json):

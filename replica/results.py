@@ -16,7 +16,7 @@ REMEDIES = {
     "stalled": "start closer by continuation (replica.sweep), or try method='newton'",
     "singular": "a spinodal or bifurcation is near: approach it by continuation with smaller steps",
     "not_finite": "the start point is outside the region where the equations are finite: give x0 inside it",
-    "inaccurate": "increase the quadrature nodes (quadrature=Quadrature(gauss=...), CLI --nodes)",
+    "inaccurate": "increase the quadrature nodes (quadrature=Quadrature(gauss=...), CLI --nodes, --nest, --trunc)",
     "wrong_branch": "the solution sought may not exist here (for the 1RSB line: kappa too close to 0, where it "
                     "merges with the RS one); try a parameter further from that limit",
     "unvouched": "the equations hold here but the model's derivation does not (see the message): use the "

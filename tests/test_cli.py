@@ -99,6 +99,9 @@ BAD = [
     ("dat-line", "spherical-perceptron", "--kappa", "0.5"),
     ("frobnicate",),
     ("solve", "binary-perceptron", "--alpha", "0.5", "--nodes", "1"),
+    ("solve", "binary-perceptron", "--alpha", "0.5", "--nodes", "0"),
+    ("solve", "binary-perceptron-fp", "--alpha", "0.5", "--d", "0.1", "--nest", "0"),
+    ("solve", "binary-perceptron-fp", "--alpha", "0.5", "--d", "0.1", "--trunc", "1"),
     ("solve", "binary-perceptron-ld", "--y", "inf", "--alpha", "0.6", "--d", "0.3"),
     ("onset", "binary-perceptron-ld", "--y", "inf", "--ref-kappa", "max"),
     ("onset", "binary-perceptron", "--alpha-range", "0.5:0.6"),
@@ -175,11 +178,12 @@ def test_figure_recipes(capsys, tmp_path, name):
 def test_nodes_keep_the_models_inner_and_truncated_rules():
     """--nodes sets the outer Gaussian nodes; a model's own inner, truncated and nest rules stay (FP: 6 Gauss-Hermite
     inner nodes, 32 truncated, 48 outer nodes for the nest with the truncated level), and an inner or nest rule tied
-    to the outer one (the default) follows it."""
+    to the outer one (the default) follows it. --nest and --trunc set those levels (a K = 5 ReLU committee's outer
+    fields and interval levels), the others kept."""
     import argparse
 
     from replica.cli import _quadrature
-    from replica.models import get_model
+    from replica.models import get_model, resolve
 
     fp = get_model("binary-perceptron-fp")
     quad = _quadrature(argparse.Namespace(nodes=256, rule=None), fp)
@@ -187,6 +191,10 @@ def test_nodes_keep_the_models_inner_and_truncated_rules():
     quad = _quadrature(argparse.Namespace(nodes=256, rule="hermite"), get_model("binary-perceptron-ld"))
     assert (quad.gauss, quad.inner, quad.rule, quad.inner_rule, quad.nest) == (256, 256, "hermite", "hermite", 256)
     assert _quadrature(argparse.Namespace(nodes=None, rule=None), fp) is None
+    relu5 = resolve("committee", {"K": 5, "activation": "relu"})[0]  # declared, not compiled
+    quad = _quadrature(argparse.Namespace(nodes=None, rule=None, nest=16, trunc=8), relu5)
+    assert (quad.gauss, quad.nest, quad.trunc, quad.rule) == (128, 16, 8, "hermite")
+    assert _quadrature(argparse.Namespace(nodes=64, rule=None, nest=None, trunc=None), fp).trunc == fp.quadrature.trunc
 
 
 def test_a_closed_pipe_ends_quietly():
