@@ -137,9 +137,9 @@ _RELU_QUAD = {1: Quadrature(gauss=128, trunc=8),
               3: Quadrature(gauss=128, nest=48, trunc=8),
               5: Quadrature(gauss=128, nest=12, trunc=6, rule="hermite")}
 _RELU_MAX = {1: 8192, 3: 128, 5: 128}
-_RELU_FIXED = ("K = 5 ReLU: solved on the model's rule (nest 12 Gauss-Hermite, 6 Legendre nodes per level), not "
-               "refined; a finer one: --nest 16 --trunc 8 (CLI) or quadrature=Quadrature(gauss=128, nest=16, "
-               "trunc=8, rule='hermite'), about 10 s an evaluation")
+_RELU_FIXED = ("K = 5 ReLU: not refined automatically (the model's rule: nest 12 Gauss-Hermite, 6 Legendre nodes per "
+               "level); finer: --nest 16 --trunc 8 (CLI) or quadrature=Quadrature(gauss=128, nest=16, trunc=8, "
+               "rule='hermite'), which converges to 7e-9 at alpha = 0.5 in 6 minutes")
 
 
 @cache
