@@ -65,19 +65,27 @@ def _tail_inverse(a, y, dps):
     return mp.findroot(lambda x: _logH(x) - target, _sp.tail_inverse(float(a), float(y)))
 
 
+def _gaussian_rule(e, rules, nested):
+    """The (nodes, weights) of the compiled Gaussian rule a plain or i.i.d. average ``e`` runs on: the trunc_inner or
+    inner rule when nested, the nest rule at the head of a nest, else the outer one."""
+    gx, gw, _, _, ix, iw, _, _, nx, nw, jx, jw = rules
+    if nested:
+        return (jx, jw) if nested == "trunc_inner" else (ix, iw)
+    return (nx, nw) if heads_nest(e) else (gx, gw)
+
+
 def _on_rule(e, a, env, rules, nested):
     """The compiled rule's value of the average ``e``, E_z f (a is None) or E_{z>a} f, in mpmath arithmetic;
     ``nested`` is False for an outermost average, "inner" inside a plain one, "trunc_inner" inside a truncated one."""
     f, z = e.integrand, e.variable
-    gx, gw, tx, tw, ix, iw, lx, lw, nx, nw, jx, jw = rules
+    tx, tw, lx, lw = rules[2], rules[3], rules[6], rules[7]
     within = "trunc_inner" if a is not None or nested == "trunc_inner" else "inner"  # the rule of averages inside
 
     def total(nodes, weights):
         return mp.fsum(w * _eval(f, {**env, z: x}, rules, within) for x, w in zip(nodes, weights))
 
     if a is None:
-        inner = (jx, jw) if nested == "trunc_inner" else (ix, iw)
-        return total(*(inner if nested else (nx, nw) if heads_nest(e) else (gx, gw)))
+        return total(*_gaussian_rule(e, rules, nested))
 
     def segment(lo, hi):  # int_lo^hi Dx f on the Gauss-Legendre nodes
         xs = [lo + (hi - lo) * (1 + t) / 2 for t in lx]
@@ -119,9 +127,7 @@ def _eval(e, env, rules=None, nested=False):
         return mp.quad(lambda t: _eval(f, {**env, u: t}), [0, 1])
     if isinstance(e, voc.IidAverage) and rules is not None:  # the compiled multiset rule, in the same variable order
         f, zs = e.integrand, e.variables
-        gx, gw, _, _, ix, iw, _, _, nx, nw, jx, jw = rules
-        xs, ws = ((jx, jw) if nested == "trunc_inner" else (ix, iw)) if nested else (nx, nw) if heads_nest(e) \
-            else (gx, gw)
+        xs, ws = _gaussian_rule(e, rules, nested)
         within = nested if nested == "trunc_inner" else "inner"
         total = []
         for idx in itertools.combinations_with_replacement(range(len(xs)), len(zs)):
