@@ -137,6 +137,6 @@ TREE_STORAGE = Recipe(
                  "stores less than the sign one, as the ReLU paper's large-K analysis finds); and how a finite-K "
                  "ReLU machine depends on where its output threshold sits (docs/committee.md)",
     caveats="RS entropies (binary weights: locally RS-stable up to the capacities, docs/committee.md); K = 5 ReLU "
-            "is left out (a minute a point); the centring panel is at alpha = 0.6 only",
+            "is left out (40 s a point); the centring panel is at alpha = 0.6 only",
     make=_tree_storage,
 )

@@ -186,6 +186,12 @@ class System:
         nothing; near q -> 1 the truncated and inner levels need many more nodes than the outer one, and refining
         only them keeps the rule affordable. None where that rule is no finer (its levels at their caps), its outer
         level exceeds ``max_nodes`` (and this rule's) or its :attr:`~Quadrature.cost` exceeds ``max_cost``."""
+        def affordable(rule):
+            return rule != quad and rule.gauss <= max(max_nodes, quad.gauss) and rule.cost <= max_cost
+
+        # refining more levels never costs less: where no level alone may be refined, measuring them is wasted
+        if not any(affordable(quad.refined((level,))) for level in quad.LEVELS):
+            return None
         moves = {level: self._doubling(v, quad, unknowns, target, (level,))[0] for level in quad.LEVELS}
         if not all(math.isfinite(e) for e in moves.values()):
             rule = quad.refined()
@@ -193,9 +199,7 @@ class System:
             floor = max(quad_tol, 0.1 * max(moves.values()))
             rule = quad.refined(tuple(level for level, e in moves.items() if e >= floor)
                                 or (max(moves, key=moves.get),))
-        if rule == quad or rule.gauss > max(max_nodes, quad.gauss) or rule.cost > max_cost:
-            return None
-        return rule
+        return rule if affordable(rule) else None
 
     def refine(self, result, v, quad, tol=Tolerance(), quad_tol=1e-8, max_nodes=8192, unknowns=None, target=None,
                max_cost=None):

@@ -585,7 +585,7 @@ def test_finite_relu_spherical_capacity_is_not_claimed():
 def test_relu_K5_lies_between_K3_and_K_infinity():
     """At alpha = 0.5 the RS entropy of the centred ReLU committee rises with K: 0.32333 (K = 3) < 0.32605 (K = 5) <
     0.33007 (K = inf). K = 5 is on its fixed rule, whose level-by-level node-doubling estimate (about 2.5e-7) is far
-    below the gaps (derivation 5 min on first use, a minute a solve)."""
+    below the gaps (derivation 5 min on first use, 40 s a solve)."""
     s = {K: replica.solve("committee", K=K, activation="relu", alpha=0.5, strict=False) for K in (3, 5, "inf")}
     assert s[5].quad_error < 1e-6 and s[3].converged and s["inf"].converged
     assert s[3].entropy + 1e-3 < s[5].entropy < s["inf"].entropy - 1e-3
