@@ -41,6 +41,13 @@ def bayes_bias():
     return delta / 2 * sp.log(rho / (1 - rho))
 
 
+def bayes_error():
+    """The Bayes-optimal test error eps_g(m, m, b_BO) at m = alpha/(alpha + Delta) (physics notes §B.1), in closed
+    form: what an estimator's ``excess_error`` is measured from."""
+    m_bo = alpha / (alpha + delta)
+    return generalization_error(m_bo, m_bo, bayes_bias())
+
+
 def gm_bayes():
     r"""Bayes-optimal classification (physics notes §B): the posterior of the cluster mean v given the labelled data,
 
@@ -89,8 +96,8 @@ def gm_ridge():
     unchanged). Stationarity reproduces the GaussMixtureProject equations (code conventions q_c = Delta q,
     V = Delta chi, Vhat = chihat/Delta).
 
-    Observables: ``energy`` (e), ``b``, ``error`` = eps_g(m, q, b), ``train_loss`` per sample (without the penalty),
-    ``train_error`` (fraction of misclassified training points).
+    Observables: ``energy`` (e), ``b``, ``error`` = eps_g(m, q, b), ``excess_error`` = error - eps_BO,
+    ``train_loss`` per sample (without the penalty), ``train_error`` (fraction of misclassified training points).
     """
     phi = ridge_prior() + alpha * _square_loss_output(q)
     return FreeEntropy(
@@ -121,6 +128,7 @@ def _square_loss_observables(q_):
     b = OPTIMAL_BIAS
     s = sp.sqrt(delta * q_)
     return {"b": b, "error": generalization_error(m, q_, b),
+            "excess_error": generalization_error(m, q_, b) - bayes_error(),
             "train_loss": _square_loss_output(q_) / (1 + delta * chi),
             "train_error": rho * H((m + b + delta * chi) / s) + (1 - rho) * H((m - b + delta * chi) / s)}
 
@@ -204,7 +212,8 @@ def _convex_erm(name, output, observables):
                Symbol(_BIAS, sp.S.Reals, "trained bias")],
         params=[ALPHA, DELTA, RHO, Symbol(lam, sp.Interval.open(0, sp.oo), "ridge penalty lambda > 0")],
         pairs={m: mhat, q: chihat, chi: qhat},
-        observables={"error": generalization_error(m, q, _BIAS), **observables},
+        observables={"error": generalization_error(m, q, _BIAS),
+                     "excess_error": generalization_error(m, q, _BIAS) - bayes_error(), **observables},
     )
 
 

@@ -23,9 +23,24 @@ Q = Symbol(q, sp.Interval.Ropen(0, 1), "overlap between two solutions")
 QHAT = Symbol(qhat, sp.Interval(0, sp.oo), "conjugate of q")
 
 
+def stability_layer(q_, kappa_):
+    """Where ln H((kappa - sqrt(q) z)/sqrt(1-q)) turns from -(kappa - sqrt(q) z)^2/(2(1-q)) to 0: a boundary layer of
+    width sqrt((1-q)/q) around z = kappa/sqrt(q), thin as q -> 1 (the quadrature's ``layer`` hint; 8 widths out, the
+    departure from the smooth sides, like H(8) ~ 6e-16, is below rounding)."""
+    return kappa_ / sp.sqrt(q_), sp.sqrt((1 - q_) / q_)
+
+
+def sign_layer(qhat_):
+    """Where ln 2cosh(sqrt(qhat) z) turns from -sqrt(qhat) z to sqrt(qhat) z, around z = 0: the quadrature resolves
+    8 widths on either side, and tanh(sqrt(qhat) z) approaches +-1 like exp(-2 sqrt(qhat) |z|), so the width is
+    2.5/sqrt(qhat) (1 - tanh^2 is 4e-18 beyond the layer; with 1/sqrt(qhat) it would still be 1e-7, which the
+    tail rule cannot resolve and which misplaces the Jacobian's small entries, d tanh^2/d qhat ~ 1/qhat^2)."""
+    return 0, sp.Rational(5, 2) / sp.sqrt(qhat_)
+
+
 def energetic(q_, kappa_):
     """int Dz ln H((kappa - sqrt(q) z)/sqrt(1-q)): the log-volume of one pattern's constraint (Gardner's G_E)."""
-    return E(logH((kappa_ - sp.sqrt(q_) * z) / sp.sqrt(1 - q_)), z)
+    return E(logH((kappa_ - sp.sqrt(q_) * z) / sp.sqrt(1 - q_)), z, layer=stability_layer(q_, kappa_))
 
 
 def entropic_spherical(q_, qhat_):
@@ -37,21 +52,21 @@ def entropic_spherical(q_, qhat_):
 
 def entropic_binary(q_, qhat_):
     """-qhat (1-q)/2 + int Dz ln 2cosh(sqrt(qhat) z): the entropic term of binary weights."""
-    return -qhat_ * (1 - q_) / 2 + E(log2cosh(sp.sqrt(qhat_) * z), z)
+    return -qhat_ * (1 - q_) / 2 + E(log2cosh(sp.sqrt(qhat_) * z), z, layer=sign_layer(qhat_))
 
 
 def energetic_replicon(q_, kappa_, order=2):
     """E_z[(d^k/d omega^k ln H((kappa - omega)/sqrt(1-q)))^2] at omega = sqrt(q) z, k = ``order`` (derived by sympy):
     k = 2 is the energetic factor of the replicon eigenvalue."""
     derivative = sp.diff(logH((kappa_ - omega) / sp.sqrt(1 - q_)), omega, order)
-    return E((derivative**2).subs(omega, sp.sqrt(q_) * z), z)
+    return E((derivative**2).subs(omega, sp.sqrt(q_) * z), z, layer=stability_layer(q_, kappa_))
 
 
 def entropic_replicon_binary(qhat_):
     """E_z[(d^2/dh^2 ln 2cosh h)^2] at h = sqrt(qhat) z, i.e. E[(1 - tanh^2)^2]: the entropic factor of the replicon
     eigenvalue for binary weights (for spherical weights it is (1-q)^2)."""
     h = sp.Symbol("h")
-    return E((sp.diff(log2cosh(h), h, 2) ** 2).subs(h, sp.sqrt(qhat_) * z), z)
+    return E((sp.diff(log2cosh(h), h, 2) ** 2).subs(h, sp.sqrt(qhat_) * z), z, layer=sign_layer(qhat_))
 
 
 def alpha_c_spherical(kappa_=kappa):
@@ -124,14 +139,17 @@ def spherical_perceptron_1rsb_jamming():
 
     a = kappa - sqrt(q0) z0, b = sqrt(1-q0), c = 1 + mu b^2. The SAT/UNSAT line solves dPhi/dmu = dPhi/dq0 = 0 and
     Phi = 0 on the non-trivial branch (q0 < 1). The log of the sum is written as logaddexp of the two logarithms,
-    1 - H(x) = H(-x), so that no term underflows.
+    1 - H(x) = H(-x), so that no term underflows. As kappa -> 0- the line approaches the RS capacity with q0 -> 1:
+    the z0 integrand then turns in a layer of width sqrt((1-q0)/q0) around z0 = kappa/sqrt(q0), declared to the
+    quadrature.
     """
     z0 = sp.Symbol("z0")
     a = kappa - sp.sqrt(q0) * z0
     b = sp.sqrt(1 - q0)
     c = 1 + mu * b**2
     inner = logaddexp(logH(a / b), -mu * a**2 / (2 * c) - sp.log(c) / 2 + logH(-a / (b * sp.sqrt(c))))
-    phi = sp.Rational(1, 2) * (q0 / (1 + mu * (1 - q0)) + sp.log(1 + mu * (1 - q0)) / mu) + alpha / mu * E(inner, z0)
+    phi = sp.Rational(1, 2) * (q0 / (1 + mu * (1 - q0)) + sp.log(1 + mu * (1 - q0)) / mu) \
+        + alpha / mu * E(inner, z0, layer=stability_layer(q0, kappa))
     return FreeEntropy(
         name="spherical-perceptron-1rsb-jamming",
         phi=phi,

@@ -160,13 +160,14 @@ class _OneVariable(sp.Expr):
 class Average(_OneVariable):
     """Average of ``expr`` over ``var`` ~ N(0, 1), optionally conditioned on ``var > lower`` (normalized).
 
-    ``Average(f, z)`` is int Dz f(z); ``Average(f, x, a)`` is (1/H(a)) int_a^inf Dx f(x). A truncated average may
-    carry a ``layer``: the width of a boundary layer above the truncation point, where f varies on that scale (a hint
-    to the quadrature, not part of the value: see :func:`E_trunc`). Averages nest, and
-    ``log(Average(...))`` is a large-deviation term. The derivative with respect to any other symbol is the average of
-    the derivative (plus the boundary term when ``lower`` depends on it). For the plain Gaussian measure, terms
-    proportional to ``var`` are integrated by parts (E[z f(z)] = E[f'(z)]), which removes the 1/sqrt(qhat)
-    singularities of derivatives of sqrt(qhat)*z at qhat = 0.
+    ``Average(f, z)`` is int Dz f(z); ``Average(f, x, a)`` is (1/H(a)) int_a^inf Dx f(x). An average may carry a
+    ``layer``: where f varies on a scale w much shorter than the Gaussian's (a boundary layer), a hint to the
+    quadrature, not part of the value. For a truncated average it is the width w of the layer just above the
+    truncation point (see :func:`E_trunc`); for a plain one the pair ``(c, w)``, the layer's centre and width (see
+    :func:`E`). Averages nest, and ``log(Average(...))`` is a large-deviation term. The derivative with respect to
+    any other symbol is the average of the derivative (plus the boundary term when ``lower`` depends on it; the
+    layer is carried along). For the plain Gaussian measure, terms proportional to ``var`` are integrated by parts
+    (E[z f(z)] = E[f'(z)]), which removes the 1/sqrt(qhat) singularities of derivatives of sqrt(qhat)*z at qhat = 0.
     """
 
     def __new__(cls, expr, var, lower=sp.S.NegativeInfinity, layer=None):
@@ -180,10 +181,15 @@ class Average(_OneVariable):
         if layer is None:
             return sp.Expr.__new__(cls, expr, var, lower)
         if lower == sp.S.NegativeInfinity:
-            raise ValueError("only a truncated average has a boundary layer")
-        layer = sp.sympify(layer)
+            if not (isinstance(layer, (tuple, list, sp.Tuple)) and len(layer) == 2):
+                raise ValueError("a plain average's boundary layer is a pair (centre, width)")
+            layer = sp.Tuple(*map(sp.sympify, layer))
+        else:
+            layer = sp.sympify(layer)
+            if isinstance(layer, sp.Tuple):
+                raise ValueError("a truncated average's boundary layer is a width (it sits at the truncation point)")
         if var in layer.free_symbols:
-            raise ValueError("the layer width cannot depend on the averaged variable")
+            raise ValueError("the layer cannot depend on the averaged variable")
         return sp.Expr.__new__(cls, expr, var, lower, layer)
 
     @property
@@ -229,9 +235,14 @@ def _stein(term, z):
     return sp.Mul(*factors).diff(z)
 
 
-def E(expr, var):
-    """int Dvar expr: the average over a standard Gaussian variable."""
-    return Average(expr, var)
+def E(expr, var, layer=None):
+    """int Dvar expr: the average over a standard Gaussian variable.
+
+    ``layer=(c, w)``: where ``expr`` turns on a scale w (an expression, free of ``var``) around var = c and is smooth
+    on either side (a boundary layer, e.g. ln H((kappa - sqrt(q) z)/sqrt(1-q)) near q -> 1: c = kappa/sqrt(q),
+    w = sqrt((1-q)/q)), the quadrature splits the Gaussian at c and spends its own nodes on the layer when it is
+    narrow (:mod:`replica.solvers.codegen`). The value does not depend on it."""
+    return Average(expr, var, sp.S.NegativeInfinity, layer)
 
 
 def E_trunc(expr, var, lower, layer=None):

@@ -3,9 +3,10 @@
 ``replica figure list`` lists them; ``replica figure NAME --out DIR`` writes ``DIR/NAME.png`` and the data behind it
 as ``DIR/NAME.csv``. Each recipe says which figure it reconstructs and what it could not pin down.
 """
-from . import committee, gaussian_mixture, local_entropy, storage
+from . import committee, diagrams, gaussian_mixture, local_entropy, storage
 
-RECIPES = {recipe.NAME: recipe for recipe in (storage.ENTROPY, storage.PHASE_DIAGRAM, local_entropy.FP_CURVES,
+RECIPES = {recipe.NAME: recipe for recipe in (storage.ENTROPY, diagrams.SPHERICAL, diagrams.BINARY,
+                                              diagrams.FRANZ_PARISI, local_entropy.FP_CURVES,
                                               local_entropy.NESTED_MARGINS, local_entropy.LD_CURVES,
                                               local_entropy.CE_CURVES, local_entropy.ONSETS,
                                               gaussian_mixture.ERRORS, gaussian_mixture.ERROR_VS_LAMBDA,

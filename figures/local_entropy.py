@@ -166,8 +166,6 @@ CE_CURVES = Recipe(
 
 
 def _onsets():
-    from replica.large_deviation import _dip_inf
-    from replica.local_entropy import _dip
     from replica.models import get_model
 
     ld, fp = get_model("binary-perceptron-ld-inf"), get_model("binary-perceptron-fp")
@@ -184,11 +182,11 @@ def _onsets():
              title="y → ∞ large deviations (dotted: Ŝ < 0, outside the limit)")
     left.title.set_fontsize(10)
     left.legend(fontsize=8)
-    for model, spec, dip, fixed, d_min, alphas, style in [
-            ("binary-perceptron-ld --y inf", ld, _dip_inf, {"kappa": 0.0}, 0.01, np.linspace(0.70, 0.80, 11), "o-"),
-            ("binary-perceptron-fp, κ_max references", fp, _dip, {"ref_kappa": "max", "kappa": 0.0}, 4e-3,
+    for model, spec, fixed, d_min, alphas, style in [
+            ("binary-perceptron-ld --y inf", ld, {"kappa": 0.0}, 0.01, np.linspace(0.70, 0.80, 11), "o-"),
+            ("binary-perceptron-fp, κ_max references", fp, {"ref_kappa": "max", "kappa": 0.0}, 4e-3,
              (0.65, 0.70, 0.72, 0.73, 0.74, 0.75), "s-")]:
-        slopes = [dip(spec, a, fixed, d_min, 12) for a in alphas]
+        slopes = [spec.threshold("onset").dip(spec, a, fixed, d_min, 12) for a in alphas]
         right.plot(alphas, [s for s, _ in slopes], style, label=model)
         rows.append(pd.DataFrame({"figure": "smallest slope", "model": spec.name, "alpha": alphas,
                                   "smallest_slope": [s for s, _ in slopes], "d_at": [x for _, x in slopes]}))

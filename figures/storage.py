@@ -1,4 +1,4 @@
-"""Storage figures of the perceptron: the binary RS entropy curves, and the spherical perceptron's phase diagram."""
+"""Storage figures of the perceptron: the binary RS entropy curves (the phase diagrams: ``figures.diagrams``)."""
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Callable
@@ -11,7 +11,7 @@ import numpy as np  # noqa: E402
 import pandas as pd  # noqa: E402
 
 import replica  # noqa: E402
-from replica.perceptron import alpha_c_spherical, alpha_gd_binary  # noqa: E402
+from replica.perceptron import alpha_gd_binary  # noqa: E402
 
 
 @dataclass(frozen=True)
@@ -52,38 +52,10 @@ def _entropy():
     return pd.concat(frames, ignore_index=True), fig
 
 
-def _phase_diagram():
-    kappas = np.linspace(-2.0, 1.0, 31)
-    rows = []
-    for k in kappas:
-        row = {"kappa": k, "alpha_c_rs": alpha_c_spherical(k)}
-        if k < 0:
-            row["alpha_dAT"] = replica.dat_line("spherical-perceptron", kappa=k).value
-            row["alpha_c_1rsb"] = replica.capacity("spherical-perceptron", kappa=k, rsb=1).value
-        rows.append(row)
-    df = pd.DataFrame(rows)
-    fig, ax = plt.subplots(figsize=(6, 4))
-    ax.semilogy(df.kappa, df.alpha_c_rs, label="RS capacity α_c (Gardner)")
-    neg = df[df.kappa < 0]
-    ax.semilogy(neg.kappa, neg.alpha_c_1rsb, "--", label="1RSB SAT/UNSAT")
-    ax.semilogy(neg.kappa, neg.alpha_dAT, ":", label="dAT line (RS unstable above)")
-    ax.set(xlabel="κ", ylabel="α", title="Spherical perceptron with margin κ")
-    ax.legend()
-    fig.tight_layout()
-    return df, fig
-
-
 ENTROPY = Recipe(
     NAME="binary-entropy",
     reconstructs="the classic RS entropy curves of the binary perceptron (Gardner–Derrida 1988; Krauth–Mézard "
                  "1989), with the capacity alpha_KM where s = 0 and the RS q -> 1 point alpha_GD",
     caveats="none: every point is a converged RS solution; beyond alpha_KM the RS entropy is negative and unphysical",
     make=_entropy,
-)
-PHASE_DIAGRAM = Recipe(
-    NAME="spherical-phase-diagram",
-    reconstructs="the (kappa, alpha) phase diagram of the spherical perceptron: Gardner's RS capacity, the dAT line "
-                 "and the 1RSB SAT/UNSAT line for negative margins (as in Franz–Parisi 2016, qualitatively)",
-    caveats="the full-RSB SAT/UNSAT line (the exact one for kappa < 0) is not computed",
-    make=_phase_diagram,
 )

@@ -1,12 +1,17 @@
-"""The public entry points: solve, sweep, capacity, max_margin, dat_line, onset, optimize, simulate, models."""
-from .gaussian_mixture import optimize
-from .local_entropy import onset
+"""The public entry points: solve, sweep, line, phase_diagram, capacity, max_margin, dat_line, onset, optimize,
+simulate, models."""
+from .lines import line
 from .models import QUAD_TOL, families, get_model, resolve
 from .models import models as _model_names
-from .perceptron import capacity, dat_line, max_margin
+from .onset import onset
+from .optimize import optimize
+from .phase_diagram import phase_diagram
 from .simulate import simulate
+from .sweep import sweep
+from .thresholds import capacity, dat_line, max_margin
 
-__all__ = ["solve", "capacity", "max_margin", "dat_line", "onset", "optimize", "simulate", "models"]
+__all__ = ["solve", "sweep", "line", "phase_diagram", "capacity", "max_margin", "dat_line", "onset", "optimize",
+           "simulate", "models"]
 
 
 def models():
@@ -32,16 +37,19 @@ def solve(model, *, method="auto", quadrature=None, x0=None, tol=None, max_iter=
         A name from :func:`replica.models`. A model family (``committee``, ``parity``) takes its options among the
         keywords (``K=3, activation="sign", weights="binary"``).
     method : {'auto', 'fixed-point', 'newton'}
-        'auto' iterates the damped fixed point (adaptive damping) until the residual is below 1e-3, then Newton
+        'auto' iterates the damped fixed point (adaptive damping) until the residual is below 0.1, then Newton
         with the sympy-derived Jacobian finishes.
     quadrature : replica.Quadrature, optional
-        Nodes of the Gaussian averages. Default: adaptive, starting from a 128-node Gaussian-weighted trapezoid on
-        [-10, 10] and doubling the nodes (up to 8192) until the node-doubling error estimate is below
-        ``quad_tol``. A given quadrature is used as it is.
+        Nodes of the Gaussian averages. Default: adaptive, starting from the model's rule and refining the levels
+        that carry the error (up to the model's cap) until the node-doubling error estimate is below ``quad_tol``.
+        A given quadrature is used as it is.
     x0 : dict, optional
-        Starting order parameters; by default a model-specific guess, with continuation along alpha as fallback.
+        Starting order parameters; by default a model-specific guess, with continuation along the model's path as
+        fallback.
     tol : replica.Tolerance, optional
         Convergence test |r_i| <= atol + rtol |x_i| on the stationarity residuals (default 1e-12, 1e-12).
+    max_iter : int
+        Fixed-point iterations at most.
     quad_tol : float
         A solution whose node-doubling error estimate exceeds this has status 'inaccurate'.
     strict : bool
@@ -53,6 +61,12 @@ def solve(model, *, method="auto", quadrature=None, x0=None, tol=None, max_iter=
     Returns
     -------
     replica.Solution
+
+    Raises
+    ------
+    replica.ParameterError
+        Bad input: an unknown model, parameter or option, a value outside its range, a point where the model has no
+        saddle point (beyond the capacity).
 
     Examples
     --------

@@ -1,17 +1,20 @@
-"""The ``replica`` command line: models, solve, sweep, capacity, max-margin, dat-line, onset, optimize, simulate,
-equations, figure.
+"""The ``replica`` command line: models, solve, sweep, line, capacity, max-margin, dat-line, onset, optimize,
+simulate, equations, figure.
 
 Control parameters are given as ``--NAME VALUE`` (``--alpha 0.6 --kappa 0``); in ``sweep`` a value may be a range
-``START:STOP:NUM`` or a list ``a,b,c``. Bad input prints one line and exits with status 2; a solve that does not
-converge prints its status and remedy and exits with status 1.
+``START:STOP:NUM`` or a list ``a,b,c``, and in ``capacity``, ``max-margin``, ``dat-line`` and ``line`` a range gives
+the threshold line. Bad input prints one line and exits with status 2; a solve that does not converge prints its
+status and remedy and exits with status 1.
 """
 import argparse
 import json
+import math
 import os
 import sys
 
 from . import api
-from .errors import ReplicaError
+from .errors import ConvergenceError, ReplicaError
+from .lines import LINE_KINDS, line
 from .models import families, get_model, resolve
 from .sweep import parse_grid, sweep
 
@@ -19,8 +22,12 @@ EXAMPLES = """examples:
   replica models
   replica solve binary-perceptron --alpha 0.6 --kappa 0 --json
   replica capacity spherical-perceptron --kappa -1 --rsb 1
+  replica capacity binary-perceptron --kappa 0:2:21
   replica max-margin binary-perceptron --alpha 0.5
+  replica max-margin binary-perceptron --alpha 0.05:0.8:40
   replica dat-line spherical-perceptron --kappa -1
+  replica dat-line spherical-perceptron --kappa -2:-0.01:40
+  replica line gm-ridge optimum --solve-for lam --alpha 0.5:4:8 --delta 0.5 --rho 0.2
   replica dat-line committee --K inf --activation relu --weights spherical
   replica onset binary-perceptron-fp --ref-kappa max --alpha-range 0.6:0.8
   replica onset binary-perceptron-ld --y inf --alpha-range 0.7:0.8
@@ -28,6 +35,8 @@ EXAMPLES = """examples:
   replica optimize gm-ridge lam --alpha 2 --delta 0.5 --rho 0.2
   replica simulate gm-ridge --alpha 2 --delta 0.5 --rho 0.2 --lam 0.47 --n 1000 --seeds 20
   replica sweep binary-perceptron --alpha 0.05:0.8:76 --kappa 0 --out sweep.csv --plot sweep.png
+  replica phase-diagram binary-perceptron --alpha 0.05:1.5:60 --kappa 0:1.5:40 --lines capacity,alpha-gd \
+      --workers 2 --out pd.csv --plot pd.png
   replica solve committee --K 3 --activation sign --weights binary --alpha 0.5 --json
   replica capacity committee --K inf --activation relu --weights spherical
   replica equations binary-perceptron
@@ -73,6 +82,7 @@ def _parser():
         p.add_argument("model", help="one of: " + ", ".join(api.models()))
         p.add_argument("--method", choices=["auto", "fixed-point", "newton"], default="auto",
                        help="auto (default): damped fixed point, then Newton")
+        p.add_argument("--max-iter", type=int, default=2000, help="fixed-point iterations at most (default 2000)")
         _common(p, "print JSON (a list of row objects for a sweep)")
         if name == "sweep":
             p.add_argument("--out", help="write rows to FILE.csv (or .parquet) as they are computed; resumes")
@@ -81,23 +91,53 @@ def _parser():
             p.add_argument("--until-failure", action="store_true",
                            help="stop at the first point that does not converge (a curve followed to where it ends)")
 
+    range_help = " (a range START:STOP:NUM or a list a,b,c gives the line, traced by continuation)"
     p = sub.add_parser("capacity", help="storage capacity alpha_c(kappa)")
     p.add_argument("model")
-    p.add_argument("--kappa", type=float, default=0.0)
+    p.add_argument("--kappa", default=None, help="margin (default: the model's, 0)" + range_help)
     p.add_argument("--rsb", type=int, choices=[0, 1], default=0, help="0: RS (default), 1: 1RSB SAT/UNSAT line")
-    _common(p)
+    _common(p, "print JSON (a list of row objects for a line)")
 
     p = sub.add_parser("max-margin", help="maximal margin kappa_max(alpha) (binary perceptron)")
     p.add_argument("model")
-    p.add_argument("--alpha", type=float, required=True)
-    _common(p)
+    p.add_argument("--alpha", required=True, help="load" + range_help)
+    _common(p, "print JSON (a list of row objects for a line)")
 
     p = sub.add_parser("dat-line", help="de Almeida-Thouless load alpha_dAT: spherical-perceptron (kappa < 0), "
-                                        "committee --K inf")
+                                        "committee, parity")
     p.add_argument("model")
-    p.add_argument("--kappa", type=float, default=None,
-                   help="margin (spherical-perceptron: required, negative; committee: output margin, default 0)")
-    _common(p)
+    p.add_argument("--kappa", default=None,
+                   help="margin (spherical-perceptron: required, negative; committee K=inf: output margin, default 0)"
+                        + range_help)
+    _common(p, "print JSON (a list of row objects for a line)")
+
+    p = sub.add_parser("phase-diagram", help="every point of a rectangle in two parameters, threshold lines on top",
+                       description="a phase diagram: two parameters as ranges (--X a:b:n --Y c:d:m; the first is "
+                                   "the horizontal axis), the others fixed (--NAME VALUE)")
+    p.add_argument("model")
+    p.add_argument("--color", default=None, help="observable to colour by (default: entropy)")
+    p.add_argument("--lines", default="", help="comma-separated threshold lines: capacity, max-margin, dat-line, "
+                                               "capacity-1rsb, onset, alpha-gd, zero:OBS, optimum:PARAM")
+    p.add_argument("--out", help="write the grid to FILE.csv (or .parquet) as strips complete, the lines to "
+                                 "FILE.lines.csv, the settings to FILE.meta.json; resumes")
+    p.add_argument("--no-resume", action="store_true", help="recompute points already in --out")
+    p.add_argument("--plot", help="save the picture to FILE.png")
+    p.add_argument("--along", default=None, help="the axis the strips follow by continuation (default: the first)")
+    p.add_argument("--workers", type=int, default=1, help="local processes for the strips (default 1)")
+    p.add_argument("--scheduler", default=None, help="'local' (a Dask LocalCluster) or tcp://HOST:PORT of a Dask "
+                                                     "scheduler (pip install 'replica[dask]')")
+    p.add_argument("--json", action="store_true", help='print {"rows": [...], "lines": {...}}')
+
+    p = sub.add_parser("line", help="a threshold line: " + ", ".join(LINE_KINDS) + " along a parameter given as a "
+                                    "range", description="a threshold line along the one parameter given as a range "
+                                    "(--NAME START:STOP:NUM), the others fixed (--NAME VALUE)")
+    p.add_argument("model")
+    p.add_argument("kind", help="one of: " + ", ".join(LINE_KINDS))
+    p.add_argument("--observable", default=None, help="zero: the observable; optimum: the one minimized (error)")
+    p.add_argument("--solve-for", default=None, help="zero: the parameter solved for (give its starting value); "
+                                                     "optimum: the parameter optimized")
+    p.add_argument("--value", type=float, default=0.0, help="zero: the value sought (default 0)")
+    p.add_argument("--json", action="store_true", help="print a JSON list of row objects")
 
     p = sub.add_parser("onset", help="load at which a local-entropy curve (Franz-Parisi, or large deviations with "
                                      "--y inf) first dips at small d")
@@ -220,6 +260,9 @@ def _emit(obj, as_json):
 def main(argv=None):
     try:
         return _main(sys.argv[1:] if argv is None else argv)
+    except ConvergenceError as e:  # a computation the command depends on did not converge: not bad input
+        print(f"replica: {e}", file=sys.stderr)
+        return 1
     except ReplicaError as e:
         print(f"replica: error: {e}", file=sys.stderr)
         return 2
@@ -237,7 +280,7 @@ def _main(argv):
     args, extra = parser.parse_known_args(argv)
     if args.command not in ("models", "figure"):
         spec, extra = _family_member(args.model, extra)
-    if args.command not in ("solve", "sweep", "optimize", "simulate") and extra:
+    if args.command not in ("solve", "sweep", "optimize", "simulate", "line", "phase-diagram") and extra:
         raise ReplicaError(f"unrecognized arguments: {' '.join(extra)}")
     if args.command == "models":
         fams = families()
@@ -267,22 +310,81 @@ def _main(argv):
         return _optimize(spec, args, extra)
     if args.command == "simulate":
         return _simulate(spec, args, extra)
+    if args.command == "line":
+        return _line(spec, args.kind, _model_params(spec, extra, "line"), None, args)
+    if args.command == "phase-diagram":
+        return _phase_diagram(spec, args, extra)
     quad = _quadrature(args, spec)
     if args.command == "solve":
-        sol = api.solve(spec.name, method=args.method, quadrature=quad, strict=False,
+        sol = api.solve(spec.name, method=args.method, quadrature=quad, strict=False, max_iter=args.max_iter,
                         **_model_params(spec, extra, "solve"))
         _emit(sol, args.json)
         return 0 if sol.converged else 1
-    if args.command == "capacity":
-        thr = api.capacity(spec.name, kappa=args.kappa, rsb=args.rsb, quadrature=quad)
-    elif args.command == "max-margin":
-        thr = api.max_margin(spec.name, alpha=args.alpha, quadrature=quad)
-    elif args.command == "dat-line":
-        thr = api.dat_line(spec.name, kappa=args.kappa, quadrature=quad)
-    else:
+    if args.command == "sweep":
         return _sweep(spec, args, extra, quad)
+    name, value = ("alpha", args.alpha) if args.command == "max-margin" else ("kappa", args.kappa)
+    values = None if value is None else parse_grid(value, "--" + name)
+    kind = "capacity-1rsb" if args.command == "capacity" and args.rsb == 1 else args.command
+    if values is not None and len(values) > 1:
+        return _line(spec, kind, {name: values}, quad, args)
+    point = {} if values is None else {name: float(values[0])}
+    thr = spec.threshold(kind)(spec, quadrature=quad, **point)
     _emit(thr, args.json)
     return 0 if thr.converged else 1
+
+
+def _line(spec, kind, grid, quad, args):
+    options = {}
+    if getattr(args, "observable", None) is not None:
+        options["observable"] = args.observable
+    if getattr(args, "solve_for", None) is not None:
+        options["solve_for"] = args.solve_for.replace("-", "_")
+    if kind == "zero":
+        options["value"] = args.value
+    df = line(spec.name, kind, quadrature=quad, **options, **grid)
+    if args.json:
+        print(json.dumps([{k: _plain(v) for k, v in row.items()} for row in df.to_dict("records")],
+                         allow_nan=False))
+    else:
+        cols = [c for c in df.columns if c not in ("model", "message", "remedy", "criterion")]
+        print(df[cols].to_string(index=False))
+    failed = int((~df["converged"].astype(bool)).sum())
+    if failed:
+        print(f"replica: {failed} of {len(df)} points of the line did not converge (see their status and remedy)",
+              file=sys.stderr)
+    return 0 if failed == 0 else 1
+
+
+def _phase_diagram(spec, args, extra):
+    from .phase_diagram import phase_diagram
+    from .tables import check_output_path
+
+    if args.plot:
+        check_output_path(args.plot, (".png",), what="--plot")
+    if args.workers < 1:
+        raise ReplicaError(f"--workers {args.workers}: give a positive number of processes")
+    params = {k: v for k, v in _model_params(spec, extra, "sweep").items()}
+    diagram = phase_diagram(spec.name, color=args.color, lines=args.lines, along=args.along, out=args.out,
+                            resume=not args.no_resume, workers=args.workers, scheduler=args.scheduler, **params)
+    if args.json:
+        print(json.dumps(diagram.as_json(), allow_nan=False))
+    else:
+        counts = diagram.grid["status"].astype(str).value_counts()
+        print(f"{spec.name}: {len(diagram.grid)} points ({', '.join(f'{n} {s}' for s, n in counts.items())}); "
+              f"lines: {', '.join(f'{k} ({len(v)} points)' for k, v in diagram.lines.items()) or 'none'}")
+    if args.out:
+        print(f"replica: {len(diagram.grid)} rows in {args.out}", file=sys.stderr)
+    if args.plot:
+        diagram.plot(args.plot)
+        print(f"replica: wrote {args.plot}", file=sys.stderr)
+    return 0
+
+
+def _plain(v):
+    """A JSON-ready cell: None for a missing or non-finite number."""
+    if isinstance(v, float) and not math.isfinite(v):
+        return None
+    return v
 
 
 def _pair(text, option, example):
@@ -350,20 +452,18 @@ def _figure(args):
 
 
 def _sweep(spec, args, extra, quad):
-    grids = _model_params(spec, extra, "sweep")
-    if args.plot and not args.plot.endswith(".png"):
-        raise ReplicaError(f"--plot {args.plot}: the plot is written as PNG; give a FILE.png")
-    df = sweep(spec.name, out=args.out, resume=not args.no_resume, method=args.method, quadrature=quad,
-               until_failure=args.until_failure, **grids)
-    if args.plot:
-        from .plotting import plot_sweep
+    from .tables import check_output_path
 
-        if not df.attrs.get("swept"):
+    grids = _model_params(spec, extra, "sweep")
+    if args.plot:  # checked before anything is computed; drawn after the rows are printed and written
+        check_output_path(args.plot, (".png",), what="--plot")
+        if not any(len(v) > 1 for v in grids.values() if not isinstance(v, str)):
             raise ReplicaError("--plot needs a swept parameter (a range such as --alpha 0.1:0.8:36)")
-        plot_sweep(df, args.plot)
+    df = sweep(spec.name, out=args.out, resume=not args.no_resume, method=args.method, quadrature=quad,
+               max_iter=args.max_iter, until_failure=args.until_failure, **grids)
     if args.json:
-        print(json.dumps([{k: (None if isinstance(v, float) and v != v else v) for k, v in row.items()}
-                          for row in df.to_dict("records")], allow_nan=False))
+        print(json.dumps([{k: _plain(v) for k, v in row.items()} for row in df.to_dict("records")],
+                         allow_nan=False))
     else:
         cols = [c for c in df.columns if c not in ("model", "message", "remedy", "method", "notes")]
         print(df[cols].to_string(index=False))
@@ -371,6 +471,14 @@ def _sweep(spec, args, extra, quad):
     if failed:
         print(f"replica: {failed} of {len(df)} points did not converge (see their status and remedy)",
               file=sys.stderr)
+    if args.plot:
+        from .plotting import plot_sweep
+
+        try:
+            plot_sweep(df, args.plot)
+        except (OSError, ValueError) as e:
+            raise ReplicaError(f"--plot {args.plot}: the rows are computed{' and in ' + args.out if args.out else ''}, "
+                               f"but the plot failed: {e}") from None
     if args.out:
         print(f"replica: {len(df)} rows in {args.out}", file=sys.stderr)
     return 0

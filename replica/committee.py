@@ -21,14 +21,16 @@ from scipy import integrate, optimize, special
 from replica.equations import committee as eq
 from replica.equations.model import Symbol
 from replica.solvers.quadrature import Quadrature
+from replica.solvers.status import Status
 
 from .errors import ParameterError
 from .local_entropy import binary_fp_spec, follow_fp
-from .models import Family, ModelSpec, numeric, register, register_family
-from .perceptron import alpha_c_spherical, replicon_threshold, zero_entropy_capacity
+from .models import Family, ModelSpec, numeric, register
+from .perceptron import alpha_c_spherical, max_margin_crossing
 from .results import Threshold
+from .thresholds import Refusal, number, replicon, zero_entropy
 
-__all__ = ["flip_cost", "alpha_c_tree", "COMMITTEE", "PARITY", "COMMITTEE_FP", "PARITY_FP"]
+__all__ = ["flip_cost", "alpha_c_tree", "COMMITTEE", "PARITY", "COMMITTEE_FP", "PARITY_FP", "models"]
 
 MAX_K = 7  # 2^(K-1) internal representations and N^K/K! quadrature nodes per evaluation
 
@@ -86,17 +88,27 @@ def _choice(name, allowed):
     return parse
 
 
-def _check(machine, K, activation, weights):
-    a_sph = alpha_c_tree(machine, K, activation)  # at kappa = 0; with a margin (K = inf) it scales as the perceptron's
+def _q1_load(machine, K, activation, weights):
+    """kappa -> the load where the RS solution reaches q = 1: the spherical capacity, or alpha_GD for binary
+    weights (infinite for K = inf sign units)."""
+    def load(kappa):
+        ac = alpha_c_tree(machine, K, activation, kappa)
+        return ac if weights == "spherical" else 2 / math.pi * ac
+    return load
 
-    def check(p):
-        ac = alpha_c_tree(machine, K, activation, p.get("kappa", 0.0))
-        limit = ac if weights == "spherical" else 2 / math.pi * ac
+
+def _region(machine, K, activation, weights):
+    if not math.isfinite(alpha_c_tree(machine, K, activation)):  # with a margin (K = inf) it scales likewise
+        return None
+    load = _q1_load(machine, K, activation, weights)
+
+    def region(p):
+        limit = load(p.get("kappa", 0.0))
         if p["alpha"] >= limit:
             what = "the RS capacity" if weights == "spherical" else "alpha_GD, where the RS solution reaches q = 1"
-            raise ParameterError(f"alpha={p['alpha']:g} is at or beyond {what} ({limit:.6g}); allowed: "
-                                 f"0 <= alpha < {limit:.6g}")
-    return check if math.isfinite(a_sph) else None
+            return f"alpha={p['alpha']:g} is at or beyond {what} ({limit:.6g}); allowed: 0 <= alpha < {limit:.6g}"
+        return None
+    return region
 
 
 def _start(p):
@@ -143,11 +155,12 @@ _RELU_FIXED = ("K = 5 ReLU: not refined automatically (the model's rule: nest 12
 
 
 @cache
-def _member(machine, K, activation, weights, replicon=False):
-    """The storage model; with ``replicon`` (finite K) the same model reporting lambda_AT, for the dAT line."""
-    if replicon and activation == "relu" and K != math.inf:
+def _member(machine, K, activation, weights, replicon_model=False):
+    """The storage model (registered); with ``replicon_model`` (finite K) the same model reporting lambda_AT, for
+    the dAT line."""
+    if replicon_model and activation == "relu" and K != math.inf:
         raise ParameterError(f"K={K}: the dAT line of finite-K ReLU committees is not implemented; use K=inf")
-    build = lambda: eq.tree_machine(machine, K, activation, weights, replicon)  # noqa: E731
+    build = lambda: eq.tree_machine(machine, K, activation, weights, replicon_model)  # noqa: E731
     name = build().name  # sympy builds the expression in milliseconds; deriving is what the cache saves
     finite = K != math.inf
     relu = finite and activation == "relu"
@@ -160,74 +173,100 @@ def _member(machine, K, activation, weights, replicon=False):
         quad, max_nodes, defaults = Quadrature(gauss=_TREE_NODES[K], rule=_TREE_RULE[K]), _TREE_MAX[K], {}
     else:
         quad, max_nodes, defaults = Quadrature(), 8192, {"kappa": 0.0}
-    spec = ModelSpec(
+    thresholds = {} if replicon_model else _thresholds(machine, K, activation, weights)
+    return register(ModelSpec(
         name=name,
         summary=f"{machine} machine, K={K}, {activation if machine == 'committee' else 'sign'} units, {weights} "
                 "weights: RS entropy, q",
-        build=build, defaults=defaults, start=_start, check=None if relu else _check(machine, K, activation, weights),
+        build=build, defaults=defaults, start=_start, region=None if relu else _region(machine, K, activation, weights),
         notes=_notes(weights, _RELU_FIXED if relu and K == 5 else None), hidden=True, quadrature=quad,
-        max_nodes=max_nodes,
-        refine=not (relu and K == 5), estimate_by_level=relu and K == 5,
-        q1_load=None if finite or weights == "spherical" else
-        lambda kappa: 2 / math.pi * alpha_c_tree(machine, K, activation, kappa),
-    )
-    spec.capacity = lambda kappa, quad, tol, adaptive: _capacity(spec, machine, K, activation, weights, kappa, quad,
-                                                                 tol, adaptive)
-    spec.dat_line = lambda kappa, quad, tol: _dat_line(spec, machine, K, activation, weights, kappa, quad, tol)
-    return register(spec)
+        max_nodes=max_nodes, refine=not (relu and K == 5), estimate_by_level=relu and K == 5, thresholds=thresholds,
+    ))
 
 
-def _dat_line(spec, machine, K, activation, weights, kappa, quad, tol):
-    """alpha_dAT of a tree: lambda_AT = 1 along the RS solution, marched in steps of 2 % of a load scale (K = inf:
-    the ReLU spherical capacity at this margin; finite K: the spherical capacity 1/M_K) up to where the RS solution
-    reaches q = 1 (binary weights: alpha_GD). Finite trees compute lambda_AT in a model of their own."""
-    _check_margin(K, kappa)
-    ac = alpha_c_tree(machine, K, activation, kappa)
-    limit = ac if weights == "spherical" else 2 / math.pi * ac
-    if weights == "binary":  # the capacity is where the RS entropy vanishes: beyond it the dAT point is unphysical
-        ac = _capacity(spec, machine, K, activation, weights, kappa, quad or spec.quadrature, tol, quad is None).value
-    if K == math.inf:
-        scale, params, rspec = alpha_c_tree("committee", math.inf, "relu", kappa), {"kappa": kappa}, spec
-    else:
-        scale, params, rspec = 1 / flip_cost(machine, K), {}, _member(machine, K, activation, weights, True)
-    return replicon_threshold(rspec, params, 0.02 * scale, quad, tol, {"alpha_c": ac}, limit)
+def _no_margin(hook):
+    """A finite tree's threshold: a margin is defined on the K = inf output field only (kappa = 0 is accepted)."""
+    def finite(spec, quadrature=None, tol=None, kappa=None, **params):
+        if kappa is not None and number("kappa", kappa) != 0:
+            raise ParameterError("a margin kappa is defined on the K = inf output field only; finite trees: kappa = 0")
+        return hook(spec, quadrature=quadrature, tol=tol, **params)
+    finite.line = getattr(hook, "line", None)
+    return finite
 
 
-def _check_margin(K, kappa):
-    if kappa != 0 and K != math.inf:
-        raise ParameterError("a margin kappa is defined on the K = inf output field only; finite trees: kappa = 0")
-
-
-def _capacity(spec, machine, K, activation, weights, kappa, quad, tol, adaptive):
-    _check_margin(K, kappa)
-    if activation == "relu" and K != math.inf:
+def _thresholds(machine, K, activation, weights):
+    """The thresholds a tree declares: capacity (binary: zero RS entropy; spherical: the RS q -> 1 limit in closed
+    form), dAT line (lambda_AT = 1, up to where the RS solution reaches q = 1), and for K = inf binary weights the
+    maximal margin."""
+    finite = K != math.inf
+    relu = finite and activation == "relu"
+    load = _q1_load(machine, K, activation, weights)
+    fixed = {} if finite else {"kappa": 0.0}
+    if relu:
         if weights == "spherical":
-            return Threshold("alpha_c", None, spec.name, {"theta": 0.0}, False, "not computed",
-                             "the RS q -> 1 limit of finite-K ReLU committees (a constrained least-squares cost "
-                             "averaged over the K hidden fields) is not implemented", remedy="use --K inf, or "
-                             "binary weights; solve and sweep work at finite loads")
-        # centred output (theta = 0); binary capacities are below 1 (the annealed bound)
-        return zero_entropy_capacity(spec, {"theta": 0.0}, 1.0, quad, tol, adaptive, {"theta": 0.0})
-    ac = alpha_c_tree(machine, K, activation, kappa)
-    params = {"kappa": kappa} if K == math.inf else {}
-    if weights == "binary":
-        # binary capacities are below 1 (the annealed bound): march in steps of 0.05
-        return zero_entropy_capacity(spec, params, 1.0, quad, tol, adaptive,
-                                     {"alpha_GD": 2 / math.pi * ac if math.isfinite(ac) else None})
-    if not math.isfinite(ac):
-        return Threshold("alpha_c", None, spec.name, params, False, "diverges",
-                         "the RS capacity of spherical weights diverges for K -> infinity sign units (1 - Q ~ "
-                         "sqrt(1-q): the RS solution never reaches q = 1); at finite K it is 1/M_K (K = 3: 4.025, "
-                         "K = 7: 7.31, growing like sqrt(K))", remedy="use a finite K (--K 3, 5, 7) or activation relu")
-    how = "(pi/(pi-1)) alpha_c^perceptron(kappa), from 1 - Q ~ pi(1-q)/(pi-1)" if K == math.inf else \
-        "1/M_K, the RS q -> 1 limit (M_K by order statistics of half-normal fields)"
-    m_k = None if K == math.inf else flip_cost(machine, K)
-    return Threshold("alpha_c", ac, spec.name, params, True, "converged", "closed form: " + how,
-                     extra={"alpha_GD_binary": 2 / math.pi * ac, "M_K": m_k,
-                            "rs_note": "RS is unstable near the capacity of tree machines; this is the RS value"})
+            capacity = _not_computed
+        else:  # centred output (theta = 0); binary capacities are below 1 (the annealed bound)
+            capacity = zero_entropy("alpha_c", "alpha", {"theta": 0.0}, scale=lambda p: 1.0,
+                                    extra=lambda p: {"theta": p["theta"]})
+        out = {"capacity": _no_margin(capacity),
+               "dat-line": Refusal(f"K={K}: the dAT line of finite-K ReLU committees is not implemented; use K=inf")}
+    else:
+        if weights == "binary":
+            gd = (lambda p: 2 / math.pi * alpha_c_tree(machine, K, activation, p.get("kappa", 0.0)))
+            capacity = zero_entropy("alpha_c", "alpha", fixed, scale=lambda p: 1.0,
+                                    extra=lambda p: {"alpha_GD": gd(p) if math.isfinite(gd(p)) else None})
+        else:
+            capacity = _closed_form(machine, K, activation)
+        if K == math.inf:
+            scale = lambda p: alpha_c_tree("committee", math.inf, "relu", p["kappa"])  # noqa: E731
+            model = None
+        else:
+            scale = lambda p: 1 / flip_cost(machine, K)  # noqa: E731
+            model = lambda: _member(machine, K, activation, weights, True)  # noqa: E731
+
+        def extra(p):  # beside the dAT point: the capacity (binary weights: the zero-entropy load)
+            if weights == "spherical":
+                return {"alpha_c": alpha_c_tree(machine, K, activation, p.get("kappa", 0.0))}
+            spec = _member(machine, K, activation, weights)
+            return {"alpha_c": capacity(spec, **p).value}
+
+        dat = replicon(fixed, scale=scale, end=lambda p: load(p.get("kappa", 0.0)), extra=extra, model=model)
+        out = {"capacity": capacity if not finite else _no_margin(capacity),
+               "dat-line": dat if not finite else _no_margin(dat)}
+        if K == math.inf and weights == "binary":
+            out["max-margin"] = max_margin_crossing(load)
+    return out
 
 
-COMMITTEE = register_family(Family(
+def _not_computed(spec, quadrature=None, tol=None, **params):
+    return Threshold("alpha_c", None, spec.name, {"theta": 0.0}, False, Status.NOT_COMPUTED,
+                     "the RS q -> 1 limit of finite-K ReLU committees (a constrained least-squares cost averaged "
+                     "over the K hidden fields) is not implemented", remedy="use --K inf, or binary weights; solve "
+                     "and sweep work at finite loads")
+
+
+def _closed_form(machine, K, activation):
+    """The spherical capacity of a tree: the RS q -> 1 limit in closed form (or status ``diverges``)."""
+    def capacity(spec, quadrature=None, tol=None, kappa=0.0):
+        kappa = number("kappa", kappa)
+        ac = alpha_c_tree(machine, K, activation, kappa)
+        params = {"kappa": kappa} if K == math.inf else {}
+        if not math.isfinite(ac):
+            return Threshold("alpha_c", None, spec.name, params, False, Status.DIVERGES,
+                             "the RS capacity of spherical weights diverges for K -> infinity sign units (1 - Q ~ "
+                             "sqrt(1-q): the RS solution never reaches q = 1); at finite K it is 1/M_K (K = 3: 4.025, "
+                             "K = 7: 7.31, growing like sqrt(K))",
+                             remedy="use a finite K (--K 3, 5, 7) or activation relu")
+        how = "(pi/(pi-1)) alpha_c^perceptron(kappa), from 1 - Q ~ pi(1-q)/(pi-1)" if K == math.inf else \
+            "1/M_K, the RS q -> 1 limit (M_K by order statistics of half-normal fields)"
+        m_k = None if K == math.inf else flip_cost(machine, K)
+        return Threshold("alpha_c", ac, spec.name, params, True, Status.CONVERGED, "closed form: " + how,
+                         extra={"alpha_GD_binary": 2 / math.pi * ac, "M_K": m_k,
+                                "rs_note": "RS is unstable near the capacity of tree machines; this is the RS value"})
+    return capacity
+
+
+COMMITTEE = Family(
     name="committee",
     summary="tree committee machine: K hidden units (odd, or inf), sign or relu units (relu: K = 1, 3, 5 or inf), "
             "binary or spherical weights: RS entropy, q, capacity; parameters --alpha (and --kappa, the output margin, "
@@ -236,15 +275,15 @@ COMMITTEE = register_family(Family(
              "activation": (_choice("activation", ("sign", "relu")), "sign", "sign (default) or relu"),
              "weights": (_choice("weights", ("binary", "spherical")), "binary", "binary (default) or spherical")},
     make=lambda K, activation, weights: _member("committee", K, activation, weights),
-))
-PARITY = register_family(Family(
+)
+PARITY = Family(
     name="parity",
     summary="tree parity machine: K >= 2 sign units, output their product, binary or spherical weights: RS entropy, "
             "q, capacity; parameter --alpha",
     options={"K": (_parse_K("parity"), None, f"number of hidden units, 2 to {MAX_K}"),
              "weights": (_choice("weights", ("binary", "spherical")), "binary", "binary (default) or spherical")},
     make=lambda K, weights: _member("parity", K, "sign", weights),
-))
+)
 
 
 @cache
@@ -255,13 +294,13 @@ def _fp_member(K, activation):
     storage = _member("committee", K, activation, "binary")
     x = sp.Symbol("x")
     Q = numeric(eq.kernel(activation, x), x)
-    return binary_fp_spec(
+    return register(binary_fp_spec(
         f"committee-Kinf-{activation}-binary-fp",
         f"Franz-Parisi local entropy of the K=inf {activation} committee machine (binary weights) at distance d "
         "from a reference of output margin ref_kappa",
         lambda: eq.committee_fp(activation), storage,
         overlap_of=lambda c: optimize.brentq(lambda p: Q(p) - c, 0.0, 1.0, xtol=1e-15, rtol=1e-15),
-        onset_defaults=ONSET[activation])
+        onset=ONSET[activation], hidden=True))
 
 
 # onset brackets below the capacities (0.947 sign, 0.904 relu: near them the smallest distances stall); sign units:
@@ -270,7 +309,7 @@ def _fp_member(K, activation):
 ONSET = {"sign": {"alpha_range": (0.4, 0.65), "d_min": 1e-3}, "relu": {"alpha_range": (0.6, 0.8)}}
 
 
-COMMITTEE_FP = register_family(Family(
+COMMITTEE_FP = Family(
     name="committee-fp",
     summary="Franz-Parisi local entropy of the K=inf tree committee machine, binary weights, sign or relu units, at "
             "distance d from a reference of output margin ref_kappa (a number or 'max'); parameters --alpha, --kappa, "
@@ -278,7 +317,7 @@ COMMITTEE_FP = register_family(Family(
     options={"K": (_parse_K("committee"), "inf", "inf (the only K implemented)"),
              "activation": (_choice("activation", ("sign", "relu")), "sign", "sign (default) or relu")},
     make=lambda K, activation: _fp_member(K, activation),
-))
+)
 
 
 def _parity_fp_start(inputs):
@@ -288,9 +327,6 @@ def _parity_fp_start(inputs):
 
 
 def _parity_fp_inputs(params):
-    if params["alpha"] >= 1:
-        raise ParameterError(f"alpha={params['alpha']:g}: binary parity machines have no solutions (references) "
-                             "beyond alpha = 1; allowed: 0 < alpha < 1")
     return {"alpha": params["alpha"], "p": 1 - 2 * params["d"], "kappa_h": params["ref_kappa"]}
 
 
@@ -307,11 +343,12 @@ def parity_max_hidden_margin(alpha, K=2):
     return float(special.ndtri(1 - 2.0 ** (-(1 - alpha) / (alpha * K)) / 2))
 
 
-def _check_parity_reference(params, K):
-    top = parity_max_hidden_margin(params["alpha"], K) if params["alpha"] < 1 else math.inf  # alpha >= 1: refused
+def _parity_reference_region(params, K):
+    top = parity_max_hidden_margin(params["alpha"], K)
     if params["ref_kappa"] > top + 1e-12:
-        raise ParameterError(f"ref_kappa={params['ref_kappa']:g} is above the largest hidden margin with solutions at "
-                             f"alpha={params['alpha']:g} ({top:.6g}); allowed: 0 <= ref_kappa <= that, or 'max'")
+        return (f"ref_kappa={params['ref_kappa']:g} is above the largest hidden margin with solutions at "
+                f"alpha={params['alpha']:g} ({top:.6g}); allowed: 0 <= ref_kappa <= that, or 'max'")
+    return None
 
 
 @cache
@@ -323,15 +360,16 @@ def _parity_fp_member(K):
         name=f"parity-K{K}-binary-fp",
         summary=f"Franz-Parisi local entropy of the K={K} parity machine (binary weights) around typical references "
                 "or references with hidden margins",
-        build=lambda: eq.parity_fp(K), start=_parity_fp_start, follow=follow_fp,
+        build=lambda: eq.parity_fp(K), start=_parity_fp_start, guess=follow_fp,
         path="p", path_start=0.4, hidden=True,
-        user_params=[Symbol(sp.Symbol("alpha"), sp.Interval.open(0, 1), "load P/N, 0 < alpha < 1"),
+        user_params=[Symbol(sp.Symbol("alpha"), sp.Interval.open(0, 1), "load P/N, 0 < alpha < 1 (beyond alpha = 1 "
+                                                                         "binary parity machines have no solutions)"),
                      Symbol(sp.Symbol("ref_kappa"), sp.Interval(0, sp.oo), "margin of the reference's hidden fields "
                             "|x_l| > ref_kappa (default 0: typical references), or 'max'"),
                      Symbol(sp.Symbol("d"), sp.Interval.open(0, sp.Rational(1, 2)),
                             "distance to the reference, d = (1-p)/2")],
         defaults={"ref_kappa": 0.0}, special={"ref_kappa": {"max": lambda p: parity_max_hidden_margin(p["alpha"], K)}},
-        inputs=_parity_fp_inputs, check=lambda p: _check_parity_reference(p, K),
+        inputs=_parity_fp_inputs, region=lambda p: _parity_reference_region(p, K),
         quadrature=_PARITY_FP_QUAD[K], max_nodes=_PARITY_FP_QUAD[K].gauss * 2,
     ))
 
@@ -343,10 +381,15 @@ def _parity_fp_member(K):
 _PARITY_FP_QUAD = {2: Quadrature(gauss=64, trunc=24, inner=24, inner_rule="hermite")}
 
 
-PARITY_FP = register_family(Family(
+PARITY_FP = Family(
     name="parity-fp",
     summary="Franz-Parisi local entropy of the tree parity machine (binary weights) around typical references: the "
             "device without wide flat minima; parameters --alpha (below 1), --d",
     options={"K": (_parse_K("parity"), None, "number of hidden units: 2 (the only K implemented)")},
     make=lambda K: _parity_fp_member(K),
-))
+)
+
+
+def models():
+    """The tree machines' families (the ``replica.models`` entry point)."""
+    return [COMMITTEE, PARITY, COMMITTEE_FP, PARITY_FP]

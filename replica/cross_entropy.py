@@ -14,19 +14,20 @@ from replica.equations import cross_entropy as eq
 from replica.equations.model import Symbol
 from replica.solvers.quadrature import Quadrature
 
-from .errors import ParameterError
+from .errors import ConvergenceError, ParameterError
 from .local_entropy import alpha0_start, follow_fp, fp_branch_end, fp_notes
-from .models import ModelSpec, register
+from .models import ModelSpec
+from .thresholds import zero_entropy
 
-__all__ = ["BINARY_CE", "BINARY_CE_FP", "beta_min"]
+__all__ = ["BINARY_CE", "BINARY_CE_FP", "beta_min", "models"]
 
 
 def _reference_params():
-    return [Symbol(sp.Symbol("alpha"), sp.Interval.open(0, sp.oo), "load P/N > 0"),
+    return (Symbol(sp.Symbol("alpha"), sp.Interval.open(0, sp.oo), "load P/N > 0"),
             Symbol(sp.Symbol("gamma"), sp.Interval.open(0, sp.oo), "steepness of the cross-entropy loss"),
             Symbol(sp.Symbol("beta"), sp.Interval.open(0, sp.oo),
                    "inverse temperature of the references exp(-beta L), > 0 (at 0 they are uniform), or 'min' for "
-                   "the loss minimizers (beta_min)")]
+                   "the loss minimizers (beta_min)"))
 
 
 BETA_STEP = 8.0  # the march towards beta_min: the RS entropy falls by ~0.05 per step at alpha ~ 0.6
@@ -38,13 +39,7 @@ def beta_min(alpha, gamma, quadrature=None, tol=None):
     measure freezes there onto its lowest-loss configurations (the scenario of the maximal-margin references, which
     also have zero entropy), whose mutual overlap is q~(beta_min). So ``beta='min'`` stands for the beta -> infinity
     limit: the references are the minimizers of the loss. Returns a Threshold named ``beta_min``."""
-    from replica.solvers.root import Tolerance
-
-    from .perceptron import zero_entropy_point
-
-    return zero_entropy_point(BINARY_CE, {"alpha": alpha, "gamma": gamma}, "beta", BETA_STEP,
-                              quadrature or BINARY_CE.quadrature, tol or Tolerance(), quadrature is None,
-                              {"criterion": "zero RS entropy of the references (frozen minimizers)"}, name="beta_min")
+    return BETA_MIN(BINARY_CE, quadrature=quadrature, tol=tol, alpha=alpha, gamma=gamma)
 
 
 @lru_cache(maxsize=64)
@@ -55,8 +50,7 @@ def _beta_min_cached(alpha, gamma):
 def _beta_min_value(params):
     thr = _beta_min_cached(params["alpha"], params["gamma"])
     if not thr.converged:
-        raise ParameterError(f"beta='min': the zero-entropy point of the references at alpha={params['alpha']:g}, "
-                             f"gamma={params['gamma']:g} was not found: {thr.status} ({thr.remedy})")
+        raise ConvergenceError(thr)
     return thr.value
 
 
@@ -70,35 +64,42 @@ def _notes_ce(params, order, obs):
     return []
 
 
-BINARY_CE = register(ModelSpec(
+BETA_MIN = zero_entropy("beta_min", "beta", {"alpha": None, "gamma": None}, scale=lambda p: BETA_STEP / 0.05,
+                        criterion="zero RS entropy of the references (frozen minimizers)")
+
+BINARY_CE = ModelSpec(
     name="binary-perceptron-ce",
     summary="binary perceptron under the cross-entropy loss f_gamma at inverse temperature beta: RS free entropy, "
             "entropy, mean loss and training error of the references",
     build=eq.binary_perceptron_ce, start=lambda p: {"q": 0.05, "qhat": 0.05}, notes=_notes_ce,
     user_params=_reference_params(), path="beta", path_start=0.5, special=SPECIAL,
-))
+)
 
 
 def _inputs(params):
     ref = BINARY_CE.solve({k: params[k] for k in ("alpha", "gamma", "beta")})
     if not ref.converged:
-        raise ParameterError(f"the cross-entropy references at alpha={params['alpha']:g}, beta={params['beta']:g}, "
-                             f"gamma={params['gamma']:g} did not converge: {ref.status} ({ref.remedy})")
+        raise ConvergenceError(ref)
     if not ref.order["q"] > 1e-9:
         raise ParameterError(f"beta={params['beta']:g}: the references are uniform (q~ = 0); allowed: beta > 0")
     return {"alpha": params["alpha"], "kappa": params["kappa"], "p": 1 - 2 * params["d"], "q_ref": ref.q,
             "qhat_ref": ref.qhat, "beta": params["beta"], "gamma": params["gamma"]}
 
 
-BINARY_CE_FP = register(ModelSpec(
+BINARY_CE_FP = ModelSpec(
     name="binary-perceptron-ce-fp",
     summary="Franz-Parisi local entropy of the binary perceptron's solutions at distance d from references drawn "
             "from the cross-entropy Gibbs measure (beta, gamma)",
-    build=eq.binary_perceptron_ce_fp, defaults={"kappa": 0.0}, start=alpha0_start, follow=follow_fp, notes=fp_notes,
+    build=eq.binary_perceptron_ce_fp, defaults={"kappa": 0.0}, start=alpha0_start, guess=follow_fp, notes=fp_notes,
     branch_end=fp_branch_end,
-    user_params=[*_reference_params(),
+    user_params=(*_reference_params(),
                  Symbol(sp.Symbol("kappa"), sp.S.Reals, "margin of the counted solutions"),
-                 Symbol(sp.Symbol("d"), sp.Interval.open(0, sp.Rational(1, 2)), "distance to the reference")],
+                 Symbol(sp.Symbol("d"), sp.Interval.open(0, sp.Rational(1, 2)), "distance to the reference")),
     inputs=_inputs, report=("q_ref", "qhat_ref", "beta"), path="alpha", path_start=1e-3, direct=False,
     special=SPECIAL, quadrature=Quadrature(gauss=128, trunc=64, inner=12, inner_rule="hermite"), max_nodes=512,
-))
+)
+
+
+def models():
+    """The cross-entropy reference models (the ``replica.models`` entry point)."""
+    return [BINARY_CE, BINARY_CE_FP]

@@ -1,6 +1,6 @@
 """Gaussian-mixture classification: Bayes-optimal error and square-loss (ridge) ERM with a bias. The free entropies
-live in ``replica.equations.gaussian_mixture``; this module registers them, gives the hand-derived closed forms they
-are tested against, and finds optimal hyperparameters.
+live in ``replica.equations.gaussian_mixture``; this module declares the models and gives the hand-derived closed
+forms they are tested against (optimal hyperparameters: :mod:`replica.optimize`).
 
 Parameters: ``alpha`` = P/N > 0, ``delta`` = cluster variance Delta > 0, ``rho`` = P(y = +1) in (0, 1), ``lam`` =
 ridge penalty >= 0; for the local entropy around the Bayes-optimal direction ``beta`` >= 0 (inverse temperature of
@@ -10,16 +10,15 @@ import math
 from functools import lru_cache
 
 import sympy as sp
-from scipy.optimize import brentq, minimize_scalar
+from scipy.optimize import brentq
 
 from replica.equations import gaussian_mixture as eq
 from replica.equations.model import Symbol
 
-from .errors import ParameterError
-from .models import ModelSpec, get_model, numeric, register
-from .results import Threshold
+from .errors import ConvergenceError, ParameterError
+from .models import ModelSpec, get_model, numeric
 
-__all__ = ["generalization_error", "bayes_error", "ridge_closed_form", "fixed_norm_closed_form", "optimize"]
+__all__ = ["generalization_error", "bayes_error", "ridge_closed_form", "fixed_norm_closed_form", "models"]
 
 _b = sp.Symbol("b")
 generalization_error = numeric(eq.generalization_error(eq.m, eq.q, _b), eq.m, eq.q, _b, eq.delta, eq.rho)
@@ -101,12 +100,19 @@ def fixed_norm_limit(alpha, delta, rho):
     return ridge_closed_form(alpha, delta, rho, 0)["q"] if alpha < 1 else math.inf
 
 
-def _check_fixed_norm(p):
+def _region_fixed_norm(p):
     top = fixed_norm_limit(p["alpha"], p["delta"], p["rho"])
     if p["norm"] >= top:
-        raise ParameterError(f"norm={p['norm']:g} is not below the min-norm interpolator's |w|^2/N = {top:.6g} at "
-                             f"alpha={p['alpha']:g} < 1: larger norms are reached by a manifold of zero-loss "
-                             f"minimizers, not by one ERM point; allowed: 0 < norm < {top:.6g}")
+        return (f"norm={p['norm']:g} is not below the min-norm interpolator's |w|^2/N = {top:.6g} at "
+                f"alpha={p['alpha']:g} < 1: larger norms are reached by a manifold of zero-loss minimizers, not by "
+                f"one ERM point; allowed: 0 < norm < {top:.6g}")
+    return None
+
+
+def _check_fixed_norm(p):
+    reason = _region_fixed_norm(p)
+    if reason:
+        raise ParameterError(reason)
 
 
 def _start_fixed_norm(p):
@@ -121,11 +127,12 @@ def _start_fixed_norm(p):
             "A": 1 / chi}
 
 
-def _check_ridge(p):
+def _region_ridge(p):
     if p["lam"] == 0 and p["alpha"] <= 1:
-        raise ParameterError(f"lam=0 needs alpha > 1 (alpha={p['alpha']:g}): below, the lam -> 0+ limit is the "
-                             f"min-norm interpolator with an infinite susceptibility; give a small lam > 0 (e.g. "
-                             f"1e-8, which converges to it) or use replica.gaussian_mixture.ridge_closed_form")
+        return (f"lam=0 needs alpha > 1 (alpha={p['alpha']:g}): below, the lam -> 0+ limit is the min-norm "
+                f"interpolator with an infinite susceptibility; give a small lam > 0 (e.g. 1e-8, which converges to "
+                f"it) or use replica.gaussian_mixture.ridge_closed_form")
+    return None
 
 
 def _start_ridge(p):
@@ -138,28 +145,28 @@ def _notes_bayes(params, order, obs):
     return [] if obs["error"] <= 0.5 else ["error above 1/2: not a Bayes-optimal point"]
 
 
-BAYES = register(ModelSpec(
+BAYES = ModelSpec(
     name="gm-bayes",
     summary="Gaussian mixture, Bayes-optimal classifier: error eps_BO(alpha, delta, rho), its bias and the oracle "
             "(alpha -> infinity) error; q = m = alpha/(alpha+delta)",
     build=eq.gm_bayes, defaults={"rho": 0.5},
     start=lambda p: {"q": 0.5, "qhat": 1.0}, notes=_notes_bayes, path=None,
-))
-RIDGE = register(ModelSpec(
+)
+RIDGE = ModelSpec(
     name="gm-ridge",
     summary="Gaussian mixture, square-loss ERM with ridge penalty lam and a trained bias: error, m, q, b, training "
             "loss and error",
-    build=eq.gm_ridge, defaults={"rho": 0.5}, start=_start_ridge, check=_check_ridge, path=None,
-))
+    build=eq.gm_ridge, defaults={"rho": 0.5}, start=_start_ridge, region=_region_ridge, path=None,
+)
 
 
-FIXED_NORM = register(ModelSpec(
+FIXED_NORM = ModelSpec(
     name="gm-fixed-norm",
     summary="Gaussian mixture, square-loss ERM with a trained bias on the sphere |w|^2/N = norm: error, m, b, the "
             "norm's multiplier lam (negative beyond the ridgeless norm), training loss and error",
-    build=eq.gm_fixed_norm, defaults={"rho": 0.5}, check=_check_fixed_norm, start=_start_fixed_norm, path="norm",
+    build=eq.gm_fixed_norm, defaults={"rho": 0.5}, region=_region_fixed_norm, start=_start_fixed_norm, path="norm",
     path_start=1e-3,
-))
+)
 
 
 def _start_convex(p, name):
@@ -184,26 +191,27 @@ def _start_convex(p, name):
 def _ladder(name, alpha, delta, rho, k):
     """The saddle point of model ``name`` at lam = 2^k (k <= 0), from the rung above (None if it does not
     converge)."""
-    sol = get_model(name).solve({"alpha": alpha, "delta": delta, "rho": rho, "lam": 2.0**k})
+    spec = get_model(name)
+    sol = spec.solve(spec.check({"alpha": alpha, "delta": delta, "rho": rho, "lam": 2.0**k}))
     return sol.order if sol.converged else None
 
 
-LOGISTIC = register(ModelSpec(
+LOGISTIC = ModelSpec(
     name="gm-logistic",
     summary="Gaussian mixture, logistic-loss ERM with ridge penalty lam > 0 and a trained bias (Moreau envelope "
             "compiled by Max): error, m, q, b, training loss and error",
     build=eq.gm_logistic, defaults={"rho": 0.5}, start=lambda p: _start_convex(p, "gm-logistic"),
     path="lam", path_start=lambda p: min(p["lam"], 1.0),  # large lam: continued up from lam = 1
-))
+)
 
 
-HINGE = register(ModelSpec(
+HINGE = ModelSpec(
     name="gm-hinge",
     summary="Gaussian mixture, hinge-loss ERM (soft-margin SVM) with ridge penalty lam > 0 and a trained bias (Moreau "
             "envelope in closed form): error, m, q, b, training loss and error, fraction of support vectors",
     build=eq.gm_hinge, defaults={"rho": 0.5}, start=lambda p: _start_convex(p, "gm-hinge"),
     path="lam", path_start=lambda p: min(p["lam"], 1.0),
-))
+)
 
 
 def _start_flat(p):
@@ -224,14 +232,14 @@ def _start_flat(p):
             "q0hat": a * beta**2 * dl * f / w**2, "mhat": a * beta * (1 - m - (2 * r - 1) * b) / w}
 
 
-FLAT = register(ModelSpec(
+FLAT = ModelSpec(
     name="gm-flat",
     summary="Gaussian mixture, y replicas of square-loss ridge at inverse temperature beta coupled (gamma) to a "
             "centre: errors of the centre of mass and of one replica, replica-centre distance",
     build=eq.gm_flat, defaults={"rho": 0.5}, start=_start_flat,
     path="beta", path_start=lambda p: min(p["beta"], 10.0),  # large beta: spreads ~ 1/beta, conjugates ~ beta^2
     limits={"y": {"inf": "gm-flat-inf", "infinity": "gm-flat-inf"}},
-))
+)
 
 
 def _gamma_at_distance(p):
@@ -248,13 +256,13 @@ def _start_flat_distance(p):
     return {**_start_flat({**p, "gamma": gamma}), "gamma": gamma}
 
 
-FLAT_DISTANCE = register(ModelSpec(
+FLAT_DISTANCE = ModelSpec(
     name="gm-flat-distance",
     summary="Gaussian mixture, the y-replica square-loss ensemble of gm-flat at a fixed replica-centre distance d "
             "(the coupling gamma becomes its multiplier): errors of the centre of mass and of one replica",
     build=eq.gm_flat_distance, defaults={"rho": 0.5}, start=_start_flat_distance,
     path="beta", path_start=lambda p: min(p["beta"], 10.0),
-))
+)
 
 
 @lru_cache(maxsize=256)
@@ -262,10 +270,9 @@ def _erm(name, alpha, delta, rho, lam):
     """The ERM saddle point (m, q, chi, b) of model ``name`` ('gm-ridge' or 'gm-hinge') at these parameters (the
     ensembles built on a minimizer start from it)."""
     spec = get_model(name)
-    sol = spec.solve(spec.validate({"alpha": alpha, "delta": delta, "rho": rho, "lam": lam}))
+    sol = spec.solve(spec.check({"alpha": alpha, "delta": delta, "rho": rho, "lam": lam}))
     if not sol.converged:
-        raise ParameterError(f"{name} at alpha={alpha:g}, delta={delta:g}, rho={rho:g}, lam={lam:g} did not converge "
-                             f"({sol.status}: {sol.remedy})")
+        raise ConvergenceError(sol)
     return {"m": sol.order["m"], "q": sol.order["q"], "chi": sol.order["chi"],
             "b": sol.order["b"] if "b" in sol.order else sol.observables["b"]}
 
@@ -280,23 +287,23 @@ def _start_flat_inf(p, erm):
             "dqhat": 0.5, "mhat": 1.0, "b": e["b"]}
 
 
-FLAT_INF = register(ModelSpec(
+FLAT_INF = ModelSpec(
     name="gm-flat-inf",
     summary="Gaussian mixture, the y -> infinity limit of gm-flat (square loss): the robust ensemble's centre, which "
             "is the ridge minimizer at lam for every beta and gamma (the check of the limit)",
-    build=lambda: eq.gm_flat_inf("square"), defaults={"rho": 0.5}, check=_check_ridge,
+    build=lambda: eq.gm_flat_inf("square"), defaults={"rho": 0.5}, region=_region_ridge,
     start=lambda p: _start_flat_inf(p, "gm-ridge"), path="beta", path_start=lambda p: min(p["beta"], 2.0),
-))
+)
 
 
-HINGE_FLAT_INF = register(ModelSpec(
+HINGE_FLAT_INF = ModelSpec(
     name="gm-hinge-flat-inf",
     summary="Gaussian mixture, y -> infinity replicas of hinge-loss ridge ERM at inverse temperature beta coupled "
             "(gamma) to a centre: the robust ensemble's centre (maximum of the local free entropy), its test error "
             "against hinge ERM's",
     build=lambda: eq.gm_flat_inf("hinge"), defaults={"rho": 0.5},
     start=lambda p: _start_flat_inf(p, "gm-hinge"), path="beta", path_start=lambda p: 2.0,
-))
+)
 
 
 def _bo_bias(p):
@@ -320,7 +327,7 @@ def _notes_bo_local(params, order, obs):
     return []
 
 
-BO_LOCAL_ENTROPY = register(ModelSpec(
+BO_LOCAL_ENTROPY = ModelSpec(
     name="gm-bo-local-entropy",
     summary="Gaussian mixture: Franz-Parisi local entropy of the error-counting loss (inverse temperature beta) "
             "around the Bayes-optimal direction, spherical weights, against the cap bound 1/2 ln(1-p^2)",
@@ -334,7 +341,7 @@ BO_LOCAL_ENTROPY = register(ModelSpec(
                         "direction, d = (1-p)/2")],
     inputs=lambda p: {**{k: v for k, v in p.items() if k != "d"}, "p": 1 - 2 * p["d"]},
     special={"b": {"bo": _bo_bias}},
-))
+)
 
 
 def _ridge_reference(alpha, delta, rho, lam):
@@ -355,7 +362,7 @@ def _ridge_bias(p):
     return ref["b_ref"] / math.sqrt(ref["q_ref"])
 
 
-RIDGE_LOCAL_ENTROPY = register(ModelSpec(
+RIDGE_LOCAL_ENTROPY = ModelSpec(
     name="gm-ridge-local-entropy",
     summary="Gaussian mixture: Franz-Parisi local entropy of the error-counting loss (inverse temperature beta) "
             "around the square-loss ERM (ridge lam) minimizer, spherical weights, against the cap bound 1/2 ln(1-p^2)",
@@ -369,53 +376,12 @@ RIDGE_LOCAL_ENTROPY = register(ModelSpec(
                         "(default)"),
                  Symbol(sp.Symbol("d"), sp.Interval.open(0, sp.Rational(1, 2)), "distance to the normalized ridge "
                         "minimizer, d = (1-p)/2")],
-    inputs=_ridge_local_inputs, check=_check_ridge,
+    inputs=_ridge_local_inputs, region=_region_ridge,
     special={"b": {"erm": _ridge_bias}},
-))
+)
 
 
-def optimize(model, param, *, observable="error", bounds=(1e-5, 1e3), xtol=1e-6, **params):
-    """Minimize ``observable`` of ``model`` over the parameter ``param`` within ``bounds`` (Brent's method on a log
-    scale), the other parameters fixed: e.g. the optimal ridge penalty ``optimize("gm-ridge", "lam", alpha=2,
-    delta=0.5, rho=0.2)``. Returns a :class:`~replica.results.Threshold` named ``<param>_opt`` with the minimum in
-    ``extra`` and the solution there; status ``at_bound`` when the minimum lies at an end of ``bounds``.
-
-    Examples
-    --------
-    >>> from replica.gaussian_mixture import bayes_error, optimize
-    >>> best = optimize("gm-ridge", "lam", alpha=2, delta=0.5, rho=0.2)
-    >>> round(best.value, 2), round(best.extra["error"], 4), round(bayes_error(2, 0.5, 0.2), 4)
-    (0.47, 0.1024, 0.0753)
-    """
-    spec = get_model(model)
-    if param not in spec.declared:
-        raise ParameterError(f"{model} has no parameter {param}; its parameters are {', '.join(spec.declared)}")
-    if param in params:
-        raise ParameterError(f"{param} is optimized: do not fix it")
-    lo, hi = (float(x) for x in bounds)
-    if not 0 < lo < hi:
-        raise ParameterError(f"bounds=({lo:g}, {hi:g}): need 0 < low < high (the search is on a log scale)")
-    for end in (lo, hi):  # both ends must be allowed values (the message names the allowed range)
-        spec.validate({**params, param: end})
-    solutions = {}
-
-    def value(t):
-        x = math.exp(t)
-        sol = spec.solve(spec.validate({**params, param: x}), strict=False)
-        if not sol.converged:
-            raise ParameterError(f"{model} did not converge at {param}={x:g}: {sol.message}")
-        solutions[t] = sol
-        return sol.observables[observable]
-
-    best = minimize_scalar(value, bounds=(math.log(lo), math.log(hi)), method="bounded",
-                           options={"xatol": xtol})
-    sol = solutions[min(solutions, key=lambda t: abs(t - best.x))]
-    x = math.exp(best.x)
-    shown = {k: v for k, v in spec.validate({**params, param: x}).items() if k != param}
-    edge = min(abs(best.x - math.log(lo)), abs(best.x - math.log(hi))) < 10 * xtol
-    status, message, remedy = "converged", f"minimum of {observable} to +-{xtol:g} in ln {param}", ""
-    if edge:
-        status, message = "at_bound", f"the minimum of {observable} lies at an end of bounds ({lo:g}, {hi:g})"
-        remedy = "widen bounds"
-    return Threshold(f"{param}_opt", x, spec.name, shown, not edge, status, message=message, remedy=remedy,
-                     extra={observable: float(best.fun)}, solution=sol)
+def models():
+    """The Gaussian-mixture models (the ``replica.models`` entry point)."""
+    return [BAYES, RIDGE, FIXED_NORM, LOGISTIC, HINGE, FLAT, FLAT_DISTANCE, FLAT_INF, HINGE_FLAT_INF, BO_LOCAL_ENTROPY,
+            RIDGE_LOCAL_ENTROPY]

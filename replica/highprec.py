@@ -44,7 +44,7 @@ _FUNCS = {
     voc.logsumexp: lambda *xs: max(xs) + mp.log(mp.fsum(mp.exp(x - max(xs)) for x in xs)),
     voc.Split: lambda x: x,
     sp.exp: mp.exp, sp.log: mp.log, sp.tanh: mp.tanh, sp.cosh: mp.cosh, sp.sinh: mp.sinh,
-    sp.Abs: abs,
+    sp.Abs: abs, sp.Min: min, sp.Max: max,
 }
 
 
@@ -84,6 +84,20 @@ def _on_rule(e, a, env, rules, nested):
     def total(nodes, weights):
         return mp.fsum(w * _eval(f, {**env, z: x}, rules, within) for x, w in zip(nodes, weights))
 
+    if a is None and e.layer is not None:  # the compiled split at a narrow layer (codegen's split_at_layer)
+        c, w = (_eval(x, env, rules, nested) for x in e.layer)
+        t = min(max((LAYER_SPAN * w - LAYER_MAX) / LAYER_MAX, 0), 1)
+        blend = t * t * (3 - 2 * t)
+        u, lo, width = sp.Dummy("u"), sp.Dummy("c"), sp.Dummy("w")
+        split = (voc.H(-lo) * voc.Average(f.xreplace({z: -u}), u, -lo, width)
+                 + voc.H(lo) * voc.Average(f, z, lo, width))
+        value = 0
+        if blend < 1:
+            value += (1 - blend) * _eval(split, {**env, lo: c, width: min(w, 0.98 * LAYER_MAX / LAYER_SPAN)}, rules,
+                                         nested)
+        if blend > 0:
+            value += blend * total(*_gaussian_rule(e, rules, nested))
+        return value
     if a is None:
         return total(*_gaussian_rule(e, rules, nested))
 
@@ -115,7 +129,11 @@ def _eval(e, env, rules=None, nested=False):
         # the Gaussian mass beyond |t| = 40 is 1e-349: cut there, where integrands lose every digit to cancellation
         # (ln H of arguments ~ 1e6 and its derivatives) and contribute nothing at any working precision up to 300
         if a is None:
-            return mp.quad(integrand, [-EDGE, -4, 0, 4, EDGE])
+            points = {-EDGE, -4, 0, 4, EDGE}
+            if e.layer is not None:  # breakpoints in the boundary layer: at its centre and a few widths around it
+                c, w = (_eval(x, env) for x in e.layer)
+                points |= {x for x in (c - 4 * w, c - w, c, c + w, c + 4 * w) if -EDGE < x < EDGE}
+            return mp.quad(integrand, sorted(points))
         top = max(a, 0) + EDGE
         layer = [] if e.layer is None else [a + k * _eval(e.layer, env) for k in (1, 4)]  # breakpoints in it
         return mp.quad(integrand, sorted({a, *(x for x in layer if a < x < top), a + 4, top})) / _H(a)

@@ -11,18 +11,17 @@ from functools import lru_cache
 import numpy as np
 import sympy as sp
 from scipy.integrate import quad
-from scipy.optimize import minimize_scalar
 
 from replica.equations import large_deviation as eq
 from replica.equations.model import Symbol
-from replica.solvers.continuation import continue_to
 from replica.solvers.quadrature import Quadrature
 
-from .errors import ParameterError
-from .local_entropy import CURVES, NO_ONSET, CurveFailed
-from .models import ModelSpec, get_model, register
+from .errors import ConvergenceError
+from .models import ModelSpec, get_model
+from .onset import Onset
+from .thresholds import Refusal
 
-__all__ = ["BINARY_LD", "BINARY_LD_INF", "BINARY_LD_SOLUTION", "BINARY_LD_SOLUTION_INF", "plateau"]
+__all__ = ["BINARY_LD", "BINARY_LD_INF", "BINARY_LD_SOLUTION", "BINARY_LD_SOLUTION_INF", "plateau", "models"]
 
 
 def _inputs(params):
@@ -41,11 +40,12 @@ def _follow(order, old, new):
     return dict(order, q1=order["q1"] - s * s + s1 * s1, Shat=order["Shat"] - math.atanh(s) + math.atanh(s1))
 
 
-def _check_y(params):
+def _region_y(params):
     if params["y"] == 1:
-        raise ParameterError("y=1: with one replica per reference the overlap q1 between replicas of the same "
-                             "reference is undefined and its equation degenerate; F is continuous there: use "
-                             "y = 1 +- 1e-6 (for an unconstrained reference F(1) = s_RS + H2(d))")
+        return ("y=1: with one replica per reference the overlap q1 between replicas of the same reference is "
+                "undefined and its equation degenerate; F is continuous there: use y = 1 +- 1e-6 (for an "
+                "unconstrained reference F(1) = s_RS + H2(d))")
+    return None
 
 
 def _bound_notes(obs):
@@ -62,23 +62,23 @@ def _notes(params, order, obs):
     return notes
 
 
-BINARY_LD = register(ModelSpec(
+BINARY_LD = ModelSpec(
     name="binary-perceptron-ld",
     summary="large-deviation local entropy of the binary perceptron: y replicas at distance d from an unconstrained "
             "reference; entropy = dF/dy, complexity",
-    build=eq.binary_perceptron_ld, defaults={"kappa": 0.0}, start=_start, follow=_follow, notes=_notes,
-    check=_check_y,
-    user_params=[
+    build=eq.binary_perceptron_ld, defaults={"kappa": 0.0}, start=_start, guess=_follow, notes=_notes,
+    region=_region_y,
+    user_params=(
         Symbol(sp.Symbol("alpha"), sp.Interval.open(0, sp.oo), "load P/N > 0 (at alpha = 0, F = ln 2 + y H2(d))"),
         Symbol(sp.Symbol("kappa"), sp.S.Reals, "margin of the replicas"),
         Symbol(sp.Symbol("y"), sp.Interval.open(0, sp.oo), "replicas per reference (large-deviation parameter), or "
                "'inf' for the densest references (binary-perceptron-ld-inf)"),
         Symbol(sp.Symbol("d"), sp.Interval.open(0, sp.Rational(1, 2)), "distance to the reference, d = (1-S)/2"),
-    ],
+    ),
     inputs=_inputs,
     max_nodes=1024,  # two nested levels: 1024^2 nodes per evaluation at most
     limits={"y": {"inf": "binary-perceptron-ld-inf", "infinity": "binary-perceptron-ld-inf"}},
-))
+)
 
 
 # ----- y -> infinity: the densest references ---------------------------------------------------------------------
@@ -89,22 +89,28 @@ def plateau(alpha, kappa=0.0):
     overlap S* = E|tanh(sqrt(qhat) z)| of a typical solution with the clipped centre of mass sign(<W>), the densest
     reference at distance d* = (1 - S*)/2. There the y -> infinity saddle point is the storage one (dq = dqhat =
     Shat = 0) and S_I = s_RS; for d >= d* some reference has all solutions at distance d, S_I = s_RS (a plateau)."""
-    rs = get_model("binary-perceptron").solve({"alpha": alpha, "kappa": kappa})
+    storage = get_model("binary-perceptron")
+    rs = storage.solve(storage.check({"alpha": alpha, "kappa": kappa}))
     if not rs.converged:
-        raise ParameterError(f"the storage problem at alpha={alpha:g}, kappa={kappa:g} did not converge: "
-                             f"{rs.status} ({rs.remedy})")
+        raise ConvergenceError(rs)
     g = math.sqrt(rs.qhat)
     s_star = 2 * quad(lambda z: math.exp(-z * z / 2) * math.tanh(g * z), 0, np.inf, epsabs=1e-15, epsrel=1e-13)[0]
     return {"q": rs.q, "qhat": rs.qhat, "entropy": rs.entropy, "S_star": s_star / math.sqrt(2 * math.pi)}
 
 
-def _check_inf(params):
+def _region_inf(params):
+    from replica.perceptron import alpha_gd_binary
+
+    agd = alpha_gd_binary(params["kappa"])
+    if params["alpha"] >= agd:
+        return (f"alpha={params['alpha']:g} is at or beyond alpha_GD(kappa={params['kappa']:g})={agd:.6g}: no RS "
+                f"storage solution, no plateau; allowed: alpha < {agd:.6g}")
     edge = plateau(params["alpha"], params["kappa"])
     d_star = (1 - edge["S_star"]) / 2
     if params["d"] >= d_star:
-        raise ParameterError(f"d={params['d']:g} is at or beyond d*={d_star:.6g}, where the densest references' local "
-                             f"entropy is the plateau s_RS={edge['entropy']:.6g} (alpha={params['alpha']:g}); "
-                             f"allowed: d < d*")
+        return (f"d={params['d']:g} is at or beyond d*={d_star:.6g}, where the densest references' local entropy is "
+                f"the plateau s_RS={edge['entropy']:.6g} (alpha={params['alpha']:g}); allowed: d < d*")
+    return None
 
 
 START_OFFSET = 1e-3  # the start sits this far above S* (converges there at every alpha, kappa tried)
@@ -138,60 +144,23 @@ def _notes_inf(params, order, obs):
     return notes
 
 
-BINARY_LD_INF = register(ModelSpec(
+BINARY_LD_INF = ModelSpec(
     name="binary-perceptron-ld-inf",
     summary="y -> infinity large deviations of the binary perceptron (also binary-perceptron-ld --y inf): local "
             "entropy of the densest references at distance d, and their complexity",
-    build=eq.binary_perceptron_ld_inf, defaults={"kappa": 0.0}, start=_start_inf, check=_check_inf, notes=_notes_inf,
-    user_params=[
+    build=eq.binary_perceptron_ld_inf, defaults={"kappa": 0.0}, start=_start_inf, region=_region_inf,
+    notes=_notes_inf,
+    user_params=(
         Symbol(sp.Symbol("alpha"), sp.Interval.open(0, sp.oo), "load P/N > 0"),
         Symbol(sp.Symbol("kappa"), sp.S.Reals, "margin of the replicas"),
         Symbol(sp.Symbol("d"), sp.Interval.open(0, sp.Rational(1, 2)), "distance to the reference, d = (1-S)/2 < d*"),
-    ],
+    ),
     inputs=lambda p: {"alpha": p["alpha"], "kappa": p["kappa"], "S": 1 - 2 * p["d"]},
     path="S", path_start=_path_start_inf, direct=False, vouch=_vouch_inf,
-))
-
-
-def _dip_inf(spec, alpha, fixed, d_min, points):
-    """The smallest slope dS_I/dd = 2 Shat of the y -> infinity curve on d in [d_min, 0.8 d*], following the branch
-    that starts at d* (the formula continued analytically where Shat < 0, to locate the sign change): from 0.8 d* down
-    a geometric grid of ``points`` distances by continuation, then Brent's method around the grid minimum. Returns
-    (slope, d)."""
-    params = spec.validate({**fixed, "alpha": alpha, "d": d_min})
-    d_hi = 0.8 * (1 - plateau(alpha, params["kappa"])["S_star"]) / 2
-    if not d_hi > d_min:
-        raise CurveFailed(f"at alpha={alpha:g} the plateau edge 0.8 d* = {d_hi:.3g} is below d_min={d_min:g}")
-    system, rule = spec.system, spec.quadrature
-    first = spec.solve({**params, "d": d_hi})
-    if first.order["Shat"] is None:
-        raise CurveFailed(f"the y -> infinity curve did not converge at alpha={alpha:g}, d={d_hi:.3g}: {first.status}")
-    v = system.vector(first.order, spec.inputs_of({**params, "d": d_hi}))
-    grid = np.geomspace(d_hi, d_min, points)
-    shat, states = [], []
-    for d in grid:
-        result, v = continue_to(system, v, "S", 1 - 2 * d, rule)
-        if not result.converged:
-            raise CurveFailed(f"the y -> infinity curve did not converge at alpha={alpha:g}, d={d:.3g}: "
-                              f"{result.status} (the scaling of y -> infinity breaks down at small d; raise d_min)")
-        shat.append(v[system.index("Shat")])
-        states.append(v)
-    k = int(np.argmin(shat))
-    if k in (0, points - 1):
-        return 2 * shat[k], float(grid[k])
-
-    def slope(d):
-        near = states[int(np.argmin(np.abs(grid - d)))]
-        result, w = continue_to(system, near, "S", 1 - 2 * d, rule)
-        if not result.converged:
-            raise CurveFailed(f"the y -> infinity curve did not converge at alpha={alpha:g}, d={d:.3g}")
-        return 2 * w[system.index("Shat")]
-
-    best = minimize_scalar(slope, bounds=(grid[k + 1], grid[k - 1]), method="bounded", options={"xatol": 1e-5})
-    return (float(best.fun), float(best.x)) if best.fun < 2 * shat[k] else (2 * shat[k], float(grid[k]))
-
-
-CURVES[BINARY_LD_INF.name] = (_dip_inf, {"kappa": 0.0, "d_min": 0.01})
+    thresholds={"onset": Onset(slope=lambda spec, order, params: 2 * order["Shat"],
+                               d_high=lambda spec, p: 0.8 * (1 - plateau(p["alpha"], p["kappa"])["S_star"]) / 2,
+                               upward=False, defaults={"kappa": 0.0, "d_min": 0.01})},
+)
 
 
 # ----- reference constrained to be a solution (epsilon = 1), finite y -------------------------------------------
@@ -199,10 +168,18 @@ CURVES[BINARY_LD_INF.name] = (_dip_inf, {"kappa": 0.0, "d_min": 0.01})
 Y_START = 0.05  # the path in y starts here, from the Franz-Parisi solution (the y -> 0 limit)
 
 
-def _inputs_solution_inf(params):
+def _region_margins(params):
     if params["kappa"] > params["ref_kappa"]:
-        raise ParameterError(f"kappa={params['kappa']:g} exceeds ref_kappa={params['ref_kappa']:g}: the replicas "
-                             "cannot have a larger margin than the reference; allowed: kappa <= ref_kappa")
+        return (f"kappa={params['kappa']:g} exceeds ref_kappa={params['ref_kappa']:g}: the replicas cannot have a "
+                "larger margin than the reference; allowed: kappa <= ref_kappa")
+    return None
+
+
+def _region_solution(params):
+    return _region_margins(params) or _region_y(params)
+
+
+def _inputs_solution_inf(params):
     return {"alpha": params["alpha"], "kappa": params["kappa"], "kappa_ref": params["ref_kappa"],
             "S": 1 - 2 * params["d"]}
 
@@ -215,12 +192,13 @@ def _start_solution(inputs):
     """The y -> 0 limit: the references are the storage problem's typical solutions of margin kappa_ref (Q = q~,
     Qhat = qhat~) and each replica is a Franz-Parisi configuration around one of them (R = t, Rhat = that,
     Shat = phat, q1, q1hat); q0 -> R^2/Q and q0hat -> Rhat^2/Qhat, moved slightly inside."""
-    from .api import solve
-
     S_ = inputs["S"]
-    fp = solve("binary-perceptron-fp", alpha=inputs["alpha"], kappa=inputs["kappa"], ref_kappa=inputs["kappa_ref"],
-               d=(1 - S_) / 2, strict=False)
-    ref = solve("binary-perceptron", alpha=inputs["alpha"], kappa=inputs["kappa_ref"])  # the references' storage
+    fp_model, storage = get_model("binary-perceptron-fp"), get_model("binary-perceptron")
+    fp = fp_model.solve(fp_model.check({"alpha": inputs["alpha"], "kappa": inputs["kappa"],
+                                        "ref_kappa": inputs["kappa_ref"], "d": (1 - S_) / 2}))
+    ref = storage.solve(storage.check({"alpha": inputs["alpha"], "kappa": inputs["kappa_ref"]}))  # the references
+    if not ref.converged:
+        raise ConvergenceError(ref)
     Q_, Qh = ref.q, ref.qhat
     if fp.converged:
         t, th, q1_, q1h, sh = fp.t, fp.that, fp.q1, fp.q1hat, fp.phat
@@ -231,24 +209,24 @@ def _start_solution(inputs):
             "q0hat": th * th / Qh + 0.05 * gap_hat, "Qhat": Qh, "Rhat": th, "Shat": sh}
 
 
-BINARY_LD_SOLUTION = register(ModelSpec(
+BINARY_LD_SOLUTION = ModelSpec(
     name="binary-perceptron-ld-solution",
     summary="large-deviation local entropy of the binary perceptron with the reference constrained to be a solution "
             "of margin ref_kappa: y replicas at distance d; entropy = dF/dy, complexity",
     build=eq.binary_perceptron_ld_solution, defaults={"kappa": 0.0, "ref_kappa": 0.0}, start=_start_solution,
-    notes=_notes, path="y", path_start=Y_START, direct=False, check=_check_y,
-    user_params=[
+    notes=_notes, path="y", path_start=Y_START, direct=False, region=_region_solution,
+    user_params=(
         Symbol(sp.Symbol("alpha"), sp.Interval.open(0, sp.oo), "load P/N > 0"),
         Symbol(sp.Symbol("kappa"), sp.S.Reals, "margin of the replicas"),
         Symbol(sp.Symbol("ref_kappa"), sp.S.Reals, "margin of the reference (a solution)"),
         Symbol(sp.Symbol("y"), sp.Interval.open(0, sp.oo), "replicas per reference (large-deviation parameter)"),
         Symbol(sp.Symbol("d"), sp.Interval.open(0, sp.Rational(1, 2)), "distance to the reference, d = (1-S)/2"),
-    ],
+    ),
     inputs=_inputs_solution,
     quadrature=Quadrature(gauss=64, trunc=24, inner=16, inner_rule="hermite"),
     max_nodes=256,
     limits={"y": {"inf": "binary-perceptron-ld-solution-inf", "infinity": "binary-perceptron-ld-solution-inf"}},
-))
+)
 
 
 # ----- reference constrained to be a solution (epsilon = 1), y -> infinity --------------------------------------
@@ -292,22 +270,26 @@ def _vouch_solution_inf(params, order, obs):
     return None
 
 
-BINARY_LD_SOLUTION_INF = register(ModelSpec(
+BINARY_LD_SOLUTION_INF = ModelSpec(
     name="binary-perceptron-ld-solution-inf",
     summary="y -> infinity large deviations of the binary perceptron with the reference constrained to be a solution "
             "(also binary-perceptron-ld-solution --y inf): local entropy of the densest solutions at distance d",
     build=eq.binary_perceptron_ld_solution_inf, defaults={"kappa": 0.0, "ref_kappa": 0.0},
-    user_params=[
+    user_params=(
         Symbol(sp.Symbol("alpha"), sp.Interval.open(0, sp.oo), "load P/N > 0"),
         Symbol(sp.Symbol("kappa"), sp.S.Reals, "margin of the replicas"),
         Symbol(sp.Symbol("ref_kappa"), sp.S.Reals, "margin of the reference (a solution)"),
         Symbol(sp.Symbol("d"), sp.Interval.open(0, sp.Rational(1, 2)), "distance to the reference, d = (1-S)/2"),
-    ],
+    ),
     inputs=_inputs_solution_inf, start=_start_solution_inf, path="S", path_start=_path_start_solution_inf,
-    notes=_notes_solution_inf, vouch=_vouch_solution_inf, max_nodes=256,
-))
+    notes=_notes_solution_inf, vouch=_vouch_solution_inf, max_nodes=256, region=_region_margins,
+    thresholds={"onset": Refusal(
+        "with the reference constrained to be a solution the y -> infinity curve cannot be followed past its dip (the "
+        "constraint's conjugate W underflows); there it coincides with the unconstrained one: use binary-perceptron-ld "
+        "--y inf (docs/local_entropy.md)")},
+)
 
-NO_ONSET[BINARY_LD_SOLUTION_INF.name] = (
-    "with the reference constrained to be a solution the y -> infinity curve cannot be followed past its dip (the "
-    "constraint's conjugate W underflows); there it coincides with the unconstrained one: use binary-perceptron-ld "
-    "--y inf (docs/local_entropy.md)")
+
+def models():
+    """The large-deviation models of the binary perceptron (the ``replica.models`` entry point)."""
+    return [BINARY_LD, BINARY_LD_INF, BINARY_LD_SOLUTION, BINARY_LD_SOLUTION_INF]

@@ -7,52 +7,71 @@ references at the maximal margin have q~ = 1 and the RS formula degenerates), ``
 reference, in (0, 1/2)).
 """
 import math
+from functools import lru_cache
 
-import numpy as np
 import sympy as sp
 
 from replica.equations import local_entropy as eq
 from replica.equations.model import Symbol
 from replica.solvers.quadrature import Quadrature
 
-from .errors import ParameterError
-from .models import ModelSpec, register, resolve
-from .perceptron import BINARY, SPHERICAL, max_margin
-from .results import Threshold
-from .sweep import sweep
+from .errors import ConvergenceError
+from .models import Homotopy, ModelSpec
+from .onset import Onset
+from .perceptron import BINARY, SPHERICAL
+from .thresholds import capacity, max_margin
 
-__all__ = ["BINARY_FP", "SPHERICAL_FP", "onset"]
+__all__ = ["BINARY_FP", "SPHERICAL_FP", "binary_fp_spec", "follow_fp", "fp_notes", "fp_branch_end", "alpha0_start",
+           "reference", "models"]
+
 
 def _user_params(ref_doc):
-    return [
+    return (
         Symbol(sp.Symbol("alpha"), sp.Interval.open(0, sp.oo), "load P/N > 0 (at alpha = 0 phi_FP is the upper bound)"),
         Symbol(sp.Symbol("kappa"), sp.S.Reals, "margin of the counted solutions"),
         Symbol(sp.Symbol("ref_kappa"), sp.S.Reals, ref_doc),
         Symbol(sp.Symbol("d"), sp.Interval.open(0, sp.Rational(1, 2)), "distance to the reference, d = (1-p)/2"),
-    ]
+    )
 
 
 ENTROPY_SLACK = 1e-9  # a reference at kappa_max has zero entropy up to this
+MANIFOLD_EXPONENT = 4.0  # start where the alpha = 0 solution is exact up to about exp(-4)
+
+
+@lru_cache(maxsize=4096)
+def reference(storage_name, alpha, kappa):
+    """The storage problem's RS solution at (alpha, kappa): the references' overlap (not strict: its status says
+    whether it converged; None where no RS solution exists there)."""
+    from .models import get_model
+
+    storage = get_model(storage_name)
+    params = storage.validate({"alpha": alpha, "kappa": kappa})
+    if storage.outside(params):
+        return None
+    return storage.solve(params)
+
+
+def _region(storage, binary):
+    """Where no Franz–Parisi saddle point exists: counted solutions with a larger margin than the reference, or no
+    references (the reference's margin above the maximal margin at this load)."""
+    def region(p):
+        if p["kappa"] > p["ref_kappa"]:
+            return (f"kappa={p['kappa']:g} exceeds ref_kappa={p['ref_kappa']:g}: the counted solutions cannot have a "
+                    "larger margin than the reference; allowed: kappa <= ref_kappa")
+        ref = reference(storage.name, p["alpha"], p["ref_kappa"])
+        if ref is None or (binary and ref.converged and ref.entropy < -ENTROPY_SLACK):
+            why = "" if ref is None else f" (their RS entropy is {ref.entropy:.3g})"
+            return (f"ref_kappa={p['ref_kappa']:g} is above the maximal margin at alpha={p['alpha']:g}: no reference "
+                    f"solutions exist{why}; allowed: ref_kappa <= kappa_max(alpha), or 'max'")
+        return None
+    return region
 
 
 def _inputs(storage, params, binary):
     """Solve the reference problem and map the user parameters to the free entropy's."""
-    if params["kappa"] > params["ref_kappa"]:
-        raise ParameterError(f"kappa={params['kappa']:g} exceeds ref_kappa={params['ref_kappa']:g}: the counted "
-                             "solutions cannot have a larger margin than the reference; allowed: kappa <= ref_kappa")
-    ref_params = {"alpha": params["alpha"], "kappa": params["ref_kappa"]}
-    try:
-        ref = storage.solve(storage.validate(ref_params))
-    except ParameterError as e:
-        raise ParameterError(f"ref_kappa={params['ref_kappa']:g} is above the maximal margin at alpha="
-                             f"{params['alpha']:g} ({e}); allowed: ref_kappa <= kappa_max(alpha), or 'max'") from None
+    ref = reference(storage.name, params["alpha"], params["ref_kappa"])
     if not ref.converged:
-        raise ParameterError(f"the reference problem {storage.name} at alpha={params['alpha']:g}, kappa="
-                             f"{params['ref_kappa']:g} did not converge: {ref.status} ({ref.remedy})")
-    if binary and ref.entropy < -ENTROPY_SLACK:  # spherical: alpha < alpha_c(ref_kappa) was checked
-        raise ParameterError(f"ref_kappa={params['ref_kappa']:g} is above the maximal margin at alpha="
-                             f"{params['alpha']:g}: no reference solutions exist (their RS entropy is "
-                             f"{ref.entropy:.3g}); allowed: ref_kappa <= kappa_max(alpha), or 'max'")
+        raise ConvergenceError(ref)
     out = {"alpha": params["alpha"], "kappa": params["kappa"], "kappa_ref": params["ref_kappa"],
            "p": 1 - 2 * params["d"], "q_ref": ref.q}
     if binary:
@@ -60,11 +79,16 @@ def _inputs(storage, params, binary):
     return out
 
 
-# entropic z0: 128 trapezoid nodes (the reference's tanh weight has poles at +-i pi/(2 sqrt(qhat~)); 64 leave 1e-6
-# in the roots); energetic z0 (the nest with the truncated level, smooth in z0): 48 give 1e-14; inner levels:
-# 6 Gauss-Hermite nodes (smooth integrands: 12 move phi and the roots by 2e-10 at most; refined where they sharpen)
-FP_QUADRATURE = Quadrature(gauss=128, nest=48, trunc=32, inner=6, inner_rule="hermite")
-MANIFOLD_EXPONENT = 4.0  # start where the alpha = 0 solution is exact up to about exp(-4)
+def _kappa_max(storage):
+    """The named value ``ref_kappa='max'``: kappa_max(alpha) of the storage model (cached per load)."""
+    @lru_cache(maxsize=4096)
+    def at(alpha):
+        thr = max_margin(storage.name, alpha=alpha)
+        if not thr.converged:
+            raise ConvergenceError(thr)
+        return thr.value
+
+    return lambda p: at(p["alpha"])
 
 
 def _start(inputs):
@@ -153,7 +177,7 @@ def fp_branch_end(params, order):
             "have no solution with q1 < 1 (docs/local_entropy.md)")
 
 
-def _slope(spec, order, params):
+def fp_slope(spec, order, params):
     """d phi_FP / d d at a solved point: -2 d phi / d p, the explicit derivative (the saddle point is stationary in
     the order parameters), on the model's quadrature doubled."""
     system = spec.system
@@ -161,168 +185,73 @@ def _slope(spec, order, params):
     return -2.0 * float(system.call("obs_grad_0", v, spec.quadrature.doubled())[1 + system.index("p")])
 
 
-class CurveFailed(Exception):
-    pass
+def _below_typical(spec, params):
+    """0.8 (1 - q~)/2: below the typical distance, near where the curve peaks."""
+    return 0.8 * (1 - spec.inputs_of(params)["q_ref"]) / 2
 
 
-def _dip(spec, alpha, fixed, d_min, points):
-    """The smallest slope of phi_FP(d) below the main peak, on d in [d_min, 0.8 d_typ] (d_typ = (1 - q~)/2, near
-    where the curve peaks): negative iff the curve has a dip at small d. Grid of ``points`` geometric steps (a
-    warm-started sweep), then Brent's method between the neighbours of the lowest grid slope. Returns (slope, d)."""
-    from scipy.optimize import minimize_scalar
-
-    params = spec.validate({**fixed, "alpha": alpha, "d": 0.25})
-    d_hi = 0.8 * (1 - spec.inputs_of(params)["q_ref"]) / 2
-    if not d_hi > d_min:
-        raise CurveFailed(f"at alpha={alpha:g} the typical distance 0.8 (1-q~)/2 = {d_hi:.3g} is below d_min={d_min:g}")
-    grid = np.geomspace(d_min, d_hi, points)
-    # upwards from d_min, where curves around references with ref_kappa > kappa start (the alpha = 0 solution),
-    # stopping at the first point that fails: a curve that cannot be followed costs one failure, not one per point
-    df = sweep(spec.name, progress=False, until_failure=True, alpha=alpha, kappa=params["kappa"],
-               ref_kappa=params["ref_kappa"], d=grid)
-    if not df["converged"].to_numpy(bool).all():
-        raise CurveFailed(f"Franz-Parisi point did not converge at alpha={alpha:g}, d={df['d'].iloc[-1]:g}")
-    names = spec.system.order_names
-    rows = df.to_dict("records")
-    slopes = [_slope(spec, {n: r[n] for n in names}, {**params, "d": r["d"]}) for r in rows]
-    k = int(np.argmin(slopes))
-    if k in (0, points - 1):
-        return slopes[k], float(grid[k])
-
-    def slope(d):
-        at = {**params, "d": float(d)}
-        near = rows[int(np.argmin(np.abs(grid - d)))]  # warm start: the closest grid point, moved to d
-        x0 = spec.follow({n: near[n] for n in names}, spec.inputs_of({**params, "d": near["d"]}),
-                         spec.inputs_of(at))
-        sol = spec.solve(at, x0=x0, strict=False)
-        if not sol.converged:
-            raise CurveFailed(f"Franz-Parisi point did not converge at alpha={alpha:g}, d={d:g}: {sol.status}")
-        return _slope(spec, sol.order, at)
-
-    best = minimize_scalar(slope, bounds=(grid[k - 1], grid[k + 1]), method="bounded", options={"xatol": 1e-4})
-    if best.fun > slopes[k]:
-        return slopes[k], float(grid[k])
-    return float(best.fun), float(best.x)
+def _below_capacity(storage):
+    """The default onset bracket: from 0.4 to 0.92 of the capacity at the counted margin (beyond the capacity
+    kappa_max < kappa: no references; next to it the curves' smallest distances need minutes; the perceptron's onset
+    lies at 0.875 of it at kappa = 0)."""
+    def bracket(fixed):
+        cap = capacity(storage.name, kappa=fixed["kappa"])
+        return (0.4, 0.92 * cap.value) if cap.converged else (0.4, 0.75)
+    return bracket
 
 
-# the curves onset works on: model name -> (dip, onset defaults), dip(spec, alpha, fixed params, d_min, points) ->
-# (the smallest slope of the local-entropy curve at small d, where), negative iff the curve dips there; defaults:
-# the fixed parameters, d_min and optionally alpha_range
-CURVES = {}
-NO_ONSET = {}  # model name -> why its curves have no onset here (and what to use instead)
+def fp_onset(storage, **defaults):
+    """The ``onset`` threshold of a Franz–Parisi model around references of ``storage``: the curve followed up from
+    d_min (where curves around references denser than the counted solutions start) to 0.8 (1 - q~)/2."""
+    return Onset(slope=fp_slope, d_high=_below_typical, upward=True,
+                 defaults={"ref_kappa": "max", "kappa": 0.0, "d_min": 4e-3, "alpha_range": _below_capacity(storage),
+                           **defaults})
 
 
 # where the start fails at the path's beginning (around typical references at alpha >~ 0.68 the guess of _start is
 # outside Newton's basin): the same point at a small load, near the alpha = 0 solution, continued up in alpha
-FP_HOMOTOPY = ("alpha", 0.02, alpha0_start)
+FP_HOMOTOPY = Homotopy("alpha", 0.02, alpha0_start)
 
-FP_ONSET = {"ref_kappa": "max", "kappa": 0.0, "d_min": 4e-3}
+# entropic z0: 128 trapezoid nodes (the reference's tanh weight has poles at +-i pi/(2 sqrt(qhat~)); 64 leave 1e-6
+# in the roots); energetic z0 (the nest with the truncated level, smooth in z0): 48 give 1e-14; inner levels:
+# 6 Gauss-Hermite nodes (smooth integrands: 12 move phi and the roots by 2e-10 at most; refined where they sharpen)
+FP_QUADRATURE = Quadrature(gauss=128, nest=48, trunc=32, inner=6, inner_rule="hermite")
 
 
-def binary_fp_spec(name, summary, build, storage, overlap_of=None, onset_defaults=None):
+def binary_fp_spec(name, summary, build, storage, overlap_of=None, onset=None, hidden=False):
     """The Franz–Parisi model ``build`` (binary weights) around references solved by the storage model ``storage``
     (``ref_kappa='max'``: its maximal margin); ``overlap_of`` inverts the stabilities' kernel, if any (see
-    :func:`_path_start`); ``onset_defaults`` overrides :data:`FP_ONSET` for :func:`onset` (``alpha_range``,
-    ``d_min``)."""
-    CURVES[name] = (_dip, {**FP_ONSET, **(onset_defaults or {})})
-    return register(ModelSpec(
+    :func:`_path_start`); ``onset`` overrides the defaults of its ``onset`` threshold (``alpha_range``, ``d_min``)."""
+    return ModelSpec(
         name=name, summary=summary, build=build, defaults={"kappa": 0.0, "ref_kappa": 0.0}, start=_start,
-        follow=follow_fp, notes=fp_notes, branch_end=fp_branch_end, path="p",
+        guess=follow_fp, notes=fp_notes, branch_end=fp_branch_end, path="p",
         path_start=lambda inputs: _path_start(inputs, overlap_of),
         user_params=_user_params("margin of the reference, or 'max' for kappa_max"),
-        inputs=lambda p: _inputs(storage, p, binary=True), report=("q_ref", "qhat_ref"),
-        special={"ref_kappa": {"max": lambda p: max_margin(storage.name, alpha=p["alpha"]).value}},
+        inputs=lambda p: _inputs(storage, p, binary=True), region=_region(storage, binary=True),
+        report=("q_ref", "qhat_ref"), special={"ref_kappa": {"max": _kappa_max(storage)}},
         quadrature=FP_QUADRATURE, max_nodes=512, direct=False, homotopy=FP_HOMOTOPY,
-    ))
+        thresholds={"onset": fp_onset(storage, **(onset or {}))}, hidden=hidden,
+    )
 
 
 BINARY_FP = binary_fp_spec(
     "binary-perceptron-fp",
     "Franz-Parisi local entropy of the binary perceptron at distance d from a reference of margin ref_kappa",
     eq.binary_perceptron_fp, BINARY)
-CURVES["spherical-perceptron-fp"] = (_dip, FP_ONSET)
-SPHERICAL_FP = register(ModelSpec(
+SPHERICAL_FP = ModelSpec(
     name="spherical-perceptron-fp",
     summary="Franz-Parisi local entropy of the spherical perceptron at distance d from a reference of margin "
             "ref_kappa",
-    build=eq.spherical_perceptron_fp, defaults={"kappa": 0.0, "ref_kappa": 0.0}, start=_start, follow=follow_fp,
+    build=eq.spherical_perceptron_fp, defaults={"kappa": 0.0, "ref_kappa": 0.0}, start=_start, guess=follow_fp,
     notes=fp_notes, branch_end=fp_branch_end,
     path="p", path_start=_path_start, user_params=_user_params("margin of the reference"),
-    inputs=lambda p: _inputs(SPHERICAL, p, binary=False),
-    report=("q_ref",),
-    quadrature=FP_QUADRATURE, max_nodes=512, direct=False, homotopy=FP_HOMOTOPY,
-))
+    inputs=lambda p: _inputs(SPHERICAL, p, binary=False), region=_region(SPHERICAL, binary=False),
+    report=("q_ref",), quadrature=FP_QUADRATURE, max_nodes=512, direct=False, homotopy=FP_HOMOTOPY,
+    thresholds={"onset": Onset(slope=fp_slope, d_high=_below_typical, upward=True,
+                               defaults={"ref_kappa": 0.0, "kappa": 0.0, "d_min": 4e-3})},
+)
 
 
-def onset(model="binary-perceptron-fp", *, alpha_range=None, d_min=None, xtol=1e-3, points=12, **params):
-    """The load alpha_onset at which a local-entropy curve first stops increasing in d at small d: below it the curve
-    grows with d up to its main peak; above it a dip opens (a local maximum, then a local minimum) at d ~
-    ``extra['d_dip']``.
-
-    Models: the Franz–Parisi ones (``ref_kappa``, default ``'max'``: the maximal margin; ``kappa``, default 0) and the
-    y -> infinity large deviations (``binary-perceptron-ld`` with ``y='inf'``). For each alpha the smallest slope of
-    the curve on [d_min, 0.8 d_peak] is found (a warm-started march, then Brent's method); the onset is its sign change
-    in ``alpha_range`` (default: the model's, else 0.4 to 0.9), located by Brent's root finder to ``xtol``. A dip
-    below ``d_min`` (default: the model's) is not seen; where the dip at the onset lies at ``d_min`` itself, it may
-    open further down, and the result has status ``unvouched`` (lower ``d_min``).
-
-    Returns a :class:`~replica.results.Threshold` named ``alpha_onset``; status ``not_bracketed`` when the curve
-    already dips at the lower end of ``alpha_range`` or does not dip at the upper end.
-    """
-    from scipy.optimize import brentq
-
-    spec, params = resolve(model, params)
-    if spec.name in NO_ONSET:
-        raise ParameterError(f"onset: {NO_ONSET[spec.name]}")
-    if spec.name not in CURVES:
-        raise ParameterError(f"onset is defined for the Franz-Parisi models and binary-perceptron-ld with y='inf', "
-                             f"not {model}")
-    dip_of, defaults = CURVES[spec.name]
-    params = {**{k: v for k, v in defaults.items() if k not in ("d_min", "alpha_range")}, **params}
-    d_min = defaults["d_min"] if d_min is None else d_min
-    lo, hi = (float(a) for a in (alpha_range or defaults.get("alpha_range", (0.4, 0.9))))
-    if not 0 < lo < hi:
-        raise ParameterError(f"alpha_range=({lo:g}, {hi:g}): need 0 < low < high")
-    found = {}
-
-    def dip(alpha):
-        m, found[alpha] = dip_of(spec, alpha, params, d_min, points)
-        return m
-
-    record = {**params, "alpha_range": f"{lo:g}:{hi:g}", "d_min": d_min}
-    top_asked = hi
-
-    def top(hi):
-        """The curve at the top of the bracket; where it does not converge (near the capacity the smallest distances
-        stall), the top is lowered by a quarter of the bracket, up to four times."""
-        for _ in range(4):
-            try:
-                return hi, dip(hi)
-            except CurveFailed:
-                hi -= (hi - lo) / 4
-        return hi, dip(hi)
-
-    try:
-        m_lo = dip(lo)
-        hi, m_hi = top(hi) if m_lo > 0 else (hi, None)
-        if m_lo > 0 > m_hi:
-            alpha = brentq(dip, lo, hi, xtol=xtol)
-    except CurveFailed as e:
-        return Threshold("alpha_onset", None, spec.name, record, False, "not_converged", message=str(e),
-                         remedy="narrow alpha_range or raise d_min (the smallest distances need the most nodes)")
-    if not (m_lo > 0 > m_hi):
-        where = "already dips at" if m_lo <= 0 else "does not dip at"
-        edge = lo if m_lo <= 0 else hi
-        return Threshold("alpha_onset", None, spec.name, record, False, "not_bracketed",
-                         message=f"the local-entropy curve {where} alpha={edge:g}",
-                         remedy="widen alpha_range (or lower d_min if the dip lies at smaller d)")
-    d_dip = found[min(found, key=lambda a: abs(a - alpha))]
-    if d_dip <= d_min * (1 + 1e-9):
-        return Threshold("alpha_onset", alpha, spec.name, record, False, "unvouched",
-                         message=f"the dip opens at the smallest distance searched, d_min={d_min:g}: it may open "
-                                 "further down, at a lower load", extra={"d_dip": d_dip},
-                         remedy="lower d_min until the dip lies above it")
-    lowered = f" (the curve at alpha={top_asked:g} did not converge: bracket top lowered to {hi:g})" \
-        if hi < top_asked else ""
-    return Threshold("alpha_onset", alpha, spec.name, record, True, "converged",
-                     message=f"located to +-{xtol:g} in alpha{lowered}", extra={"d_dip": d_dip})
+def models():
+    """The Franz–Parisi models of the perceptron (the ``replica.models`` entry point)."""
+    return [BINARY_FP, SPHERICAL_FP]

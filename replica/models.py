@@ -1,28 +1,40 @@
-"""The model registry: each model is a symbolic free entropy (from ``replica.equations``) plus what a user-facing solve
-needs around it: parameter defaults and checks, a starting point, physics notes on a solution."""
-import math
-from dataclasses import dataclass, field
-from functools import cached_property
-from typing import Callable
+"""The model contract and the registry.
 
-import numpy as np
+A model is a :class:`ModelSpec`: a symbolic free entropy (``build``, from :mod:`replica.equations`) plus the few
+hooks a user-facing solve needs around it: a starting point, parameter defaults, where no saddle point exists, notes
+on a solution, and the thresholds it declares. The contract is checked when a spec is built (a missing or malformed
+hook is a :class:`~replica.errors.ModelError` naming it) and a spec cannot be changed afterwards. ``docs/models.md``
+("Writing a model") describes every field with a complete example.
+
+Built-in families and third-party packages register the same way: a distribution declares an entry point in the
+group ``replica.models`` whose value is a callable returning a :class:`ModelSpec`, a :class:`Family`, or a list of
+them. The registry loads every entry point the first time a model is asked for; a name that is already taken is
+refused unless ``register(spec, replace=True)`` asks for it.
+"""
+import math
+import re
+import warnings
+from dataclasses import dataclass, field, fields
+from functools import cached_property
+from importlib import metadata
+from types import MappingProxyType
+from typing import Callable, Mapping
+
 import sympy as sp
 
 from replica.solvers import special
-from replica.solvers.continuation import continue_to
 from replica.solvers.quadrature import Quadrature
-from replica.solvers.root import STATUS, Tolerance
 from replica.solvers.system import System, in_interval, interval_bounds, interval_text
 
-from .errors import ConvergenceError, ParameterError
-from .results import REMEDIES, Solution
+from .errors import ModelError, ParameterError
+from .solving import QUAD_TOL, solve_point
 
-__all__ = ["ModelSpec", "Family", "register", "register_family", "get_model", "resolve", "models", "numeric"]
+__all__ = ["ModelSpec", "Family", "Homotopy", "register", "register_family", "get_model", "resolve", "models",
+           "families", "numeric", "ENTRY_POINT_GROUP", "MAX_ADAPTIVE_NODES", "QUAD_TOL"]
 
-_REGISTRY = {}
-_FAMILIES = {}
+ENTRY_POINT_GROUP = "replica.models"
 MAX_ADAPTIVE_NODES = 8192  # the default (adaptive) quadrature doubles its Gaussian nodes up to this
-QUAD_TOL = 1e-8  # default tolerance on the node-doubling error estimate
+_NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]*$")
 
 
 def numeric(expr, *symbols):
@@ -32,86 +44,210 @@ def numeric(expr, *symbols):
     return sp.lambdify(symbols, expr, modules=[table, "math"])
 
 
-@dataclass
+@dataclass(frozen=True)
+class Homotopy:
+    """Where a model's ``start`` fails at the beginning of its ``path``: the solution there is reached from input
+    ``name`` = ``easy`` (at most the target's value), where ``start(inputs)`` is reliable, by continuation in that
+    input."""
+
+    name: str
+    easy: float
+    start: Callable
+
+
+def _callable(value):
+    return value is None or callable(value)
+
+
+# field name -> (check, what it must be); the required fields have no default in ModelSpec
+_HOOKS = {
+    "build": (callable, "a callable returning the model's FreeEntropy"),
+    "start": (callable, "a callable (free-entropy parameters) -> dict of order parameters"),
+    "inputs": (_callable, "None or a callable (validated user parameters) -> free-entropy parameters"),
+    "region": (_callable, "None or a callable (parameters) -> None, or why no saddle point exists there"),
+    "notes": (_callable, "None or a callable (parameters, order, observables) -> list of str"),
+    "vouch": (_callable, "None or a callable (parameters, order, observables) -> None, or why the solution lies "
+                         "outside the derivation"),
+    "branch_end": (_callable, "None or a callable (free-entropy parameters, order) -> None, or why the branch ends"),
+    "guess": (_callable, "None or a callable (order, old inputs, new inputs) -> order"),
+}
+
+
+@dataclass(frozen=True, kw_only=True)
 class ModelSpec:
-    """A registered model.
+    """A model: its free entropy and what a solve needs around it. Frozen; checked when built.
 
-    ``build`` returns the :class:`~replica.equations.FreeEntropy`; ``defaults`` fills optional parameters; ``start``
-    gives a starting point (order-parameter dict) from the free entropy's parameters; ``check`` raises
-    :class:`ParameterError` for parameters where the saddle point does not exist (beyond capacity); ``notes`` returns
-    physics remarks on a solved point; ``path`` is the free-entropy parameter to continue along (from ``path_start``,
-    a number or a function of the parameters, where ``start`` is reliable) when a direct solve fails; ``follow``
-    maps a solution (order-parameter dict) at some parameters to a guess at others (warm starts, continuation
-    predictors; default: the same order parameters); ``capacity`` computes the model's storage capacity and
-    ``dat_line`` its de Almeida–Thouless load;
-    ``homotopy = (name, easy, start)``: where ``start`` fails at the path's beginning, the solution there is reached
-    from input ``name`` = ``easy`` (at most the target's value), where ``start`` (a function of the inputs) is
-    reliable, by continuation in that input.
+    Required
+    --------
+    name : str
+        One word of letters, digits, '-', '.' or '_' (``binary-perceptron``); unique in the registry.
+    summary : str
+        One line for ``replica models``.
+    build : callable
+        ``build() -> FreeEntropy``: the symbolic declaration (called once; deriving and compiling are cached).
+    start : callable
+        ``start(inputs) -> {order parameter: value}``: a starting point at the free entropy's parameters.
 
-    A model whose free entropy takes other parameters than the user gives (a reference's overlap, solved from another
-    model) declares ``user_params`` (Symbols with ranges) and ``inputs``: validated user parameters -> the free
-    entropy's parameters; ``report`` names those of them shown among the observables; ``special`` maps a parameter to
-    named values computed from the others (``{"ref_kappa": {"max": ...}}``).
+    Parameters and their checks
+    ---------------------------
+    defaults : mapping
+        Values of optional user parameters.
+    user_params : tuple of Symbol, optional
+        The parameters a user gives, when they are not the free entropy's (a distance d instead of an overlap p, a
+        reference solved from another model; then ``inputs`` maps them to the free entropy's), or the free
+        entropy's own with other ranges and descriptions (no ``inputs``).
+    inputs : callable, optional
+        ``inputs(params) -> free-entropy parameters``. It may solve another model (a reference); where that solve
+        fails it raises :class:`~replica.errors.ConvergenceError`, which becomes the status of the point.
+    special : mapping
+        ``{parameter: {name: function of the other validated parameters}}``: named values (``ref_kappa='max'``).
+    limits : mapping
+        ``{parameter: {value: model name}}``: a value of a parameter that selects another model (``y='inf'``).
+    region : callable, optional
+        ``region(params) -> None or str``: why no saddle point exists at these (valid) parameters (beyond the
+        capacity, say). A single solve refuses such a point; a sweep or a phase diagram records it as a row with
+        status ``no_solution``.
+
+    Solving
+    -------
+    path, path_start : str, float or callable
+        Where a direct solve fails, the solution is reached by continuation in the free-entropy parameter ``path``
+        from ``path_start`` (a number, or a function of the inputs), where ``start`` is reliable. ``path=None``: no
+        continuation.
+    direct : bool
+        Try a direct solve from ``start`` before continuing along ``path`` (default True).
+    homotopy : Homotopy, optional
+        How to reach the beginning of the path where ``start`` fails there.
+    guess : callable, optional
+        ``guess(order, old inputs, new inputs) -> order``: a solution moved to other parameters (a predictor for
+        warm starts and continuation; default: the same order parameters).
+    quadrature, max_nodes, refine, estimate_by_level
+        The base rule; the largest outer rule an adaptive refinement may reach; whether it may refine at all; whether
+        the node-doubling estimate is taken level by level (K-dimensional rules).
+
+    After a solve
+    -------------
+    notes : callable, optional
+        ``notes(params, order, observables) -> list of str``: physics remarks.
+    vouch : callable, optional
+        ``vouch(params, order, observables) -> None or str``: why a converged solution lies outside the model's
+        derivation (status ``unvouched``).
+    branch_end : callable, optional
+        ``branch_end(inputs, order) -> None or str``: why the branch ends where a march stalled (status ``ended``).
+    report : tuple of str
+        Free-entropy parameters shown among the observables (a reference's overlap).
+
+    Thresholds
+    ----------
+    thresholds : mapping
+        ``{kind: hook}`` for the kinds this model declares (``capacity``, ``max-margin``, ``dat-line``, ``onset``,
+        ...): each hook is an object of :mod:`replica.thresholds` (or any callable ``hook(spec, **options) ->
+        Threshold``). ``replica.capacity`` and the other threshold commands, and ``replica.line``, dispatch on it.
+
+    hidden : bool
+        Left out of ``replica models`` (a member of a family, an auxiliary model).
     """
 
     name: str
     summary: str
     build: Callable
-    defaults: dict = field(default_factory=dict)
-    start: Callable = None
-    check: Callable = None
-    notes: Callable = None
+    start: Callable
+    defaults: Mapping = field(default_factory=dict)
+    user_params: tuple = None
+    inputs: Callable = None
+    special: Mapping = field(default_factory=dict)
+    limits: Mapping = field(default_factory=dict)
+    region: Callable = None
     path: str = "alpha"
     path_start: object = 1e-3
-    hidden: bool = False
-    user_params: list = None
-    inputs: Callable = None
-    report: tuple = ()
-    special: dict = field(default_factory=dict)
+    direct: bool = True
+    homotopy: Homotopy = None
+    guess: Callable = None
     quadrature: Quadrature = field(default_factory=Quadrature)
-    max_nodes: int = MAX_ADAPTIVE_NODES  # the adaptive quadrature's cap on Gaussian nodes (nested averages: lower)
-    direct: bool = True  # try a direct solve from ``start`` before continuing along ``path``
-    follow: Callable = None
-    capacity: Callable = None  # (kappa, quadrature, tol, adaptive) -> Threshold, for replica.capacity
-    dat_line: Callable = None  # (kappa, quadrature or None for adaptive, tol) -> Threshold, for replica.dat_line
-    q1_load: Callable = None  # binary weights with a margin: kappa -> the load where the RS q reaches 1 (max_margin)
-    vouch: Callable = None  # (params, order, observables) -> None, or why the solution lies outside the derivation
-    branch_end: Callable = None  # (params, order) at the last point a failed march reached -> None, or why the branch
-    #                              ends there: the point's status is then ``ended`` (and a sweep tries no cold start)
-    limits: dict = field(default_factory=dict)  # {"y": {"inf": model name}}: a parameter value selecting a limit model
-    homotopy: tuple = None
-    refine: bool = True  # may the adaptive quadrature refine the base rule (False: its doubling is what is affordable)
-    estimate_by_level: bool = False  # node-doubling estimate as the sum of the levels' own doublings (see System)
+    max_nodes: int = MAX_ADAPTIVE_NODES
+    refine: bool = True
+    estimate_by_level: bool = False
+    notes: Callable = None
+    vouch: Callable = None
+    branch_end: Callable = None
+    report: tuple = ()
+    thresholds: Mapping = field(default_factory=dict)
+    hidden: bool = False
+
+    def __post_init__(self):
+        def bad(name, what):
+            raise ModelError(f"ModelSpec {self.name!r}: {name} must be {what}, got {getattr(self, name)!r}")
+
+        if not isinstance(self.name, str) or not _NAME.match(self.name):
+            raise ModelError(f"ModelSpec name must be one word of letters, digits, '-', '.' or '_' (e.g. "
+                             f"'binary-perceptron'), got {self.name!r}")
+        if not isinstance(self.summary, str) or not self.summary.strip():
+            bad("summary", "a non-empty str")
+        for name, (check, what) in _HOOKS.items():
+            if not check(getattr(self, name)):
+                bad(name, what)
+        if self.inputs is not None and self.user_params is None:
+            raise ModelError(f"ModelSpec {self.name!r}: inputs maps user parameters to the free entropy's: declare "
+                             "them (user_params)")
+        if self.path is not None and not isinstance(self.path, str):
+            bad("path", "None or the name of a free-entropy parameter")
+        if not (callable(self.path_start) or isinstance(self.path_start, (int, float))):
+            bad("path_start", "a number or a callable (inputs) -> number")
+        if self.homotopy is not None and not isinstance(self.homotopy, Homotopy):
+            bad("homotopy", "None or a Homotopy")
+        if not isinstance(self.quadrature, Quadrature):
+            bad("quadrature", "a Quadrature")
+        for name in ("defaults", "special", "limits", "thresholds"):
+            if not isinstance(getattr(self, name), Mapping):
+                bad(name, "a mapping")
+        for kind, hook in self.thresholds.items():
+            if not callable(hook):
+                raise ModelError(f"ModelSpec {self.name!r}: threshold {kind!r} must be callable, got {hook!r}")
+        # no field changes after construction: read-only views of the mappings, tuples of the sequences
+        for name in ("defaults", "special", "limits", "thresholds"):
+            object.__setattr__(self, name, MappingProxyType(dict(getattr(self, name))))
+        if self.user_params is not None:
+            object.__setattr__(self, "user_params", tuple(self.user_params))
+        object.__setattr__(self, "report", tuple(self.report))
+
+    @cached_property
+    def free_entropy(self):
+        fe = self.build()
+        from replica.equations.model import FreeEntropy
+
+        if not isinstance(fe, FreeEntropy):
+            raise ModelError(f"ModelSpec {self.name!r}: build() must return a FreeEntropy, got {type(fe).__name__}")
+        return fe
 
     @cached_property
     def system(self):
-        system = System(self.build())
+        """The compiled system (derived and compiled on first use, cached on disk)."""
+        system = System(self.free_entropy)
         system.estimate_by_level = self.estimate_by_level
         return system
 
-    def refinement_cap(self, base=None, max_nodes=None):
-        """The largest :attr:`~Quadrature.cost` a refinement from ``base`` (default: the model's rule) may reach, with
-        ``max_nodes`` outer nodes (default: the model's cap); 0, i.e. none, for a model that does not refine."""
-        base, max_nodes = base or self.quadrature, max_nodes or self.max_nodes
-        return base.refinement_cap(max_nodes) if self.refine else 0
-
     @cached_property
     def declared(self):
-        """User parameter name -> declared Symbol (domain and description), without compiling."""
-        return {s.name: s for s in (self.user_params or self.build().params)}
+        """User parameter name -> declared Symbol (domain and description), without compiling. Checks that the
+        parameter names the spec uses (defaults, special, limits, path) are declared."""
+        declared = {s.name: s for s in (self.user_params or self.free_entropy.params)}
+        fe_params = [s.name for s in self.free_entropy.params]
+        for what, names in (("defaults", self.defaults), ("special", self.special), ("limits", self.limits)):
+            unknown = sorted(set(names) - set(declared))
+            if unknown:
+                raise ModelError(f"ModelSpec {self.name!r}: {what} names undeclared parameters {', '.join(unknown)}; "
+                                 f"declared: {', '.join(declared)}")
+        if self.path is not None and self.path not in fe_params:
+            raise ModelError(f"ModelSpec {self.name!r}: path {self.path!r} is not a parameter of its free entropy "
+                             f"({', '.join(fe_params)})")
+        return declared
 
-    def moved(self, v, k, value):
-        """The full vector ``v`` (a solution) with input ``k`` set to ``value`` and its order parameters mapped by
-        ``follow``: a guess at the solution there."""
-        system = self.system
-        w = np.array(v, dtype=float)
-        w[k] = value
-        if self.follow is not None:
-            old = dict(zip(system.param_names, v[system.n_order:]))
-            new = dict(zip(system.param_names, w[system.n_order:]))
-            order = self.follow(dict(zip(system.order_names, v[: system.n_order])), old, new)
-            w[: system.n_order] = [order[n] for n in system.order_names]
-        return w
+    def threshold(self, kind):
+        """The hook of threshold ``kind`` (ParameterError naming the kinds this model declares otherwise)."""
+        if kind not in self.thresholds:
+            declared = ", ".join(self.thresholds) or "none"
+            raise ParameterError(f"{kind} is not defined for {self.name}; its thresholds: {declared}")
+        return self.thresholds[kind]
 
     def inputs_of(self, params):
         """The free entropy's parameters at validated user ``params`` (cached: it may solve a reference)."""
@@ -130,7 +266,8 @@ class ModelSpec:
         return {k: interval_bounds(s.domain) for k, s in self.declared.items()}
 
     def validate(self, params):
-        """Fill defaults, reject unknown or missing parameters and values outside their ranges. Returns floats."""
+        """Fill defaults, reject unknown or missing parameters, values that are not numbers (bools are not) and
+        values outside their ranges. Returns floats. Does not ask ``region``."""
         declared = self.declared
         unknown = sorted(set(params) - set(declared))
         if unknown:
@@ -143,153 +280,43 @@ class ModelSpec:
                                  f"({'; '.join(f'{k}: {declared[k].doc}' for k in missing)})")
         out = {}
         for k in declared:
-            if isinstance(values[k], str) and values[k] in self.special.get(k, {}):
-                values[k] = self.special[k][values[k]](out)
-            try:
-                x = float(values[k])
-            except (TypeError, ValueError):
-                named = "".join(f" or '{name}'" for name in self.special.get(k, {}))
-                raise ParameterError(f"{k} must be a number{named}, got {values[k]!r}") from None
-            s = declared[k]
-            if not (math.isfinite(x) and in_interval(x, self._ranges[k])):
-                raise ParameterError(f"{k}={values[k]} is outside the allowed range {interval_text(s.domain)} "
-                                     f"({s.doc})")
-            out[k] = x
-        if self.check is not None:
-            self.check(out)
+            named = self.special.get(k, {})
+            if isinstance(values[k], str) and values[k].strip().lower() in named:
+                values[k] = named[values[k].strip().lower()](out)
+            out[k] = self._number(k, values[k])
         return out
 
-    def solve(self, params, method="auto", quadrature=None, x0=None, tol=None, max_iter=2000, quad_tol=QUAD_TOL,
-              strict=False):
-        """Solve at validated ``params``; see :func:`replica.solve`."""
-        system = self.system
-        adaptive = quadrature is None
-        quad = quadrature or self.quadrature
-        tol = tol or Tolerance()
-        inputs = self.inputs_of(params)
-        start = x0 if x0 is not None else self.start(inputs)
-        if isinstance(start, dict):
-            unknown = sorted(set(start) - set(system.order_names))
-            if unknown:
-                raise ParameterError(f"x0 has unknown order parameters {', '.join(unknown)}; "
-                                     f"{self.name} has {', '.join(system.order_names)}")
-            start = {**self.start(inputs), **start}
-        v0 = system.vector(start, inputs)
-        fallback = x0 is None and self.path and method != "fixed-point"
-        if fallback and not self.direct:
-            result, v, quad, ended = self._by_continuation(params, quad, tol, method, adaptive)
-            return self.package(params, result, v, quad, tol, method, quad_tol, strict, adaptive, ended=ended)
-        # with a continuation to fall back on, a direct Newton attempt that is not converging soon is cut short
-        result, v = system.solve(v0, quad, method=method, tol=tol, max_iter=max_iter,
-                                 newton_iter=15 if fallback else 50)
-        ended = None
-        if not result.converged and fallback:
-            result, v, quad, ended = self._by_continuation(params, quad, tol, method, adaptive)
-        return self.package(params, result, v, quad, tol, method, quad_tol, strict, adaptive, ended=ended)
+    def _number(self, k, value):
+        s = self.declared[k]
+        named = "".join(f" or '{name}'" for name in self.special.get(k, {}))
+        if isinstance(value, bool):
+            raise ParameterError(f"{k} must be a number{named}, got {value!r}")
+        try:
+            x = float(value)
+        except (TypeError, ValueError, OverflowError):
+            raise ParameterError(f"{k} must be a number{named}, got {value!r}") from None
+        if not (math.isfinite(x) and in_interval(x, self._ranges[k])):
+            raise ParameterError(f"{k}={value} is outside the allowed range {interval_text(s.domain)} ({s.doc})")
+        return x
 
-    def _by_continuation(self, params, quad, tol, method, adaptive):
-        """Reach ``params`` from ``path = path_start``, where the starting point is reliable, by :meth:`march`.
-        Returns ``(result, v, rule, ended)``: ``ended`` is the model's reason why its branch ends where a failed march
-        stopped (:meth:`ended`), else None."""
-        system = self.system
-        inputs = self.inputs_of(params)
-        begin = self.path_start(inputs) if callable(self.path_start) else min(self.path_start, inputs[self.path])
-        near = {**inputs, self.path: begin}
-        result, v = system.solve(system.vector(self.start(near), near), quad, method=method, tol=tol)
-        if not result.converged and self.homotopy is not None:
-            name, easy, start = self.homotopy
-            if easy < near[name]:
-                at = {**near, name: easy}
-                result, v = system.solve(system.vector(start(at), at), quad, method=method, tol=tol)
-                if result.converged:
-                    result, v = continue_to(system, v, name, near[name], quad, tol, method="newton",
-                                            follow=self.moved)
-        if not result.converged:
-            return result, v, quad, None
-        result, v, quad = self.march(v, self.path, inputs[self.path], quad, tol, adaptive)
-        return result, v, quad, None if result.converged else self.ended(v)
+    def outside(self, params):
+        """Why no saddle point exists at validated ``params`` (the model's ``region``), or None."""
+        return None if self.region is None else self.region(params)
 
-    def march(self, v, name, to, quad, tol, adaptive):
-        """Continue the solution ``v`` (a full vector) in input ``name`` to the value ``to`` (:func:`continue_to`,
-        with the model's map of a solution to new inputs and its own start where the predictions fail). Where the
-        march stalls, the quadrature is adaptive and phi at the last solution changes beyond the tolerance when the
-        nodes double, the levels of the rule that carry the error are refined (:meth:`System.finer`, within the caps
-        of an adaptive refinement) and the march goes on from where it stopped (coarse nodes can leave the
-        discretized equations without a root near q -> 1); where the estimate is fine the stall is the solution
-        branch's own (a turning point, or where the branch ends) and is reported. Returns ``(result, v, rule)``."""
-        system = self.system
+    def check(self, params):
+        """Validated ``params``, refused (ParameterError) where the model says no saddle point exists."""
+        params = self.validate(params)
+        reason = self.outside(params)
+        if reason:
+            raise ParameterError(reason)
+        return params
 
-        def reseed(w):  # the model's own starting point at the inputs of w
-            at = dict(zip(system.param_names, w[system.n_order:]))
-            return system.vector(self.start(at), at)
-
-        while True:
-            result, v = continue_to(system, v, name, to, quad, tol, method="newton", reseed=reseed, follow=self.moved)
-            if result.converged or not adaptive:
-                return result, v, quad
-            # phi is as good on this rule as on the doubled one where the march stopped: more nodes would not help
-            # (a turning point of the branch; there the Newton-step part of the estimate is large by itself)
-            if system.phi_change(v, quad) <= QUAD_TOL:
-                return result, v, quad
-            finer = system.finer(v, quad, QUAD_TOL, max_nodes=self.max_nodes,
-                                 max_cost=self.refinement_cap())
-            if finer is None:
-                return result, v, quad
-            quad = finer
-
-    def ended(self, v):
-        """The model's reason why the branch ends at ``v`` (the full vector where a march stopped), or None."""
-        system = self.system
-        if self.branch_end is None or not np.all(np.isfinite(v)):
-            return None
-        return self.branch_end(dict(zip(system.param_names, map(float, v[system.n_order:]))),
-                               dict(zip(system.order_names, map(float, v[: system.n_order]))))
-
-    def package(self, params, result, v, quad, tol, method, quad_tol, strict, adaptive=False, quad_error=None,
-                ended=None):
-        """Turn a solver result at full vector ``v`` into a :class:`Solution`, checking the quadrature by node
-        doubling. With ``adaptive``, the levels of the rule that carry the error are refined (up to the cost of
-        ``max_nodes`` outer nodes) and the point re-solved by Newton until the error estimate is below ``quad_tol``.
-        A caller that already refined the point (a threshold, whose estimate covers its own unknowns) passes its
-        ``quad_error``; one whose march stopped where the model says its branch ends passes that reason, ``ended``."""
-        system = self.system
-        if quad_error is None:
-            # an adaptive refinement is capped from the model's base rule (a sweep may hand over a refined one)
-            base, max_nodes = (self.quadrature, self.max_nodes) if adaptive else (quad, quad.gauss)
-            result, v, quad, quad_error = system.refine(result, v, quad, tol, quad_tol, max_nodes,
-                                                        max_cost=self.refinement_cap(base, max_nodes))
-        status = result.status
-        order = {n: None for n in system.order_names}
-        obs = {n: None for n in [*system.observable_names, *self.report]}
-        notes = []
-        if result.converged:
-            order = dict(zip(system.order_names, map(float, v[: system.n_order])))
-            obs = {k: float(x) for k, x in system.observables(v, quad).items()}
-            obs.update({k: float(v[system.index(k)]) for k in self.report})
-            if not quad_error <= quad_tol:
-                status = "inaccurate"
-            if self.notes is not None:
-                notes = self.notes(params, order, obs)
-        message = STATUS.get(status, f"the node-doubling error estimate {quad_error:.1e} exceeds {quad_tol:.0e}")
-        outside = result.converged and self.vouch is not None and self.vouch(params, order, obs)
-        if outside:
-            status, message = "unvouched", outside
-        if ended and not result.converged:
-            status, message = "ended", ended
-        sol = Solution(
-            model=self.name, params=dict(params), order=order, observables=obs,
-            converged=status == "converged", status=status, message=message, remedy=REMEDIES[status],
-            iterations=result.iterations, residual=result.residual, quad_error=quad_error, method=result.method,
-            settings={"method": method, "quadrature": quad.as_dict(), "atol": tol.atol, "rtol": tol.rtol,
-                      "quad_tol": quad_tol},
-            notes=notes,
-        )
-        if strict and not sol.converged:
-            raise ConvergenceError(sol)
-        return sol
+    def solve(self, params, **options):
+        """Solve at validated ``params`` (:func:`replica.solving.solve_point`)."""
+        return solve_point(self, params, **options)
 
 
-@dataclass
+@dataclass(frozen=True)
 class Family:
     """Models told apart by structural options (a number of hidden units, an activation), not by parameters that are
     solved over: ``options`` maps each option to (parser, default or None if required, description); the parser
@@ -298,8 +325,18 @@ class Family:
 
     name: str
     summary: str
-    options: dict
+    options: Mapping
     make: Callable
+
+    def __post_init__(self):
+        if not isinstance(self.name, str) or not _NAME.match(self.name):
+            raise ModelError(f"Family name must be one word of letters, digits, '-', '.' or '_', got {self.name!r}")
+        if not callable(self.make):
+            raise ModelError(f"Family {self.name!r}: make must be callable")
+        for k, option in self.options.items():
+            if not (isinstance(option, tuple) and len(option) == 3 and callable(option[0])):
+                raise ModelError(f"Family {self.name!r}: option {k!r} must be (parser, default or None, description)")
+        object.__setattr__(self, "options", MappingProxyType(dict(self.options)))
 
     def member(self, options):
         unknown = sorted(set(options) - set(self.options))
@@ -314,14 +351,55 @@ class Family:
         return self.make(**values)
 
 
-def register(spec):
+_REGISTRY = {}
+_FAMILIES = {}
+_LOADED = []
+
+
+def register(spec, replace=False):
+    """Add ``spec`` to the registry; a name already taken (by a model or a family) is refused unless ``replace``.
+    Returns the spec."""
+    if not isinstance(spec, ModelSpec):
+        raise ModelError(f"register takes a ModelSpec, got {type(spec).__name__}")
+    if not replace and (spec.name in _REGISTRY or spec.name in _FAMILIES):
+        raise ModelError(f"a model named {spec.name!r} is already registered; choose another name or pass "
+                         "replace=True")
+    _FAMILIES.pop(spec.name, None)
     _REGISTRY[spec.name] = spec
     return spec
 
 
-def register_family(family):
+def register_family(family, replace=False):
+    """Add a :class:`Family`; a name already taken is refused unless ``replace``. Returns the family."""
+    if not isinstance(family, Family):
+        raise ModelError(f"register_family takes a Family, got {type(family).__name__}")
+    if not replace and (family.name in _REGISTRY or family.name in _FAMILIES):
+        raise ModelError(f"a model named {family.name!r} is already registered; choose another name or pass "
+                         "replace=True")
+    _REGISTRY.pop(family.name, None)
     _FAMILIES[family.name] = family
     return family
+
+
+def _load():
+    """Register every entry point of the group ``replica.models`` (once). A plugin that fails to load, or returns
+    what is not a model, is skipped with a warning naming it."""
+    if _LOADED:
+        return
+    _LOADED.append(True)
+    builtin_first = lambda ep: (not ep.value.startswith("replica."), ep.name)  # noqa: E731
+    for ep in sorted(metadata.entry_points(group=ENTRY_POINT_GROUP), key=builtin_first):
+        try:
+            found = ep.load()()
+            for item in found if isinstance(found, (list, tuple)) else [found]:
+                if isinstance(item, Family):
+                    register_family(item)
+                elif isinstance(item, ModelSpec):
+                    register(item)
+                else:
+                    raise ModelError(f"returned {type(item).__name__}, not a ModelSpec or a Family")
+        except Exception as e:  # a broken plugin must not break the toolkit
+            warnings.warn(f"replica: the model plugin {ep.name!r} ({ep.value}) was not loaded: {e}", stacklevel=2)
 
 
 def get_model(name):
@@ -333,7 +411,7 @@ def get_model(name):
                              "alpha=...)")
     try:
         return _REGISTRY[name]
-    except KeyError:
+    except (KeyError, TypeError):
         raise ParameterError(f"unknown model {name!r}; available: {', '.join(models())}") from None
 
 
@@ -341,7 +419,7 @@ def resolve(name, params):
     """(spec, remaining params): for a family, its options are taken out of ``params`` and select the member; a
     model's limit value (``y='inf'``) selects the model of that limit and is taken out."""
     _load()
-    family = _FAMILIES.get(name)
+    family = _FAMILIES.get(name) if isinstance(name, str) else None
     if family is None:
         spec, rest = get_model(name), dict(params)
         for k, table in spec.limits.items():
@@ -366,13 +444,7 @@ def models():
     return [n for n, s in _REGISTRY.items() if not s.hidden] + list(_FAMILIES)
 
 
-def _load():
-    from . import (  # noqa: F401  (registering)
-        committee,
-        cross_entropy,
-        gaussian_mixture,
-        large_deviation,
-        local_entropy,
-        perceptron,
-    )
+def spec_fields():
+    """The names of :class:`ModelSpec`'s fields (the contract, for documentation and tests)."""
+    return [f.name for f in fields(ModelSpec)]
 

@@ -4,26 +4,36 @@ import math
 from dataclasses import dataclass, field
 
 from replica.solvers.quadrature import Quadrature
+from replica.solvers.status import Status
 
-__all__ = ["Solution", "Threshold", "REMEDIES"]
+__all__ = ["Solution", "Threshold", "REMEDIES", "Status"]
 
 REMEDIES = {
-    "converged": "",
-    "max_iter": "increase max_iter, start closer (replica.sweep continues from a converged neighbour), or use "
-                "more quadrature nodes (the default quadrature adapts them)",
-    "left_domain": "the saddle point may not exist here (beyond the capacity?); otherwise start closer by "
-                   "continuation (replica.sweep)",
-    "stalled": "start closer by continuation (replica.sweep), or try method='newton'",
-    "singular": "a spinodal or bifurcation is near: approach it by continuation with smaller steps",
-    "not_finite": "the start point is outside the region where the equations are finite: give x0 inside it",
-    "inaccurate": "increase the quadrature nodes (quadrature=Quadrature(gauss=...), CLI --nodes, --nest, --trunc)",
-    "wrong_branch": "the solution sought may not exist here (for the 1RSB line: kappa too close to 0, where it "
-                    "merges with the RS one); try a parameter further from that limit",
-    "unvouched": "the equations hold here but the model's derivation does not (see the message): use the "
-                 "parameters it names",
-    "diverges": "the quantity is infinite in this limit: choose a setting where it is finite (see the message)",
-    "ended": "the solution branch followed here ends before the point sought (the message says where and why); "
-             "within this ansatz there is nothing beyond it: use parameters before its end",
+    Status.CONVERGED: "",
+    Status.MAX_ITER: "increase max_iter (CLI --max-iter), start closer (replica.sweep continues from a converged "
+                     "neighbour), or use more quadrature nodes (the default quadrature adapts them)",
+    Status.LEFT_DOMAIN: "the saddle point may not exist here (beyond the capacity?); otherwise start closer by "
+                        "continuation (replica.sweep)",
+    Status.STALLED: "start closer by continuation (replica.sweep), or try method='newton' (CLI --method newton)",
+    Status.SINGULAR: "a spinodal or bifurcation is near: approach it by continuation with smaller steps "
+                     "(replica.sweep with a finer grid)",
+    Status.NOT_FINITE: "the start point is outside the region where the equations are finite: give x0 inside it",
+    Status.INACCURATE: "increase the quadrature nodes (quadrature=Quadrature(gauss=...), CLI --nodes, --nest, "
+                       "--trunc)",
+    Status.WRONG_BRANCH: "the solution sought may not exist here (for the 1RSB line: kappa too close to 0, where it "
+                         "merges with the RS one); try a parameter further from that limit",
+    Status.UNVOUCHED: "the equations hold here but the model's derivation does not (see the message): use the "
+                      "parameters it names",
+    Status.DIVERGES: "the quantity is infinite in this limit: choose a setting where it is finite (see the message)",
+    Status.ENDED: "the solution branch followed here ends before the point sought (the message says where and "
+                  "why); within this ansatz there is nothing beyond it: use parameters before its end",
+    Status.FOLD: "the branch followed here turns back at a fold (a spinodal): beyond it this solution does not "
+                 "exist; another branch may (start from the other side)",
+    Status.NO_SOLUTION: "choose parameters inside the region where the saddle point exists (the message says which)",
+    Status.NOT_CONVERGED: "the message names the computation that failed; its own remedy applies",
+    Status.NOT_BRACKETED: "widen the bracket (CLI --alpha-range), or lower d_min if the dip lies at smaller d",
+    Status.AT_BOUND: "widen the bounds (CLI --bounds)",
+    Status.NOT_COMPUTED: "see the message for what is implemented instead",
 }
 
 
@@ -50,9 +60,8 @@ class Solution:
     order : dict             order parameters at the saddle point (None where the solve failed)
     observables : dict       entropy (phi) and model observables (None where the solve failed)
     converged : bool         solver converged *and* the quadrature error estimate is below tolerance
-    status : str             'converged', 'max_iter', 'left_domain', 'stalled', 'singular', 'not_finite', 'inaccurate',
-                             'unvouched' (outside the model's derivation), 'ended' (the followed branch ends before
-                             this point; the message says why)
+    status : Status          a :class:`~replica.solvers.status.Status` (a str: 'converged', 'inaccurate',
+                             'no_solution', 'ended', ...; ``Status.X.meaning`` says what each means)
     message, remedy : str    what happened and what to do about it
     iterations : int
     residual : float         max |r| of the stationarity equations at the returned point
@@ -102,8 +111,8 @@ class Solution:
         row.update({k: _num(v) for k, v in self.params.items()})
         row.update({k: _num(v) for k, v in self.order.items()})
         row.update({k: _num(v) for k, v in self.observables.items()})
-        row.update(converged=bool(self.converged), status=self.status, message=self.message, remedy=self.remedy,
-                   iterations=int(self.iterations), residual=_num(self.residual),
+        row.update(converged=bool(self.converged), status=str(self.status), message=self.message,
+                   remedy=self.remedy, iterations=int(self.iterations), residual=_num(self.residual),
                    quad_error=_num(self.quad_error), method=self.method, notes="; ".join(self.notes))
         rule = self.settings.get("quadrature")
         row["quadrature"] = None if rule is None else str(Quadrature(**rule))
@@ -145,6 +154,9 @@ class Threshold:
     def __float__(self):
         return float(self.value)
 
+    def params_text(self):
+        return ", ".join(f"{k}={_text(v)}" for k, v in self.params.items())
+
     def as_dict(self):
         row = {"model": self.model}
         row.update({k: v if isinstance(v, str) else _num(v) for k, v in self.params.items()})
@@ -153,7 +165,7 @@ class Threshold:
         if self.solution is not None:
             row.update({k: _num(v) for k, v in self.solution.order.items()})
             row["quad_error"] = _num(self.solution.quad_error)
-        row.update(converged=bool(self.converged), status=self.status, message=self.message, remedy=self.remedy)
+        row.update(converged=bool(self.converged), status=str(self.status), message=self.message, remedy=self.remedy)
         return row
 
     def to_json(self):

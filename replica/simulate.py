@@ -13,6 +13,7 @@ import pandas as pd
 
 from .errors import ParameterError
 from .gaussian_mixture import generalization_error
+from .models import get_model
 
 __all__ = ["sample", "fit_ridge", "fit_fixed_norm", "fit_logistic", "fit_hinge", "fit_bayes", "simulate",
            "ESTIMATORS", "REFERENCES", "local_gibbs", "hinge_gibbs_mean", "hinge_robust_centre"]
@@ -350,13 +351,11 @@ def simulate(model, *, n=1000, seeds=10, seed=0, **params):
     >>> len(df), bool((df.error < 0.5).all())
     (3, True)
     """
-    from .models import get_model
-
     if model not in ESTIMATORS and model not in REFERENCES:
         raise ParameterError(f"no simulation for {model!r}; available: {', '.join([*ESTIMATORS, *REFERENCES])}")
     if not (int(n) == n >= 2 and int(seeds) == seeds >= 1):
         raise ParameterError(f"need an integer n >= 2 and seeds >= 1; got n={n}, seeds={seeds}")
-    p = get_model(model).validate(params)
+    p = get_model(model).check(params)
     rows = []
     for rng in (np.random.default_rng([seed, k]) for k in range(int(seeds))):
         x, y, v = sample(int(n), p["alpha"], p["delta"], p["rho"], rng)

@@ -1,11 +1,8 @@
 """Code generation: lists of sympy expressions with Gaussian averages -> a cached module of numba functions.
 
-Every function takes ``(v, gx, gw, tx, tw, ix, iw, lx, lw, nx, nw, jx, jw)``: the values of the input symbols in a
-fixed order, and the node arrays of a :class:`~replica.solvers.quadrature.Quadrature` (Gaussian nodes/weights,
-truncated-rule nodes/weights, Gaussian nodes/weights for averages nested inside another, Gauss–Legendre
-nodes/weights, Gaussian nodes/weights for the outermost average of a nest that holds a truncated or a uniform
-average, Gaussian nodes/weights for plain averages inside a truncated one). It returns a float64 array with one entry
-per expression.
+Every function takes ``(v, nodes)``: the values of the input symbols in a fixed order, and the tuple of node arrays
+of a :class:`~replica.solvers.quadrature.Quadrature` (:meth:`~replica.solvers.quadrature.Quadrature.arrays`; the
+names the code gives them: :data:`NODE_ARRAYS`). It returns a float64 array with one entry per expression.
 
 Each average becomes a quadrature loop; averages over the same measure at the same nesting level share one loop;
 nested averages become nested loops (a product rule); a uniform average over [0, 1] (a Gaussian average over a
@@ -32,15 +29,19 @@ import time
 from pathlib import Path
 
 import sympy as sp
-from replica.equations.vocabulary import SPECIAL_FUNCTIONS, AtMax, Average, IidAverage, UnitAverage
+from replica.equations.vocabulary import SPECIAL_FUNCTIONS, AtMax, Average, H, IidAverage, UnitAverage
 from sympy.printing.pycode import PythonCodePrinter
 
 from . import root as _root
 from . import special as _special
 
-__all__ = ["cache_dir", "compile_module", "generate_source", "heads_nest", "module_key"]
+__all__ = ["cache_dir", "compile_module", "generate_source", "heads_nest", "module_key", "split_width"]
 
-CODEGEN_VERSION = "4"
+CODEGEN_VERSION = "5"
+# the node arrays of a Quadrature (Quadrature.arrays), as every generated function unpacks its ``nodes`` tuple: the
+# outer Gaussian rule, the upper-tail rule, the inner Gaussian rule, Gauss–Legendre, the nest's outer rule, the
+# Gaussian rule inside truncated averages; x nodes, w weights
+NODE_ARRAYS = ("gx", "gw", "tx", "tw", "ix", "iw", "lx", "lw", "nx", "nw", "jx", "jw")
 # a truncated average's boundary layer of width w (``E_trunc(..., layer=w)``) gets its own Gauss–Legendre nodes on
 # [a, a + LAYER_SPAN w] when that is shorter than LAYER_MAX (wider, the upper-tail rule resolves it as it is)
 LAYER_SPAN, LAYER_MAX = 8, 4.0
@@ -204,12 +205,14 @@ class _Emitter:
         averages = _outer_averages(exprs)
         if not averages:
             return self.maxima(exprs, indent)
-        groups, iid = {}, {}
+        groups, iid, layered = {}, {}, {}
         for avg in averages:
             if isinstance(avg, IidAverage):
                 iid.setdefault(avg.variables, []).append(avg)
             elif isinstance(avg, UnitAverage):
                 groups.setdefault((_UNIT, None, False), []).append(avg)
+            elif not avg.truncated and avg.layer is not None:
+                layered.setdefault(avg.layer, []).append(avg)
             else:  # an outermost plain average holding a truncated one runs on the nest's outer rule
                 nest = not avg.truncated and not variant and heads_nest(avg)
                 groups.setdefault((avg.lower, avg.layer, nest), []).append(avg)
@@ -217,6 +220,8 @@ class _Emitter:
         acc_of = {}
         for members in iid.values():
             acc_of.update(self.iid_loops(members, indent, variant))
+        for layer, members in layered.items():
+            acc_of.update(self.split_at_layer(members, layer, indent, variant))
         for (lower, layer, nest), members in groups.items():
             node, weight = self.fresh("x"), self.fresh("w")
             accs = [self.fresh("A") for _ in members]
@@ -290,6 +295,36 @@ class _Emitter:
                 self.lines.append(f"{pad}{ratio} = math.exp(_sp.logH({start}) - _sp.logH({lo}))")
                 self.lines.extend(f"{pad}{a} = {m} + {ratio} * {a}" for m, a in zip(layer_accs, accs))
         return self.maxima([e.xreplace(acc_of) for e in exprs], indent)
+
+    def split_at_layer(self, members, layer, indent, variant):
+        """Emit plain averages whose integrands turn in a boundary layer of width w around z = c (``layer = (c, w)``):
+        where the layer is narrow (LAYER_SPAN w <= LAYER_MAX) the Gaussian is split at c, E_z f = H(-c) E_{u>-c}
+        f(-u) + H(c) E_{z>c} f(z), each side a truncated average whose layer of width w above its truncation point
+        gets its own Gauss–Legendre nodes; where it is wide (beyond 2 LAYER_MAX), the plain rule; in between, the two
+        blended with a smoothstep weight of the span, so that the discretized equations stay continuous in the
+        parameters (a sharp switch between two rules leaves Newton toggling across it, the roots of the two rules a
+        quadrature error apart). Returns {average: accumulator}."""
+        c, w = layer
+        pad = "    " * indent
+        accs = [self.fresh("A") for _ in members]
+        split_accs, plain_accs = [self.fresh("S") for _ in members], [self.fresh("P") for _ in members]
+        span, blend = self.fresh("ly"), self.fresh("bl")
+        self.define_hoisted({LAYER_SPAN * w: span}, indent)
+        self.lines.append(f"{pad}{blend} = min(max(({span} - {LAYER_MAX!r}) / {LAYER_MAX!r}, 0.0), 1.0)")
+        self.lines.append(f"{pad}{blend} = {blend} * {blend} * (3.0 - 2.0 * {blend})")
+        self.lines.extend(f"{pad}{s} = 0.0" for s in split_accs + plain_accs)
+        u = sp.Dummy("u")
+        piece = split_width(w)
+        split = [H(-c) * Average(m.integrand.xreplace({m.variable: -u}), u, -c, piece)
+                 + H(c) * Average(m.integrand, m.variable, c, piece) for m in members]
+        plain = [Average(m.integrand, m.variable) for m in members]
+        self.lines.append(f"{pad}if {blend} < 1.0:")
+        self.define(list(zip(split_accs, self.level(split, indent + 1, variant))), indent + 1)
+        self.lines.append(f"{pad}if {blend} > 0.0:")
+        self.define(list(zip(plain_accs, self.level(plain, indent + 1, variant))), indent + 1)
+        self.lines.extend(f"{pad}{a} = (1.0 - {blend}) * {s} + {blend} * {p}"
+                          for a, s, p in zip(accs, split_accs, plain_accs))
+        return dict(zip(members, accs))
 
     def iid_loops(self, members, indent, variant):
         """Emit the loops of averages over the same K i.i.d. Gaussian variables of symmetric integrands: K nested
@@ -380,6 +415,12 @@ class _Emitter:
         return [e.xreplace(replace) for e in exprs]
 
 
+def split_width(w):
+    """The layer width of the two halves of a split average: w, capped so that each half always resolves its layer
+    on its own nodes (in the blend zone the layer is wider than a truncated average would resolve by itself)."""
+    return sp.Min(w, sp.Float(0.98 * LAYER_MAX / LAYER_SPAN))
+
+
 class _Fresh:
     """An endless symbol generator drawing names from the emitter's counter (for sympy.cse)."""
 
@@ -428,7 +469,7 @@ def generate_source(inputs, bundles, header_comment="", with_solvers=True, prang
             raise ValueError(f"{fname}: expressions use symbols that are not inputs: {sorted(map(str, stray))}")
         reduced = em.assign(em.level(exprs, 1, set()), 1)
         out += ["", "@_pjit" if em.parallel else "@_jit",
-                f"def {fname}(v, gx, gw, tx, tw, ix, iw, lx, lw, nx, nw, jx, jw):"]
+                f"def {fname}(v, nodes):", f"    {', '.join(NODE_ARRAYS)} = nodes"]
         out += [f"    {names[s]} = v[{i}]" for i, s in enumerate(inputs)]
         out += em.lines
         out.append(f"    out = np.empty({len(exprs)})")

@@ -6,24 +6,20 @@ there they call the model's own ``res``, ``res_jac``, ``res_dpar``, ``obs_grad_<
 solve runs in compiled code (and is cached with the module). The Python side
 (:class:`~replica.solvers.system.System`) only chooses the unknowns and reads the status.
 
-Convergence is judged on the residual of the stationarity equations, componentwise:
-``|r_i| <= atol + rtol |x_i|``. Failures are returned, never raised: the status says what happened.
+Convergence is judged on the residual of the stationarity equations, componentwise: ``|r_i| <= atol + rtol |x_i|``,
+with Newton's residual i first divided by max(1, |dr_i/dx_i|) so that it is measured in the units of its order
+parameter whether or not it is in fixed-point form. Failures are returned, never raised: the status says what
+happened.
 """
 from dataclasses import dataclass, field
 
 import numpy as np
 
-__all__ = ["SolverResult", "Tolerance", "STATUS", "STATUS_CODES", "template"]
+from .status import Status
 
-STATUS = {
-    "converged": "the residual is below tolerance",
-    "max_iter": "the iteration limit was reached before the residual fell below tolerance",
-    "left_domain": "every step, however damped, left the domain of the order parameters",
-    "stalled": "no damped step reduced the residual",
-    "singular": "the Jacobian is singular at the iterate",
-    "not_finite": "the equations are not finite at the starting point",
-}
-STATUS_CODES = list(STATUS)  # compiled code returns the index
+__all__ = ["SolverResult", "Tolerance", "STATUS_CODES", "template"]
+
+STATUS_CODES = Status.solver_codes()  # compiled code returns the index
 
 
 @dataclass(frozen=True)
@@ -46,7 +42,7 @@ class SolverResult:
 
     @property
     def message(self):
-        return STATUS[self.status]
+        return Status(self.status).meaning
 
 
 _COMMON = '''
@@ -82,6 +78,20 @@ def _error(r, v, n_res, atol, rtol):
     for k in range(r.shape[0]):
         scale = abs(v[k]) if k < n_res else 1.0
         e = max(e, abs(r[k]) / (atol + rtol * scale))
+    return e
+
+
+@_jit
+def _newton_error(r, J, v, n_res, atol, rtol):
+    """As :func:`_error`, with residual k < n_res first divided by max(1, |dr_k/dx_k|): in the units of its order
+    parameter even where it is not in fixed-point form (d phi/d x, whose terms grow like 1/(1-q) near q -> 1 and
+    cancel to rounding far above the tolerance), i.e. the Newton correction of x_k along its own direction. A
+    fixed-point-form residual x - F has dr/dx = 1 - dF/dx, usually 1."""
+    e = 0.0
+    for k in range(r.shape[0]):
+        scale = abs(v[k]) if k < n_res else 1.0
+        stiff = max(1.0, abs(J[k, k])) if k < n_res else 1.0
+        e = max(e, abs(r[k]) / stiff / (atol + rtol * scale))
     return e
 
 
@@ -132,17 +142,18 @@ def _usable(r, J):
 
 
 @_jit
-def _equations_jac(v, idx, target_k, target, gx, gw, tx, tw, ix, iw, lx, lw, nx, nw, jx, jw):
-    """The equations on the unknowns v[idx] and their Jacobian. The order-parameter columns come from res_jac; the
-    parameter columns (res_dpar) are computed only when a parameter is among the unknowns."""
-    out = res_jac(v, gx, gw, tx, tw, ix, iw, lx, lw, nx, nw, jx, jw)
+def _equations_jac(v, idx, n, target_k, target, lin, lin_b, nodes):
+    """The equations on the unknowns v[idx] and their Jacobian: the n stationarity residuals (order-parameter columns
+    from res_jac; the parameter columns, res_dpar, only when a parameter is among the unknowns), then
+    observable[target_k] - target where target_k >= 0, then the linear equation lin . v[idx] - lin_b where lin is not
+    empty (a pseudo-arclength constraint)."""
+    out = res_jac(v, nodes)
     m = idx.shape[0]
-    n = m - (1 if target_k >= 0 else 0)
     npar = v.shape[0] - n
     dp = np.empty(0)
     for k in range(m):
         if idx[k] >= n:
-            dp = res_dpar(v, gx, gw, tx, tw, ix, iw, lx, lw, nx, nw, jx, jw)
+            dp = res_dpar(v, nodes)
             break
     r = np.empty(m)
     J = np.empty((m, m))
@@ -151,28 +162,36 @@ def _equations_jac(v, idx, target_k, target, gx, gw, tx, tw, ix, iw, lx, lw, nx,
         for k in range(m):
             j = idx[k]
             J[i, k] = out[n + i * n + j] if j < n else dp[i * npar + j - n]
+    row = n
     if target_k >= 0:
-        g = _target(target_k, v, gx, gw, tx, tw, ix, iw, lx, lw, nx, nw, jx, jw)
-        r[n] = g[0] - target
+        g = _target(target_k, v, nodes)
+        r[row] = g[0] - target
         for k in range(m):
-            J[n, k] = g[1 + idx[k]]
+            J[row, k] = g[1 + idx[k]]
+        row += 1
+    if lin.shape[0] > 0:
+        s = -lin_b
+        for k in range(m):
+            s += lin[k] * v[idx[k]]
+            J[row, k] = lin[k]
+        r[row] = s
     return r, J
 
 
 @_jit
-def newton(v0, idx, target_k, target, lo, hi, lo_open, hi_open, atol, rtol, max_iter,
-           gx, gw, tx, tw, ix, iw, lx, lw, nx, nw, jx, jw):
-    """Newton on the unknowns v[idx] with a backtracking (Armijo, max-norm) line search that keeps iterates in the
-    domain; with target_k >= 0 the equation observable[target_k] = target is added. Returns (v, status code,
-    iterations, max|r|)."""
+def newton(v0, idx, n, target_k, target, lin, lin_b, lo, hi, lo_open, hi_open, atol, rtol, max_iter, nodes):
+    """Newton on the unknowns v[idx] (the first n inputs are the order parameters) with a backtracking (Armijo,
+    max-norm) line search that keeps iterates in the domain; with target_k >= 0 the equation observable[target_k] =
+    target is added, with a non-empty lin the equation lin . v[idx] = lin_b. Returns (v, status code, iterations,
+    max|r|)."""
     v = v0.copy()
-    n_res = idx.shape[0] - (1 if target_k >= 0 else 0)
-    r, J = _equations_jac(v, idx, target_k, target, gx, gw, tx, tw, ix, iw, lx, lw, nx, nw, jx, jw)
+    n_res = n
+    r, J = _equations_jac(v, idx, n, target_k, target, lin, lin_b, nodes)
     if not _usable(r, J):
         return v, 5, 0, math.inf
     nr = _norm(r)
     for it in range(1, max_iter + 1):
-        if _error(r, v, n_res, atol, rtol) <= 1.0:
+        if _newton_error(r, J, v, n_res, atol, rtol) <= 1.0:
             # polish: one more full step, kept if it does not increase the residual (quadratic convergence makes
             # it nearly free and takes the unknowns, not only the residual, to rounding level)
             dx, ok = _lu_solve(J, -r)
@@ -181,7 +200,7 @@ def newton(v0, idx, target_k, target, lo, hi, lo_open, hi_open, atol, rtol, max_
                 for k in range(idx.shape[0]):
                     w[idx[k]] += dx[k]
                 if _in_domain(w, idx, lo, hi, lo_open, hi_open):
-                    rw, Jw = _equations_jac(w, idx, target_k, target, gx, gw, tx, tw, ix, iw, lx, lw, nx, nw, jx, jw)
+                    rw, Jw = _equations_jac(w, idx, n, target_k, target, lin, lin_b, nodes)
                     if _usable(rw, Jw) and _norm(rw) <= nr:
                         return w, 0, it, _norm(rw)
             return v, 0, it - 1, nr
@@ -198,11 +217,11 @@ def newton(v0, idx, target_k, target, lo, hi, lo_open, hi_open, atol, rtol, max_
             if _in_domain(w, idx, lo, hi, lo_open, hi_open):
                 # the Jacobian with the residual: one pass over the nodes costs little more than the residual alone,
                 # and the full step is usually taken
-                rw, Jw = _equations_jac(w, idx, target_k, target, gx, gw, tx, tw, ix, iw, lx, lw, nx, nw, jx, jw)
+                rw, Jw = _equations_jac(w, idx, n, target_k, target, lin, lin_b, nodes)
                 usable = _usable(rw, Jw)
                 if usable:
                     n_w = _norm(rw)
-                    if n_w <= (1.0 - 1e-4 * t) * nr or _error(rw, w, n_res, atol, rtol) <= 1.0:
+                    if n_w <= (1.0 - 1e-4 * t) * nr or _newton_error(rw, Jw, w, n_res, atol, rtol) <= 1.0:
                         break
             else:
                 left = True
@@ -213,7 +232,7 @@ def newton(v0, idx, target_k, target, lo, hi, lo_open, hi_open, atol, rtol, max_
             if t < 1e-10:
                 return v, 2 if left else 3, it, nr
         v, r, J, nr = w, rw, Jw, n_w
-    if _error(r, v, n_res, atol, rtol) <= 1.0:
+    if _newton_error(r, J, v, n_res, atol, rtol) <= 1.0:
         return v, 0, max_iter, nr
     return v, 1, max_iter, nr
 '''
@@ -221,8 +240,7 @@ def newton(v0, idx, target_k, target, lo, hi, lo_open, hi_open, atol, rtol, max_
 _FIXED_POINT = '''
 
 @_jit
-def fixed_point(v0, lo, hi, lo_open, hi_open, atol, rtol, damping, max_iter, stop_at,
-                gx, gw, tx, tw, ix, iw, lx, lw, nx, nw, jx, jw):
+def fixed_point(v0, lo, hi, lo_open, hi_open, atol, rtol, damping, max_iter, stop_at, nodes):
     """Damped iteration x <- x + eta (T(x) - x) over the order parameters, with adaptive eta.
 
     The residual r = T(x) - x is measured as max_i |r_i|/(1 + |x_i|). A step is accepted when it stays in the domain,
@@ -232,11 +250,11 @@ def fixed_point(v0, lo, hi, lo_open, hi_open, atol, rtol, damping, max_iter, sto
     max|r| <= stop_at (a hand-over to Newton) or when the tolerance test passes.
     Returns (v, status code, iterations, max|r|).
     """
-    n = fp(v0, gx, gw, tx, tw, ix, iw, lx, lw, nx, nw, jx, jw).shape[0]
+    n = fp(v0, nodes).shape[0]
     idx = np.arange(n)
     n_res = n
     v = v0.copy()
-    t = fp(v, gx, gw, tx, tw, ix, iw, lx, lw, nx, nw, jx, jw)
+    t = fp(v, nodes)
     if not _all_finite(t):
         return v, 5, 0, math.inf
     r = t - v[:n]
@@ -254,7 +272,7 @@ def fixed_point(v0, lo, hi, lo_open, hi_open, atol, rtol, damping, max_iter, sto
             w[:n] += eta * r
             inside = _in_domain(w, idx, lo, hi, lo_open, hi_open)
             if inside:
-                tw_ = fp(w, gx, gw, tx, tw, ix, iw, lx, lw, nx, nw, jx, jw)
+                tw_ = fp(w, nodes)
                 if _all_finite(tw_):
                     rw = tw_ - w[:n]
                     s = _scaled(rw, w)
@@ -281,9 +299,8 @@ def _scaled(r, v):
 def template(with_fixed_point, n_observables):
     """The numba source of the solvers, appended to a generated module (which defines res, res_jac, res_dpar,
     obs_grad_<k> for k < n_observables and, when the model has a fixed-point form, fp)."""
-    arrays = "gx, gw, tx, tw, ix, iw, lx, lw, nx, nw, jx, jw"
-    branches = "".join(f"    if k == {k}:\n        return obs_grad_{k}(v, {arrays})\n" for k in range(n_observables))
-    dispatch = (f"\n\n@_jit\ndef _target(k, v, {arrays}):\n"
+    branches = "".join(f"    if k == {k}:\n        return obs_grad_{k}(v, nodes)\n" for k in range(n_observables))
+    dispatch = ("\n\n@_jit\ndef _target(k, v, nodes):\n"
                 f"    \"\"\"Observable k and its gradient with respect to every input.\"\"\"\n{branches}"
-                f"    return obs_grad_0(v, {arrays})\n")
+                "    return obs_grad_0(v, nodes)\n")
     return dispatch + _COMMON + (_FIXED_POINT if with_fixed_point else "")

@@ -55,7 +55,7 @@ class System:
         return np.array(o + p, dtype=float)
 
     def call(self, fname, v, quad):
-        return getattr(self.module, fname)(v, *quad.arrays())
+        return getattr(self.module, fname)(v, quad.arrays())
 
     def jacobian(self, v, quad, columns=None):
         """d(residuals)/d(inputs) at ``v``, shape (n_order, len(v)), or only the ``columns`` given (indices): the
@@ -68,6 +68,27 @@ class System:
             J[:, n:] = self.call("res_dpar", v, quad).reshape(n, nall - n)
         return J[:, cols]
 
+    def equations_jacobian(self, v, quad, columns, target=None):
+        """The Jacobian of the equations (the stationarity residuals, then ``observable - value`` for a ``target``)
+        with respect to the inputs ``columns`` (indices), at ``v``."""
+        J = self.jacobian(v, quad, columns)
+        if target is None:
+            return J
+        g = self.call(f"obs_grad_{self._target(target)[0]}", v, quad)
+        return np.vstack([J, g[1:][np.asarray(columns)]])
+
+    def tangent(self, v, quad, name, unknowns=None, target=None):
+        """How the unknowns move with the input ``name`` along the solutions through ``v``: d v[unknowns]/d v[name]
+        from J_u t = -J_name (the implicit-function theorem on the sympy Jacobian). None where J_u is singular or
+        not finite (a fold, the edge of the equations' domain)."""
+        idx = self.unknown_indices(unknowns, target)
+        J = self.equations_jacobian(v, quad, np.append(idx, self.index(name)), target)
+        try:
+            t = np.linalg.solve(J[:, :-1], -J[:, -1])
+        except np.linalg.LinAlgError:
+            return None
+        return t if np.all(np.isfinite(t)) else None
+
     def in_domain(self, v, indices=None):
         idx = slice(None) if indices is None else indices
         lo, hi, lo_open, hi_open = (a[idx] for a in self._bound_arrays)
@@ -78,10 +99,12 @@ class System:
         return self.names.index(name)
 
     # ----- solving -----------------------------------------------------------------------------------------------
-    def _unknowns(self, unknowns, target):
+    def unknown_indices(self, unknowns=None, target=None, linear=None):
+        """The indices of ``unknowns`` (names or indices; default: the order parameters), checked against the number
+        of equations: the stationarity residuals, plus one for a ``target`` and one for a ``linear`` equation."""
         idx = np.arange(self.n_order) if unknowns is None else np.array(
             [self.index(u) if isinstance(u, str) else u for u in unknowns], dtype=np.int64)
-        n_eq = self.n_order + (target is not None)
+        n_eq = self.n_order + (target is not None) + (linear is not None)
         if n_eq != len(idx):
             raise ValueError(f"{self.name}: {len(idx)} unknowns for {n_eq} equations")
         return idx
@@ -95,20 +118,22 @@ class System:
             raise ValueError(f"{self.name}: no observable {name!r}; observables: {', '.join(self.observable_names)}")
         return self.observable_names.index(name), float(value)
 
-    def solve(self, v0, quad=Quadrature(), method="auto", tol=Tolerance(), unknowns=None, target=None,
+    def solve(self, v0, quad=Quadrature(), method="auto", tol=Tolerance(), unknowns=None, target=None, linear=None,
               damping=1.0, max_iter=2000, handover=0.1, newton_iter=50):
         """Solve for ``unknowns`` (names or indices; default: the order parameters) from the full vector ``v0``.
 
         ``method``: ``"fixed-point"`` (needs a fixed-point form and the default unknowns), ``"newton"``, or ``"auto"``
         (damped fixed point until max|r| < ``handover``, then Newton; Newton alone where there is no fixed-point
         form). With ``target=(observable, value)`` the equation observable = value is added, and one more input is
-        an unknown: a threshold (``("entropy", 0)`` for a capacity).
+        an unknown: a threshold (``("entropy", 0)`` for a capacity). With ``linear=(a, b)`` the equation
+        a . v[unknowns] = b is added, and one more input is an unknown (a pseudo-arclength step).
         ``max_iter`` bounds the fixed-point iterations, ``newton_iter`` the Newton ones.
         Returns ``(SolverResult, v)`` with ``v`` the full vector at the last iterate.
         """
-        idx = self._unknowns(unknowns, target)
+        idx = self.unknown_indices(unknowns, target, linear)
         target_k, target_value = self._target(target)
-        standard = target is None and np.array_equal(idx, np.arange(self.n_order))
+        lin, lin_b = (np.empty(0), 0.0) if linear is None else (np.asarray(linear[0], dtype=float), float(linear[1]))
+        standard = target is None and linear is None and np.array_equal(idx, np.arange(self.n_order))
         use_fp = standard and self.has_fixed_point
         if method not in ("auto", "fixed-point", "newton"):
             raise ValueError(f"unknown method {method!r}; allowed: 'auto', 'fixed-point', 'newton'")
@@ -122,7 +147,7 @@ class System:
         if use_fp and method in ("auto", "fixed-point"):
             stop = 0.0 if method == "fixed-point" else handover
             v, code, it, nr = self.module.fixed_point(v, lo, hi, lo_open, hi_open, tol.atol, tol.rtol, damping,
-                                                      max_iter, stop, *arrays)
+                                                      max_iter, stop, arrays)
             fp_result = SolverResult(v, code == 0, STATUS_CODES[code], it, nr, "fixed-point")
             iterations += it
             if method == "fixed-point" or code == 0:
@@ -130,8 +155,8 @@ class System:
             history.append(fp_result)
             if not np.all(np.isfinite(v)):
                 v = np.array(v0, dtype=float)
-        v, code, it, nr = self.module.newton(v, idx, target_k, target_value, lo, hi, lo_open, hi_open, tol.atol,
-                                             tol.rtol, newton_iter, *arrays)
+        v, code, it, nr = self.module.newton(v, idx, self.n_order, target_k, target_value, lin, lin_b, lo, hi,
+                                             lo_open, hi_open, tol.atol, tol.rtol, newton_iter, arrays)
         name = "fixed-point+newton" if history else "newton"
         return SolverResult(v[idx], code == 0, STATUS_CODES[code], iterations + it, nr, name, history), v
 
@@ -141,9 +166,10 @@ class System:
 
     def quadrature_error(self, v, quad, unknowns=None, target=None):
         """Node-doubling estimate at a solved point: the largest of |change of phi| and |Newton step of the
-        unknowns| when the rules are doubled (the first-order shift of the root: the residual on the doubled rules
-        against the Jacobian on the solved ones, whose own change is second order). Infinite when the equations on the
-        doubled rules are not finite or the Jacobian is singular."""
+        unknowns| (relative to the unknown where it exceeds 1) when the rules are doubled (the first-order shift of
+        the root: the residual on the doubled rules against the Jacobian on the solved ones, whose own change is
+        second order). Infinite when the equations on the doubled rules are not finite or the Jacobian is
+        singular."""
         return self._doubling(v, quad, unknowns, target)[0]
 
     def _doubling(self, v, quad, unknowns=None, target=None, levels=None):
@@ -158,21 +184,22 @@ class System:
             if any(moved is None for _, moved in parts):
                 return math.inf, None
             return sum(e for e, _ in parts), v + sum(moved - v for _, moved in parts)
-        idx = self._unknowns(unknowns, target)
+        idx = self.unknown_indices(unknowns, target)
         fine = quad.doubled(levels)
-        J = self.jacobian(v, quad, idx)
+        J = self.equations_jacobian(v, quad, idx, target)
         out = self.call("phi_res", v, fine)
         phi_fine, r = out[0], out[1:]
         if target is not None:
             k, value = self._target(target)
-            g = self.call(f"obs_grad_{k}", v, quad)
-            r, J = np.append(r, self.call("obs", v, fine)[k] - value), np.vstack([J, g[1:][idx]])
+            r = np.append(r, self.call("obs", v, fine)[k] - value)
         try:
             dx = np.linalg.solve(J, -r)
         except np.linalg.LinAlgError:
             return math.inf, None
         dphi = phi_fine - self.call("phi", v, quad)[0]
-        err = max(abs(dphi), float(np.max(np.abs(dx))))
+        # an unknown's shift relative to its size where it is large (a conjugate of 1e5 near q -> 1), as the solver's
+        # convergence test measures it
+        err = max(abs(dphi), float(np.max(np.abs(dx) / np.maximum(1.0, np.abs(v[idx])))))
         if not math.isfinite(err):
             return math.inf, None
         moved = np.array(v, dtype=float)

@@ -131,7 +131,7 @@ def test_malformed_ranges_property(capsys, tmp_path, grid):
         from replica.sweep import parse_grid
 
         values = parse_grid(grid)
-        ok = all(0 <= v < 4 / math.pi for v in values) and len(values) <= 40
+        ok = all(v >= 0 for v in values)  # a valid grid (points beyond alpha_GD are rows: no_solution)
     except Exception:
         ok = False
     if ok:

@@ -193,13 +193,12 @@ def test_relu_dense_regions_are_denser_than_sign():
 def test_sign_committee_curves_dip_from_alpha_056():
     """Around maximal-margin references the sign committee's curve rises monotonically at alpha = 0.5 and dips at
     alpha = 0.6 (phi_FP < 0 near d = 0.007), well below the ReLU committee's onset 0.772 and the perceptron's 0.729."""
-    from replica.local_entropy import _dip
     from replica.models import resolve
 
     spec = resolve("committee-fp", {"activation": "sign"})[0]
     fixed = {"ref_kappa": "max", "kappa": 0.0}
-    assert _dip(spec, 0.5, fixed, 1e-3, 12)[0] > 0
-    assert _dip(spec, 0.6, fixed, 1e-3, 12)[0] < 0
+    assert spec.threshold("onset").dip(spec, 0.5, fixed, 1e-3, 12)[0] > 0
+    assert spec.threshold("onset").dip(spec, 0.6, fixed, 1e-3, 12)[0] < 0
     assert replica.solve("committee-fp", activation="sign", alpha=0.6, ref_kappa="max", d=0.0065).entropy < 0
 
 
@@ -297,7 +296,7 @@ def test_parity_references_with_hidden_margins():
     spec, rest = resolve("parity-fp", {"K": 2, "alpha": 0.3, "ref_kappa": "max", "d": 0.1})
     assert spec.validate(rest)["ref_kappa"] == pytest.approx(top, abs=1e-14)
     with pytest.raises(ParameterError, match="largest hidden margin"):
-        spec.validate({**rest, "ref_kappa": top + 0.01})
+        spec.check({**rest, "ref_kappa": top + 0.01})
 
 
 def test_parity_fp_around_max_hidden_margin_references_is_dense():

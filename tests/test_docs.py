@@ -6,7 +6,7 @@ from pathlib import Path
 
 import pytest
 
-MODULES = ["replica", "replica.api", "replica.sweep", "replica.perceptron", "replica.gaussian_mixture",
+MODULES = ["replica", "replica.api", "replica.sweep", "replica.thresholds", "replica.lines", "replica.optimize",
            "replica.simulate"]
 
 

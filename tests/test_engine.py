@@ -193,7 +193,7 @@ def test_negative_integer_powers_give_inf_not_an_exception(tmp_path):
     namespace = {}
     exec(compile(source, str(path), "exec"), namespace)
     arrays = Quadrature(gauss=2, trunc=2).arrays()
-    assert np.isinf(namespace["f"](np.array([0.0]), *arrays)[0])
+    assert np.isinf(namespace["f"](np.array([0.0]), arrays)[0])
 
 
 def test_parallel_outer_loops_match_serial(tmp_path, monkeypatch):

@@ -4,7 +4,7 @@ import math
 
 import numpy as np
 import pytest
-from replica.solvers.continuation import continue_to
+from replica.solvers.continuation import follow
 from replica.solvers.root import Tolerance
 from replica.solvers.special import H
 
@@ -16,10 +16,10 @@ from replica.gaussian_mixture import (
     fixed_norm_closed_form,
     fixed_norm_limit,
     generalization_error,
-    optimize,
     ridge_closed_form,
 )
 from replica.models import get_model
+from replica.optimize import optimize
 from replica.simulate import simulate
 
 RIDGE_POINTS = [
@@ -224,9 +224,9 @@ def test_bo_local_entropy_typical_point_matches_the_physics_notes():
     sol = replica.solve("gm-bo-local-entropy", alpha=1, delta=1, beta=60, d=0.2)
     system = spec.system
     v = system.vector(sol.order, spec.inputs_of(sol.params))
-    res, w = continue_to(system, v, "r", 0.0, spec.quadrature, Tolerance(), method="newton",
-                         unknowns=["q", "m", "p"])
-    assert res.converged
+    branch = follow(system, v, "r", 0.0, spec.quadrature, tol=Tolerance(), unknowns=["q", "m", "p"])
+    assert branch.arrived
+    w = branch.last.v
     assert system.call("phi", w, spec.quadrature)[0] == pytest.approx(-0.58510, abs=1e-5)
     assert w[system.index("q")] == pytest.approx(0.4726, abs=1e-4)
     assert w[system.index("m")] == pytest.approx(0.4218, abs=1e-4)
@@ -419,9 +419,9 @@ def test_ridge_local_entropy_at_its_typical_overlap_is_the_unconstrained_entropy
         sol = replica.solve(model, d=0.15, **kw, **extra)
         system = spec.system
         v = system.vector(sol.order, spec.inputs_of(sol.params))
-        res, w = continue_to(system, v, "r", 0.0, spec.quadrature, Tolerance(), method="newton",
-                             unknowns=["q", "m", "p"])
-        assert res.converged
+        branch = follow(system, v, "r", 0.0, spec.quadrature, tol=Tolerance(), unknowns=["q", "m", "p"])
+        assert branch.arrived
+        w = branch.last.v
         tops.append((system.call("phi", w, spec.quadrature)[0], w[system.index("p")]))
     assert tops[1][0] == pytest.approx(tops[0][0], abs=1e-10)
     assert tops[2][0] == pytest.approx(tops[0][0], abs=1e-10)

@@ -139,7 +139,7 @@ def test_curve_converges_where_the_conjugates_are_exponentially_small():
 
 
 @pytest.mark.parametrize("kwargs, match", [
-    ({"model": "binary-perceptron"}, "Franz-Parisi models"),
+    ({"model": "binary-perceptron"}, "onset is not defined for binary-perceptron"),
     ({"alpha_range": (0.8, 0.5)}, "0 < low < high"),
 ])
 def test_onset_bad_input(kwargs, match):
@@ -150,44 +150,40 @@ def test_onset_bad_input(kwargs, match):
 def test_onset_at_the_search_edge_is_not_vouched_for(monkeypatch):
     """A dip found at d_min itself may open further down: the onset is reported as unvouched, with the remedy. (The
     curve is stubbed: a smallest slope 0.6 - alpha, always at d_min.)"""
-    from replica import local_entropy
+    from replica.onset import Onset
 
-    monkeypatch.setitem(local_entropy.CURVES, "binary-perceptron-fp",
-                        (lambda spec, alpha, fixed, d_min, points: (0.6 - alpha, d_min), {"d_min": 0.01}))
-    thr = replica.onset("binary-perceptron-fp", alpha_range=(0.5, 0.7))
+    monkeypatch.setattr(Onset, "dip", lambda self, spec, alpha, fixed, d_min, points: (0.6 - alpha, d_min))
+    thr = replica.onset("binary-perceptron-fp", alpha_range=(0.5, 0.7), d_min=0.01)
     assert thr.value == pytest.approx(0.6, abs=1e-3) and thr.extra["d_dip"] == 0.01
     assert thr.status == "unvouched" and not thr.converged and "lower d_min" in thr.remedy
-    monkeypatch.setitem(local_entropy.CURVES, "binary-perceptron-fp",
-                        (lambda spec, alpha, fixed, d_min, points: (0.6 - alpha, 2 * d_min), {"d_min": 0.01}))
-    assert replica.onset("binary-perceptron-fp", alpha_range=(0.5, 0.7)).status == "converged"
+    monkeypatch.setattr(Onset, "dip", lambda self, spec, alpha, fixed, d_min, points: (0.6 - alpha, 2 * d_min))
+    assert replica.onset("binary-perceptron-fp", alpha_range=(0.5, 0.7), d_min=0.01).status == "converged"
 
 
 def test_onset_lowers_a_failing_top_of_the_bracket(monkeypatch):
     """Curves that do not converge at the top of the bracket (near the capacity) lower the top by quarters of the
     bracket, and the onset is found below it. (Stubbed curve: fails above alpha = 0.8, smallest slope 0.6 - alpha.)"""
-    from replica import local_entropy
+    from replica.onset import CurveFailed, Onset
 
-    def dip(spec, alpha, fixed, d_min, points):
+    def dip(self, spec, alpha, fixed, d_min, points):
         if alpha > 0.8:
-            raise local_entropy.CurveFailed(f"no convergence at alpha={alpha:g}")
+            raise CurveFailed(f"no convergence at alpha={alpha:g}")
         return 0.6 - alpha, 2 * d_min
 
-    monkeypatch.setitem(local_entropy.CURVES, "binary-perceptron-fp", (dip, {"d_min": 0.01}))
-    thr = replica.onset("binary-perceptron-fp", alpha_range=(0.4, 0.9))
+    monkeypatch.setattr(Onset, "dip", dip)
+    thr = replica.onset("binary-perceptron-fp", alpha_range=(0.4, 0.9), d_min=0.01)
     assert thr.converged and thr.value == pytest.approx(0.6, abs=1e-3)
-    assert "at alpha=0.9 did not converge: bracket top lowered to 0.775" in thr.message
+    assert "at alpha=0.9 did not converge: bracket top lowered to 0.782812" in thr.message
 
 
 @pytest.mark.slow
 def test_kappa_max_curves_dip_only_at_larger_alpha():
     """The smallest slope of phi_FP(d) below the peak, around kappa_max references: positive at alpha = 0.55 (the
     curve rises monotonically), negative at alpha = 0.75 (a dip; phi_FP < 0 near d = 0.012)."""
-    from replica.local_entropy import _dip
-
     spec = get_model("binary-perceptron-fp")
     fixed = {"ref_kappa": "max", "kappa": 0.0}
-    low, _ = _dip(spec, 0.55, fixed, 4e-3, 8)
-    high, _ = _dip(spec, 0.75, fixed, 4e-3, 8)
+    low, _ = spec.threshold("onset").dip(spec, 0.55, fixed, 4e-3, 8)
+    high, _ = spec.threshold("onset").dip(spec, 0.75, fixed, 4e-3, 8)
     assert low > 0.1 and high < -0.1
 
 

@@ -45,7 +45,7 @@ def test_truncated_and_nested_averages_compiled():
     mod = compile_module("test-truncated-v1", [a_sym, b_sym], lambda: {"f": exprs}, "test", verbose=False)
     quad = Quadrature(gauss=400, trunc=96)
     for a in [-30.0, -3.0, -0.1, 0.0, 1.5, 8.0, 60.0]:
-        out = mod.f(np.array([a, 0.0]), *quad.arrays())
+        out = mod.f(np.array([a, 0.0]), quad.arrays())
         with mp.workdps(40):
             g = float(mp.npdf(a) / (mp.erfc(a / mp.sqrt(2)) / 2))
         assert abs(out[0] - g) <= 1e-13 * max(g, 1)
@@ -63,9 +63,9 @@ def test_node_doubling_converges():
     mod = compile_module("test-doubling-v1", [x], lambda: {"f": [E(log2cosh(x * z), z), E(GH(x * z), z)]}, "t",
                          verbose=False)
     v = np.array([1.5])
-    coarse = mod.f(v, *Quadrature(gauss=64).arrays())
-    fine = mod.f(v, *Quadrature(gauss=128).arrays())
-    finer = mod.f(v, *Quadrature(gauss=256).arrays())
+    coarse = mod.f(v, Quadrature(gauss=64).arrays())
+    fine = mod.f(v, Quadrature(gauss=128).arrays())
+    finer = mod.f(v, Quadrature(gauss=256).arrays())
     assert np.max(np.abs(finer - fine)) <= 1e-3 * np.max(np.abs(fine - coarse)) + 1e-15
     assert np.max(np.abs(finer - fine)) <= 1e-12
 
@@ -125,13 +125,13 @@ def test_a_nest_with_a_truncated_level_runs_on_its_own_outer_rule():
     plain = E(log2cosh(s * x), x)
     mod = compile_module("test-nest-rule-v1", [s], lambda: {"f": [nest, plain]}, "t", verbose=False)
     v = np.array([0.7])
-    base = mod.f(v, *Quadrature(gauss=64, nest=64, trunc=32).arrays())
-    fewer_gauss = mod.f(v, *Quadrature(gauss=16, nest=64, trunc=32).arrays())
-    fewer_nest = mod.f(v, *Quadrature(gauss=64, nest=16, trunc=32).arrays())
+    base = mod.f(v, Quadrature(gauss=64, nest=64, trunc=32).arrays())
+    fewer_gauss = mod.f(v, Quadrature(gauss=16, nest=64, trunc=32).arrays())
+    fewer_nest = mod.f(v, Quadrature(gauss=64, nest=16, trunc=32).arrays())
     assert fewer_gauss[0] == base[0] and fewer_gauss[1] != base[1]
     assert fewer_nest[1] == base[1] and fewer_nest[0] != base[0]
     quad = Quadrature(gauss=12, nest=10, trunc=8)
-    compiled = mod.f(v, *quad.arrays())
+    compiled = mod.f(v, quad.arrays())
     for expr, value in zip((nest, plain), compiled):
         assert abs(float(evaluate(expr, {s: 0.7}, quadrature=quad)) - value) <= 1e-12
 
@@ -148,14 +148,14 @@ def test_averages_under_a_truncated_one_run_on_their_own_inner_rule():
     under_plain = E(E(log2cosh(s * z + x), z), x)
     mod = compile_module("test-trunc-inner-v1", [s], lambda: {"f": [under_trunc, under_plain]}, "t", verbose=False)
     v = np.array([1.3])
-    base = mod.f(v, *Quadrature(gauss=32, trunc=16, inner=24).arrays())
+    base = mod.f(v, Quadrature(gauss=32, trunc=16, inner=24).arrays())
     assert Quadrature(gauss=32, trunc=16, inner=24).trunc_inner == 24
-    fewer_inner = mod.f(v, *Quadrature(gauss=32, trunc=16, inner=8, trunc_inner=24).arrays())
-    fewer_trunc_inner = mod.f(v, *Quadrature(gauss=32, trunc=16, inner=24, trunc_inner=8).arrays())
+    fewer_inner = mod.f(v, Quadrature(gauss=32, trunc=16, inner=8, trunc_inner=24).arrays())
+    fewer_trunc_inner = mod.f(v, Quadrature(gauss=32, trunc=16, inner=24, trunc_inner=8).arrays())
     assert fewer_inner[0] == base[0] and fewer_inner[1] != base[1]
     assert fewer_trunc_inner[1] == base[1] and fewer_trunc_inner[0] != base[0]
     quad = Quadrature(gauss=8, trunc=6, inner=5, trunc_inner=7, trunc_inner_rule="hermite")
-    compiled = mod.f(v, *quad.arrays())
+    compiled = mod.f(v, quad.arrays())
     for expr, value in zip((under_trunc, under_plain), compiled):
         assert abs(float(evaluate(expr, {s: 1.3}, quadrature=quad)) - value) <= 1e-12
 
@@ -177,7 +177,7 @@ def test_a_boundary_layer_gets_its_own_nodes():
     quad = Quadrature(trunc=32)
     for a0 in [-2.0, 0.0, 1.3, 7.0]:
         for s0 in [1e-3, 0.05, 2 * LAYER_MAX / LAYER_SPAN]:
-            got = mod.f(np.array([a0, s0]), *quad.arrays())
+            got = mod.f(np.array([a0, s0]), quad.arrays())
             with mp.workdps(30):
                 def mean(g):
                     h = lambda t: mp.npdf(t) * g(t)
@@ -194,7 +194,7 @@ def test_a_boundary_layer_gets_its_own_nodes():
             if s0 == 1e-3:
                 assert abs(got[1] - exact) > 1e-6  # what the layer is for
             assert abs(float(evaluate(layered, {a: a0, sig: s0}, quadrature=quad)) - got[0]) <= 1e-12
-    with pytest.raises(ValueError, match="truncated"):
+    with pytest.raises(ValueError, match="pair"):  # a plain average's layer has a centre and a width
         E(logH(x), x).func(logH(x), x, sp.S.NegativeInfinity, sig)
 
 
@@ -213,11 +213,11 @@ def test_gauss_integral_over_moving_limits():
     outer = E_iid(gauss_integral(sp.exp(x), x, z1 * s, z1 * s + z2**2 + 1), (z1, z2))
     mod = compile_module("test-gauss-integral-v1", [s], lambda: {"f": [integral, sp.diff(integral, s), leibniz,
                                                                         outer]}, "t", verbose=False)
-    value, deriv, expected_deriv, _ = mod.f(np.array([0.6]), *Quadrature(trunc=16).arrays())
+    value, deriv, expected_deriv, _ = mod.f(np.array([0.6]), Quadrature(trunc=16).arrays())
     with mp.workdps(30):
         exact = mp.quad(lambda t: mp.npdf(t) * mp.cos(t) * t**2, [-0.6, 2.2])
         exact_deriv = mp.diff(lambda u: mp.quad(lambda t: mp.npdf(t) * mp.cos(t) * t**2, [-u, 2 * u + 1]), 0.6)
     assert value == pytest.approx(float(exact), abs=1e-14)
     assert deriv == pytest.approx(float(exact_deriv), abs=1e-13) and deriv == pytest.approx(expected_deriv, abs=1e-13)
-    on_nest = mod.f(np.array([0.6]), *Quadrature(gauss=64, nest=12, trunc=16, rule="hermite").arrays())[3]
-    assert on_nest == mod.f(np.array([0.6]), *Quadrature(gauss=8, nest=12, trunc=16, rule="hermite").arrays())[3]
+    on_nest = mod.f(np.array([0.6]), Quadrature(gauss=64, nest=12, trunc=16, rule="hermite").arrays())[3]
+    assert on_nest == mod.f(np.array([0.6]), Quadrature(gauss=8, nest=12, trunc=16, rule="hermite").arrays())[3]

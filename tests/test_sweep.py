@@ -62,22 +62,22 @@ def test_csv_written_as_it_goes_and_resumed(tmp_path, monkeypatch):
 
 
 def test_interrupted_sweep_keeps_rows(tmp_path, monkeypatch):
+    sweep_module = __import__("importlib").import_module("replica.sweep")
+
     out = tmp_path / "s.csv"
-    spec = get_model("binary-perceptron")
-    original = spec.package
+    original = sweep_module._Walker.solve
     count = {"n": 0}
 
-    def interrupt(*a, **k):
+    def interrupt(self, params):
         count["n"] += 1
         if count["n"] == 3:
             raise KeyboardInterrupt
-        return original(*a, **k)
+        return original(self, params)
 
-    monkeypatch.setattr(spec, "package", interrupt)
+    monkeypatch.setattr(sweep_module._Walker, "solve", interrupt)
     with pytest.raises(KeyboardInterrupt):
         replica.sweep("binary-perceptron", alpha=[0.1, 0.2, 0.3, 0.4], out=out)
     assert len(pd.read_csv(out)) == 2
-    monkeypatch.setattr(spec, "package", original)
     df = replica.sweep("binary-perceptron", alpha=[0.1, 0.2, 0.3, 0.4], out=out)
     assert len(df) == 4 and df.converged.all()
 
@@ -89,10 +89,16 @@ def test_parquet(tmp_path):
     assert len(pd.read_parquet(out)) == 2 and not (tmp_path / "s.parquet.partial.csv").exists()
 
 
+def test_points_without_a_saddle_point_are_rows():
+    """Loads beyond the capacity are rows with status no_solution (the grid is never refused for them)."""
+    df = replica.sweep("spherical-perceptron", alpha=np.linspace(0.5, 2.5, 5))
+    assert list(df.status) == ["converged", "converged", "converged", "no_solution", "no_solution"]
+    assert "beyond the RS capacity" in df.message[3] and "allowed: 0 <= alpha < 2" in df.remedy[3] + df.message[3]
+    assert df.q[3:].isna().all() and df.converged.tolist() == [True, True, True, False, False]
+
+
 def test_bad_grids_write_nothing(tmp_path):
     out = tmp_path / "s.csv"
-    with pytest.raises(ParameterError, match="beyond the RS capacity"):
-        replica.sweep("spherical-perceptron", alpha=np.linspace(0.5, 2.5, 5), out=out)
     with pytest.raises(ParameterError, match="malformed"):
         replica.sweep("spherical-perceptron", alpha="0.1:0.5", out=out)
     with pytest.raises(ParameterError, match=r"\.csv or \.parquet"):
@@ -103,7 +109,7 @@ def test_bad_grids_write_nothing(tmp_path):
 def test_resume_refuses_another_models_file(tmp_path):
     out = tmp_path / "s.csv"
     replica.sweep("binary-perceptron", alpha=[0.1], out=out)
-    with pytest.raises(ParameterError, match="holds a sweep of binary-perceptron"):
+    with pytest.raises(ParameterError, match="holds another table"):
         replica.sweep("spherical-perceptron", alpha=[0.1], out=out)
 
 
@@ -139,13 +145,13 @@ def test_rows_record_their_rule_and_a_resume_carries_it(tmp_path, monkeypatch):
     df = replica.sweep("binary-perceptron-fp", alpha=0.5, ref_kappa="max", d=d[:2], out=out)
     assert df.converged.all() and (df.quadrature != base).all()
     started = []
-    original = sweep_module._solve_point
+    original = sweep_module._Walker._warm
 
-    def recording(*args, **kwargs):
-        started.append(args[-1])
-        return original(*args, **kwargs)
+    def recording(self, params, inputs):
+        started.append(self.last.rule)
+        return original(self, params, inputs)
 
-    monkeypatch.setattr(sweep_module, "_solve_point", recording)
+    monkeypatch.setattr(sweep_module._Walker, "_warm", recording)
     df = replica.sweep("binary-perceptron-fp", alpha=0.5, ref_kappa="max", d=d, out=out)
     assert df.converged.all() and (df.quad_error <= 1e-8).all()
     assert str(started[0]) == df.quadrature.iloc[1]  # resumed with the last row's rule
@@ -161,7 +167,7 @@ def test_a_branch_the_model_says_ends_is_reported_and_not_solved_past(monkeypatc
     import dataclasses
     import sys
 
-    spec = dataclasses.replace(get_model("spherical-perceptron"), name="spherical-perceptron-ending", check=None,
+    spec = dataclasses.replace(get_model("spherical-perceptron"), name="spherical-perceptron-ending", region=None,
                                branch_end=lambda params, order: "q -> 1" if order["q"] > 0.99 else None)
     monkeypatch.setitem(sys.modules["replica.models"]._REGISTRY, spec.name, spec)
     df = replica.sweep(spec.name, alpha=[1.8, 1.9, 2.05, 2.2, 1.95], progress=False)

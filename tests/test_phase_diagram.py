@@ -1,0 +1,105 @@
+"""Phase diagrams: every point a row, lines on top, the same rows serially, in processes and on Dask, resume."""
+import json
+
+import numpy as np
+import pandas as pd
+import pytest
+
+import replica
+from replica.cli import main
+from replica.errors import ParameterError
+
+GRID = dict(alpha="0.1:1.4:8", kappa="0:1:4")
+
+
+def test_every_point_is_a_row_and_the_lines_lie_on_the_grid():
+    d = replica.phase_diagram("binary-perceptron", lines=["capacity", "alpha-gd", "dat-line", "zero:entropy"],
+                              progress=False, **GRID)
+    grid = d.grid
+    assert len(grid) == 32 and list(grid.alpha.iloc[:8]) == list(np.linspace(0.1, 1.4, 8))  # x varies fastest
+    beyond = grid.alpha >= replica.capacity("binary-perceptron", kappa=0).extra["alpha_GD"]
+    assert (grid.status[beyond & (grid.kappa == 0)] == "no_solution").all()
+    assert set(grid.status) <= {"converged", "no_solution"} and grid.q[grid.status == "converged"].notna().all()
+    cap = d.lines["capacity"]
+    assert list(cap.columns[:4]) == ["line", "alpha", "kappa", "status"] and (cap.status == "converged").all()
+    # the traced capacity line against single capacities; the entropy's zero contour of the grid lies near it
+    for k in (0.0, 1.0):
+        row = cap[np.isclose(cap.kappa, k)]
+        assert float(row.alpha.iloc[0]) == pytest.approx(replica.capacity("binary-perceptron", kappa=k).value,
+                                                         abs=1e-9)
+    zero = d.lines["zero:entropy"]
+    assert len(zero) > 3 and zero.alpha.between(0.1, 1.4).all()
+    assert (d.lines["alpha-gd"].alpha > cap.alpha.max() * 0).all()
+    payload = d.as_json()
+    assert len(payload["rows"]) == 32 and set(payload["lines"]) == {"capacity", "alpha-gd", "dat-line",
+                                                                    "zero:entropy"}
+    json.dumps(payload, allow_nan=False)
+
+
+def test_processes_and_dask_give_the_rows_of_a_serial_run():
+    serial = replica.phase_diagram("binary-perceptron", progress=False, **GRID).grid
+    pooled = replica.phase_diagram("binary-perceptron", workers=2, progress=False, **GRID).grid
+    pytest.importorskip("distributed")
+    dask = replica.phase_diagram("binary-perceptron", scheduler="local", workers=2, progress=False, **GRID).grid
+    for other in (pooled, dask):
+        assert list(other.status) == list(serial.status)
+        ok = serial.status == "converged"
+        for col in ("q", "qhat", "entropy", "lambda_AT"):
+            assert np.allclose(other[col][ok], serial[col][ok], rtol=0, atol=1e-12)
+
+
+def test_a_killed_diagram_resumes_with_every_row_once(tmp_path):
+    out = tmp_path / "d.csv"
+    full = replica.phase_diagram("binary-perceptron", out=out, progress=False, **GRID)
+    text = out.read_text().splitlines(keepends=True)
+    out.write_text("".join(text[:13]) + text[13][:17])  # killed: 12 rows, the 13th torn
+    again = replica.phase_diagram("binary-perceptron", out=out, progress=False, **GRID)
+    on_disk = pd.read_csv(out)
+    assert len(on_disk) == 32 and not on_disk.duplicated(["alpha", "kappa"]).any()
+    assert np.allclose(again.grid.q.fillna(-1), full.grid.q.fillna(-1), atol=1e-12)
+    assert (tmp_path / "d.lines.csv").exists() and (tmp_path / "d.meta.json").exists()
+    with pytest.raises(ParameterError, match="records another diagram"):
+        replica.phase_diagram("binary-perceptron", out=out, progress=False, alpha="0.1:1.4:9", kappa="0:1:4")
+    with pytest.raises(ParameterError, match="holds another table|records another diagram"):
+        replica.phase_diagram("spherical-perceptron", out=out, progress=False, **GRID)
+
+
+def test_bad_input_is_refused_before_anything_runs(tmp_path):
+    with pytest.raises(ParameterError, match="two parameters given as ranges"):
+        replica.phase_diagram("binary-perceptron", alpha="0.1:1:3", kappa=0)
+    with pytest.raises(ParameterError, match="not defined for binary-perceptron"):
+        replica.phase_diagram("binary-perceptron", lines=["capacity-2rsb"], **GRID)
+    with pytest.raises(ParameterError, match="observables"):
+        replica.phase_diagram("binary-perceptron", color="nope", **GRID)
+    with pytest.raises(ParameterError, match="alpha=-1"):
+        replica.phase_diagram("binary-perceptron", alpha="-1:1:3", kappa="0:1:3")
+    assert not list(tmp_path.iterdir())
+
+
+def test_cli_json_and_picture(capsys, tmp_path):
+    plot = tmp_path / "d.png"
+    code = main(["phase-diagram", "binary-perceptron", "--alpha", "0.1:1.4:8", "--kappa", "0:1:4", "--lines",
+                 "capacity,alpha-gd", "--plot", str(plot), "--json"])
+    out = json.loads(capsys.readouterr().out)
+    assert code == 0 and len(out["rows"]) == 32 and set(out["lines"]) == {"capacity", "alpha-gd"}
+    assert plot.stat().st_size > 20_000
+    code = main(["phase-diagram", "binary-perceptron", "--alpha", "0.1:1.4:8", "--kappa", "0:1:4",
+                 "--plot", str(tmp_path / "missing" / "d.png")])
+    err = capsys.readouterr().err
+    assert code == 2 and "does not exist" in err and err.count("\n") == 1
+
+
+def test_to_xarray():
+    pytest.importorskip("xarray")
+    d = replica.phase_diagram("binary-perceptron", progress=False, **GRID)
+    ds = d.to_xarray()
+    assert ds.q.shape == (4, 8) and float(ds.q.sel(alpha=0.1, kappa=0.0)) == pytest.approx(
+        replica.solve("binary-perceptron", alpha=0.1).q, abs=1e-12)
+
+
+def test_a_two_parameter_sweep_is_drawn_as_a_map(tmp_path):
+    from replica.plotting import plot_sweep
+
+    df = replica.sweep("binary-perceptron", alpha=np.linspace(0.1, 1.0, 6), kappa=[0.0, 0.5, 1.0])
+    fig = plot_sweep(df, tmp_path / "s.png")
+    assert (tmp_path / "s.png").stat().st_size > 10_000 and fig.axes[0].get_xlabel() == r"$\kappa$"
