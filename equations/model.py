@@ -131,9 +131,7 @@ class FreeEntropy:
         """Every expression list the solvers need, keyed by compiled-function name."""
         res, linear = self.stationarity()
         out = {
-            "phi": [self.phi],
-            "res": res,
-            "phi_res": [self.phi] + res,  # one pass for the node-doubling check
+            "phi_res": [self.phi] + res,  # phi and the residuals in one pass (System.call reads either off it)
             # Newton's Jacobian in the order parameters, and apart from it the parameter columns, which only a solve
             # with a parameter among its unknowns (a threshold) needs: a sweep's Newton steps skip them
             "res_jac": res + [sp.diff(r, s) for r in res for s in self.order_symbols],

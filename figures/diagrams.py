@@ -53,7 +53,7 @@ BINARY = Recipe(
 def _franz_parisi():
     return _diagram("binary-perceptron-fp", ["onset", "zero:entropy"],
                     "Franz–Parisi local entropy around κ_max references (κ = 0 solutions)",
-                    alpha=np.linspace(0.4, 0.8, 17), d=np.geomspace(0.3, 0.004, 25), ref_kappa="max", along="d")
+                    alpha=np.linspace(0.4, 0.76, 19), d=np.geomspace(0.3, 0.004, 25), ref_kappa="max", along="d")
 
 
 FRANZ_PARISI = Recipe(

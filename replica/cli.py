@@ -10,7 +10,10 @@ import argparse
 import json
 import math
 import os
+import re
 import sys
+
+from replica.solvers.codegen import CacheError
 
 from . import api
 from .errors import ConvergenceError, ReplicaError
@@ -167,6 +170,11 @@ def _parser():
     p.add_argument("--seed", type=int, default=0, help="random seed (default 0)")
     p.add_argument("--json", action="store_true", help="print one JSON object")
 
+    p = sub.add_parser("warm", help="compile models ahead of time (before a long job or a cluster run)",
+                       description="derive and compile models now, with a line per model: MODEL [--K 3 ...] or, "
+                                   "without a model, every listed model (not the families' members)")
+    p.add_argument("model", nargs="?", default=None)
+
     p = sub.add_parser("equations", help="print the free entropy and the derived saddle-point equations (LaTeX)")
     p.add_argument("model")
 
@@ -245,7 +253,7 @@ def _quadrature(args, spec):
                           nest=given(nest, gauss if base.nest == base.gauss else base.nest),
                           trunc_inner=inner if base.trunc_inner == base.inner else base.trunc_inner,
                           trunc_inner_rule=inner_rule if base.trunc_inner_rule == base.inner_rule
-                          else base.trunc_inner_rule)
+                          else base.trunc_inner_rule).check_size()
     except ValueError as e:
         raise ReplicaError(f"--nodes, --nest, --trunc: {e}") from None
 
@@ -263,6 +271,9 @@ def main(argv=None):
     except ConvergenceError as e:  # a computation the command depends on did not converge: not bad input
         print(f"replica: {e}", file=sys.stderr)
         return 1
+    except CacheError as e:
+        print(f"replica: error: {e}", file=sys.stderr)
+        return 2
     except ReplicaError as e:
         print(f"replica: error: {e}", file=sys.stderr)
         return 2
@@ -275,9 +286,36 @@ def main(argv=None):
         return 141
 
 
+_NEGATIVE = re.compile(r"^-(\d|\.\d|inf|nan)", re.IGNORECASE)
+
+
+def _normalized(argv):
+    """``argv`` with each option's value attached (``--kappa=-2:1:61``: a value starting with '-', a negative
+    number or range, is not taken for an option), refusing an option given twice (the last would win silently)."""
+    out, seen, i = [], set(), 0
+    while i < len(argv):
+        token = argv[i]
+        if token.startswith("--") and len(token) > 2:
+            name = token[2:].partition("=")[0].replace("-", "_")
+            if name in seen:
+                raise ReplicaError(f"--{name.replace('_', '-')} is given twice; give each option once")
+            seen.add(name)
+            if "=" not in token and i + 1 < len(argv) and _NEGATIVE.match(argv[i + 1]):
+                out.append(f"{token}={argv[i + 1]}")
+                i += 2
+                continue
+        out.append(token)
+        i += 1
+    return out
+
+
 def _main(argv):
     parser = _parser()
-    args, extra = parser.parse_known_args(argv)
+    args, extra = parser.parse_known_args(_normalized(argv))
+    if args.command == "warm" and args.model is None:
+        if extra:
+            raise ReplicaError(f"unrecognized arguments: {' '.join(extra)}")
+        return _warm([get_model(name) for name in api.models() if name not in families()])
     if args.command not in ("models", "figure"):
         spec, extra = _family_member(args.model, extra)
     if args.command not in ("solve", "sweep", "optimize", "simulate", "line", "phase-diagram") and extra:
@@ -300,6 +338,8 @@ def _main(argv):
         return 0
     if args.command == "figure":
         return _figure(args)
+    if args.command == "warm":
+        return _warm([spec])
     if args.command == "equations":
         for line in spec.build().latex():
             print(line)
@@ -353,6 +393,16 @@ def _line(spec, kind, grid, quad, args):
         print(f"replica: {failed} of {len(df)} points of the line did not converge (see their status and remedy)",
               file=sys.stderr)
     return 0 if failed == 0 else 1
+
+
+def _warm(specs):
+    import time
+
+    for spec in specs:
+        t0 = time.perf_counter()
+        spec.system.warm(spec.quadrature)
+        print(f"replica: {spec.name} compiled ({time.perf_counter() - t0:.1f} s)", file=sys.stderr, flush=True)
+    return 0
 
 
 def _phase_diagram(spec, args, extra):
@@ -447,6 +497,9 @@ def _figure(args):
         return 0
     if args.name not in RECIPES:
         raise ReplicaError(f"unknown figure {args.name!r}; available: {', '.join(RECIPES)} (or 'list')")
+    from .tables import check_output_dir
+
+    check_output_dir(args.out)
     print(f"replica: wrote {RECIPES[args.name](args.out)}", file=sys.stderr)
     return 0
 

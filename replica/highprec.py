@@ -84,26 +84,26 @@ def _on_rule(e, a, env, rules, nested):
     def total(nodes, weights):
         return mp.fsum(w * _eval(f, {**env, z: x}, rules, within) for x, w in zip(nodes, weights))
 
-    if a is None and e.layer is not None:  # the compiled split at a narrow layer (codegen's split_at_layer)
+    def segment(lo, hi):  # int_lo^hi Dx f on the Gauss-Legendre nodes
+        xs = [lo + (hi - lo) * (1 + t) / 2 for t in lx]
+        return total(xs, [(hi - lo) * mp.npdf(x) * w for x, w in zip(xs, lw)])
+
+    if a is None and e.layer is not None:  # the compiled composite rule at a narrow layer (codegen's split_at_layer)
         c, w = (_eval(x, env, rules, nested) for x in e.layer)
-        t = min(max((LAYER_SPAN * w - LAYER_MAX) / LAYER_MAX, 0), 1)
+        span = LAYER_SPAN * w
+        t = min(max((span - LAYER_MAX) / LAYER_MAX, 0), 1)
         blend = t * t * (3 - 2 * t)
-        u, lo, width = sp.Dummy("u"), sp.Dummy("c"), sp.Dummy("w")
-        split = (voc.H(-lo) * voc.Average(f.xreplace({z: -u}), u, -lo, width)
-                 + voc.H(lo) * voc.Average(f, z, lo, width))
         value = 0
         if blend < 1:
-            value += (1 - blend) * _eval(split, {**env, lo: c, width: min(w, 0.98 * LAYER_MAX / LAYER_SPAN)}, rules,
-                                         nested)
+            edge = mp.mpf(_sp.GAUSS_EDGE)
+            points = [-edge] + [min(max(x, -edge), edge) for x in (c - span, c, c + span)] + [edge]
+            composite = mp.fsum(segment(a_, b_) for a_, b_ in zip(points[:-1], points[1:]))
+            value += (1 - blend) * composite
         if blend > 0:
             value += blend * total(*_gaussian_rule(e, rules, nested))
         return value
     if a is None:
         return total(*_gaussian_rule(e, rules, nested))
-
-    def segment(lo, hi):  # int_lo^hi Dx f on the Gauss-Legendre nodes
-        xs = [lo + (hi - lo) * (1 + t) / 2 for t in lx]
-        return total(xs, [(hi - lo) * mp.npdf(x) * w for x, w in zip(xs, lw)])
 
     def upper(a):  # E_{x>a} f: the tail rule, below 0 with the segment [max(a, -10), 0]
         if a >= 0:

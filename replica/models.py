@@ -34,6 +34,7 @@ __all__ = ["ModelSpec", "Family", "Homotopy", "register", "register_family", "ge
 
 ENTRY_POINT_GROUP = "replica.models"
 MAX_ADAPTIVE_NODES = 8192  # the default (adaptive) quadrature doubles its Gaussian nodes up to this
+MAX_MAGNITUDE = 1e12  # parameters beyond this overflow float64 in the closed forms (kappa^2 ...), whatever the model
 _NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]*$")
 
 
@@ -266,8 +267,8 @@ class ModelSpec:
         return {k: interval_bounds(s.domain) for k, s in self.declared.items()}
 
     def validate(self, params):
-        """Fill defaults, reject unknown or missing parameters, values that are not numbers (bools are not) and
-        values outside their ranges. Returns floats. Does not ask ``region``."""
+        """Fill defaults, reject unknown or missing parameters, values that are not numbers (bools are not),
+        values outside their ranges and beyond :data:`MAX_MAGNITUDE`. Returns floats. Does not ask ``region``."""
         declared = self.declared
         unknown = sorted(set(params) - set(declared))
         if unknown:
@@ -297,6 +298,9 @@ class ModelSpec:
             raise ParameterError(f"{k} must be a number{named}, got {value!r}") from None
         if not (math.isfinite(x) and in_interval(x, self._ranges[k])):
             raise ParameterError(f"{k}={value} is outside the allowed range {interval_text(s.domain)} ({s.doc})")
+        if abs(x) > MAX_MAGNITUDE:
+            raise ParameterError(f"{k}={value}: at most {MAX_MAGNITUDE:g} in magnitude (beyond, the equations overflow "
+                                 "double precision)")
         return x
 
     def outside(self, params):

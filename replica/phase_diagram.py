@@ -209,7 +209,7 @@ def phase_diagram(model, *, color=None, lines=(), along=None, out=None, resume=T
     rows = {}
     if todo:
         spec.system  # compile once here, before any worker starts: they load it from the cache
-        for value, strip in _run(spec.name, options, s, ss, t, todo, fixed, settings, workers, scheduler, progress,
+        for value, strip in _run(model, options, s, ss, t, todo, fixed, settings, workers, scheduler, progress,
                                  known):
             for sv, row, new in strip:
                 known[value][sv] = row

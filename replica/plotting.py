@@ -1,6 +1,8 @@
 """Plots of sweeps and phase diagrams (matplotlib, no display needed), in physics notation: alpha, kappa, d, lambda
 as Greek letters, entropies in nats per weight, the reference lines a reader looks for (zero entropy, lambda_AT = 1).
 """
+from types import SimpleNamespace
+
 import matplotlib
 
 matplotlib.use("Agg")
@@ -59,12 +61,10 @@ def plot_sweep(df, path, x=None, quantities=None, title=None):
     to ``path``)."""
     swept = df.attrs.get("swept") or []
     if len(swept) == 2 and x is None:
-        from .phase_diagram import PhaseDiagram
-
         names = [c for c in df.columns if c not in _SKIP and df[c].dtype.kind == "f"]
         color = "entropy" if "entropy" in df else next(c for c in names if c not in swept)
-        return plot_phase_diagram(PhaseDiagram(df["model"].iloc[0], swept[1], swept[0], color, df), path,
-                                  title=title)
+        grid = SimpleNamespace(model=df["model"].iloc[0], x=swept[1], y=swept[0], color=color, grid=df, lines={})
+        return plot_phase_diagram(grid, path, title=title)
     if len(swept) > 2:
         raise ValueError("a sweep over more than two parameters has no single picture: plot slices of it")
     x = x or (swept[-1] if swept else None)
@@ -103,10 +103,11 @@ def plot_sweep(df, path, x=None, quantities=None, title=None):
 
 
 def plot_phase_diagram(diagram, path=None, title=None, levels=8):
-    """A phase diagram: a heat map of ``diagram.color`` with a colour bar and contour lines, the regions shaded by
-    status (no solution: grey; RS unstable, lambda_AT > 1: hatched; negative entropy: cross-hatched; points that
-    failed: red crosses), the threshold lines overlaid and labelled. Returns the Figure (saved to ``path`` when
-    given)."""
+    """A phase diagram (a :class:`~replica.phase_diagram.PhaseDiagram`, or anything with its attributes ``model``,
+    ``x``, ``y``, ``color``, ``grid``, ``lines``): a heat map of ``diagram.color`` with a colour bar and contour
+    lines, the regions shaded by status (no solution: grey; RS unstable, lambda_AT > 1: hatched; negative entropy:
+    cross-hatched; points that failed: red crosses), the threshold lines overlaid and labelled. Returns the Figure
+    (saved to ``path`` when given)."""
     grid, x, y = diagram.grid, diagram.x, diagram.y
     xs = np.unique(grid[x].to_numpy(float))
     ys = np.unique(grid[y].to_numpy(float))

@@ -113,6 +113,11 @@ def _check_options(method, quadrature, tol, max_iter, quad_tol):
         raise ParameterError(f"method={method!r} is not a method; allowed: {', '.join(map(repr, _METHODS))}")
     if quadrature is not None and not isinstance(quadrature, Quadrature):
         raise ParameterError(f"quadrature must be a replica.Quadrature or None (adaptive), got {quadrature!r}")
+    if quadrature is not None:
+        try:
+            quadrature.check_size()
+        except ValueError as e:
+            raise ParameterError(str(e)) from None
     if tol is not None and not isinstance(tol, Tolerance):
         raise ParameterError(f"tol must be a replica.Tolerance or None, got {tol!r}")
     if isinstance(max_iter, bool) or not isinstance(max_iter, (int, np.integer)) or max_iter < 1:

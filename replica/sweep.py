@@ -10,6 +10,7 @@ where it stopped; a resumed file is checked row by row (:mod:`replica.tables`).
 import itertools
 import math
 import sys
+import time
 from dataclasses import replace
 
 import numpy as np
@@ -32,23 +33,27 @@ LARGE_GRID = 10**5
 
 
 def parse_grid(text, name="value"):
-    """'START:STOP:NUM' (NUM >= 2 evenly spaced points, either direction), 'a,b,c', or a single number."""
+    """'START:STOP:NUM' (NUM >= 2 evenly spaced points, either direction; at most MAX_POINTS), 'a,b,c', or a single
+    number."""
     text = str(text).strip()
+    malformed = ParameterError(f"{name}: malformed value or range {text!r}; use a number, a comma list 'a,b,c', or "
+                               "START:STOP:NUM with NUM >= 2 points")
     try:
         if ":" in text:
             parts = text.split(":")
             if len(parts) != 3:
-                raise ValueError
+                raise malformed
             start, stop, num = float(parts[0]), float(parts[1]), int(parts[2])
             if num < 2 or not (math.isfinite(start) and math.isfinite(stop)):
-                raise ValueError
+                raise malformed
             if num > MAX_POINTS:
-                raise ParameterError(f"{name}: {num} points in {text!r}; at most {MAX_POINTS} per range")
+                raise ParameterError(f"{name}: {text!r} asks for {num} points; at most {MAX_POINTS} per range")
             return np.linspace(start, stop, num)
         values = np.array([float(x) for x in text.split(",")])
-    except (ValueError, OverflowError):
-        raise ParameterError(f"{name}: malformed value or range {text!r}; use a number, a comma list 'a,b,c', or "
-                             "START:STOP:NUM with NUM >= 2 points") from None
+    except (ValueError, OverflowError) as e:
+        if isinstance(e, ParameterError):
+            raise
+        raise malformed from None
     if not np.all(np.isfinite(values)):
         raise ParameterError(f"{name}: values must be finite numbers, got {text!r}")
     return values
@@ -131,9 +136,10 @@ def sweep(model, *, out=None, resume=True, progress=None, method="auto", quadrat
     spec, grids = resolve(model, grids)
     _check_options(method, quadrature, tol, max_iter, quad_tol)
     swept, points = grid_points(spec, grids)
-    if len(points) > LARGE_GRID:
-        print(f"replica: {len(points)} grid points; the progress bar shows the time left (interrupt and rerun to "
-              "resume)", file=sys.stderr)
+    large = len(points) > LARGE_GRID
+    if large:
+        print(f"replica: {len(points)} grid points (more than {LARGE_GRID}); the time it takes follows the first "
+              "point (interrupt and rerun to resume)", file=sys.stderr, flush=True)
     names = list(spec.declared)
     tol = tol or Tolerance()
     rows, done = [], {}
@@ -156,7 +162,14 @@ def sweep(model, *, out=None, resume=True, progress=None, method="auto", quadrat
                 rows.append(rec)
                 walker.resumed(p, rec)
             else:
+                t0 = time.perf_counter()
                 sol = walker.solve(p)
+                if large:  # the estimate, once: the first point solved by continuation (the very first is cold)
+                    large = len(rows) < 1
+                    if not large:
+                        each = time.perf_counter() - t0
+                        print(f"replica: about {each:.2g} s a point: about {each * len(points) / 60:.0f} minutes "
+                              "for the grid", file=sys.stderr, flush=True)
                 row = sol.as_dict()
                 rows.append(row)
                 if table is not None:

@@ -21,7 +21,7 @@ from replica.solvers.status import Status
 
 from .errors import ParameterError
 
-__all__ = ["RowFile", "check_output_path"]
+__all__ = ["RowFile", "check_output_path", "check_output_dir"]
 
 SUFFIXES = (".csv", ".parquet")
 _TEXT_COLUMNS = {"model", "status", "message", "remedy", "method", "notes", "quadrature", "line", "converged"}
@@ -31,21 +31,47 @@ def check_output_path(path, suffixes=SUFFIXES, what="--out"):
     """``path`` as a Path whose suffix is one of ``suffixes`` and whose directory exists and is writable; a one-line
     ParameterError otherwise (before anything is computed)."""
     path = Path(path)
-    if path.suffix not in suffixes:
-        raise ParameterError(f"{what} {path}: the file must end in {' or '.join(suffixes)}")
     if path.is_dir():
         raise ParameterError(f"{what} {path}: is a directory; give a file name")
+    if path.suffix not in suffixes:
+        raise ParameterError(f"{what} {path}: the file must end in {' or '.join(suffixes)}")
     parent = path.parent if str(path.parent) else Path(".")
     if not parent.is_dir():
         raise ParameterError(f"{what} {path}: the directory {parent} does not exist")
     if not os.access(parent, os.W_OK | os.X_OK) or (path.exists() and not os.access(path, os.W_OK)):
         raise ParameterError(f"{what} {path}: cannot write there (permission denied)")
+    existed = path.exists()
+    try:  # the real test: open it for appending (a read-only mount, /proc, a full disk say no here)
+        with open(path, "a"):
+            pass
+    except OSError as e:
+        raise ParameterError(f"{what} {path}: cannot write there ({e.strerror or e})") from None
+    if not existed:
+        path.unlink()
     if path.suffix == ".parquet":
         try:
             import pyarrow  # noqa: F401
         except ImportError:
             raise ParameterError(f"{what} {path}: writing Parquet needs pyarrow (pip install 'replica[parquet]'); or "
                                  "use a .csv file") from None
+    return path
+
+
+def check_output_dir(path, what="--out"):
+    """``path`` as a directory that exists (or can be made: it is made) and is writable; a one-line ParameterError
+    otherwise."""
+    path = Path(path)
+    for parent in [path, *path.parents]:
+        if parent.exists():
+            if not parent.is_dir():
+                raise ParameterError(f"{what} {path}: {parent} is not a directory")
+            break
+    try:
+        path.mkdir(parents=True, exist_ok=True)
+    except OSError as e:
+        raise ParameterError(f"{what} {path}: cannot make that directory ({e.strerror or e})") from None
+    if not os.access(path, os.W_OK | os.X_OK):
+        raise ParameterError(f"{what} {path}: cannot write there (permission denied)")
     return path
 
 

@@ -21,7 +21,7 @@ from replica.solvers.root import Tolerance
 from replica.solvers.status import Status
 
 from .errors import ParameterError
-from .models import QUAD_TOL, resolve
+from .models import MAX_MAGNITUDE, QUAD_TOL, resolve
 from .results import REMEDIES, Threshold
 from .solving import _mover, package, refinement, vector_of
 
@@ -48,6 +48,9 @@ def number(name, value):
         raise ParameterError(f"{name} must be a number, got {value!r}") from None
     if not math.isfinite(x):
         raise ParameterError(f"{name}={value} must be a finite number")
+    if abs(x) > MAX_MAGNITUDE:
+        raise ParameterError(f"{name}={value}: at most {MAX_MAGNITUDE:g} in magnitude (beyond, the equations overflow "
+                             "double precision)")
     return x
 
 

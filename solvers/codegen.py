@@ -26,16 +26,18 @@ import re
 import sys
 import tempfile
 import time
+from functools import lru_cache
 from pathlib import Path
 
 import sympy as sp
-from replica.equations.vocabulary import SPECIAL_FUNCTIONS, AtMax, Average, H, IidAverage, UnitAverage
+from replica.equations.vocabulary import SPECIAL_FUNCTIONS, AtMax, Average, IidAverage, UnitAverage
 from sympy.printing.pycode import PythonCodePrinter
 
+from . import kernels as _kernels
 from . import root as _root
 from . import special as _special
 
-__all__ = ["cache_dir", "compile_module", "generate_source", "heads_nest", "module_key", "split_width"]
+__all__ = ["cache_dir", "compile_module", "generate_source", "heads_nest", "module_key", "CacheError"]
 
 CODEGEN_VERSION = "5"
 # the node arrays of a Quadrature (Quadrature.arrays), as every generated function unpacks its ``nodes`` tuple: the
@@ -47,13 +49,39 @@ NODE_ARRAYS = ("gx", "gw", "tx", "tw", "ix", "iw", "lx", "lw", "nx", "nw", "jx",
 LAYER_SPAN, LAYER_MAX = 8, 4.0
 
 
+class CacheError(RuntimeError):
+    """The compile cache cannot be used (its path is a file, say); the message names it."""
+
+
+_cache = []  # the directory in use, once chosen (a temporary one where the configured one is not writable)
+
+
 def cache_dir():
-    """Where generated modules live: ``$REPLICA_CACHE_DIR``, else ``$XDG_CACHE_HOME/replica``, else ~/.cache/replica."""
+    """Where generated modules live: ``$REPLICA_CACHE_DIR``, else ``$XDG_CACHE_HOME/replica``, else ~/.cache/replica.
+    A path that is a file is a :class:`CacheError`; a directory that cannot be created or written falls back to a
+    temporary one for this process, with a one-line warning."""
     env = os.environ.get("REPLICA_CACHE_DIR")
     if env:
-        return Path(env)
-    base = os.environ.get("XDG_CACHE_HOME") or os.path.join(os.path.expanduser("~"), ".cache")
-    return Path(base) / "replica"
+        wanted = Path(env)
+    else:
+        base = os.environ.get("XDG_CACHE_HOME") or os.path.join(os.path.expanduser("~"), ".cache")
+        wanted = Path(base) / "replica"
+    if _cache and _cache[0][0] == wanted:
+        return _cache[0][1]
+    if wanted.exists() and not wanted.is_dir():
+        raise CacheError(f"the compile cache {wanted} is a file, not a directory: remove it or set REPLICA_CACHE_DIR "
+                         "to a directory")
+    usable = wanted
+    try:
+        wanted.mkdir(parents=True, exist_ok=True)
+        if not os.access(wanted, os.W_OK | os.X_OK):
+            raise PermissionError(wanted)
+    except OSError:
+        usable = Path(tempfile.mkdtemp(prefix="replica-cache-"))
+        print(f"replica: warning: the compile cache {wanted} is not writable; compiling into {usable} for this "
+              "process (set REPLICA_CACHE_DIR to a writable directory to keep it)", file=sys.stderr, flush=True)
+    _cache[:] = [(wanted, usable)]
+    return usable
 
 
 def parallel():
@@ -69,7 +97,7 @@ def module_key(text):
     from replica.equations import vocabulary as _vocabulary
 
     h = hashlib.sha256(CODEGEN_VERSION.encode())
-    for module in (_vocabulary, _model, sys.modules[__name__], _special, _root):
+    for module in (_vocabulary, _model, sys.modules[__name__], _special, _root, _kernels):
         h.update(Path(module.__file__).read_bytes())
     h.update(text.encode())
     h.update(b"parallel" if parallel() else b"")
@@ -105,6 +133,33 @@ _Printer._print_logsumexp = lambda self, e: "_sp.logsumexp((%s,))" % ", ".join(s
 _Printer._print_Split = lambda self, e: self._print(e.args[0])  # a split point is its value
 _AVERAGES = (Average, IidAverage, UnitAverage)
 _UNIT = sp.Symbol("unit")  # the grouping key of uniform averages over [0, 1]
+
+
+@lru_cache(maxsize=None)
+def _free(e):
+    """``e.free_symbols``, memoized all the way down (sympy recomputes them at every node it is asked of: the hoisting
+    asks it of every subexpression of every integrand). Bound variables of averages and maxima are left out."""
+    if e.is_Symbol:
+        return frozenset((e,))
+    if e.is_Atom:
+        return frozenset()
+    if isinstance(e, Average):
+        layer = _free(e.layer) if e.layer is not None else frozenset()
+        return (_free(e.integrand) - {e.variable}) | _free(e.lower) | layer
+    if isinstance(e, UnitAverage):
+        return _free(e.integrand) - {e.variable}
+    if isinstance(e, IidAverage):
+        return _free(e.integrand) - set(e.variables)
+    if isinstance(e, AtMax):
+        g, f, u, start = e.args
+        return (_free(g) | _free(f) | _free(start)) - {u}
+    return frozenset().union(*(_free(a) for a in e.args))
+
+
+@lru_cache(maxsize=None)
+def _has_average(e):
+    """Whether an average sits anywhere in ``e`` (memoized: the hoisting asks it of every subexpression)."""
+    return isinstance(e, _AVERAGES) or any(_has_average(a) for a in e.args)
 
 
 def heads_nest(avg):
@@ -169,18 +224,21 @@ class _Emitter:
         maximum free of them is hoisted too (its ascent then runs once, outside the loop: :meth:`define_hoisted`)."""
         if e.is_Atom or isinstance(e, _AVERAGES):
             return e
-        if not (e.free_symbols & variant) and not e.has(*_AVERAGES):
+        if not (_free(e) & variant) and not _has_average(e):
             if e not in table:
                 table[e] = self.fresh("h")
             return table[e]
         if isinstance(e, AtMax):
             return e
-        if e.is_Add or e.is_Mul:
-            inv, dep = e.as_independent(*variant, as_Add=e.is_Add)
+        if e.is_Add or e.is_Mul:  # the terms (factors) free of the loop's variables, gathered and hoisted as one
+            free = [a for a in e.args if not (_free(a) & variant)]
+            inv = e.func(*free) if free else e.func.identity
             head = inv
-            if not (inv.is_Atom or inv.has(*_AVERAGES)):
-                head = table.setdefault(inv, self.fresh("h"))
-            rest = [self.hoist(a, variant, table) for a in e.func.make_args(dep)]
+            if not (inv.is_Atom or _has_average(inv)):
+                if inv not in table:
+                    table[inv] = self.fresh("h")
+                head = table[inv]
+            rest = [self.hoist(a, variant, table) for a in e.args if _free(a) & variant]
             return e.func(head, *rest)
         return e.func(*[self.hoist(a, variant, table) for a in e.args])
 
@@ -201,7 +259,8 @@ class _Emitter:
         at 0: no rule maps the bulk of the Gaussian, and none samples f where x < a (where f may have a kink the
         measure never sees). A declared boundary layer of width w adds a Gauss–Legendre loop over [a, b],
         b = a + LAYER_SPAN w, in front: E_{x>a}[f] = (int_a^b Dx f)/H(a) + (H(b)/H(a)) E_{x>b}[f], the last term as
-        above (when b - a < LAYER_MAX)."""
+        above (when b - a < LAYER_MAX). These pieces run in one loop, the body written once (:meth:`truncated_loop`).
+        A plain average with a declared layer runs on a composite rule (:meth:`split_at_layer`)."""
         averages = _outer_averages(exprs)
         if not averages:
             return self.maxima(exprs, indent)
@@ -216,7 +275,6 @@ class _Emitter:
             else:  # an outermost plain average holding a truncated one runs on the nest's outer rule
                 nest = not avg.truncated and not variant and heads_nest(avg)
                 groups.setdefault((avg.lower, avg.layer, nest), []).append(avg)
-        pad = "    " * indent
         acc_of = {}
         for members in iid.values():
             acc_of.update(self.iid_loops(members, indent, variant))
@@ -269,58 +327,109 @@ class _Emitter:
             if lo is None:
                 loop(indent, gx, gx + "[{i}]", gw)
                 continue
-            start = lo
-            if span is not None:  # the boundary layer [lo, lo + span] on its own Gauss–Legendre nodes, if narrow
-                start, layer_accs = self.fresh("lo"), [self.fresh("L") for _ in accs]
-                self.lines.append(f"{pad}if {span} < {LAYER_MAX!r}:")
-                loop(indent + 1, "lx", f"{lo} + 0.5 * {span} * (1.0 + lx[{{i}}])",
-                     f"{span} * _sp.GH({lo}) * math.exp(-0.5 * ({node} - {lo}) * ({node} + {lo})) * lw")
-                self.lines.extend(f"{pad}    {m} = {a}" for m, a in zip(layer_accs, accs))
-                self.lines.append(f"{pad}    {start} = {lo} + {span}")
-                self.lines.append(f"{pad}else:")
-                self.lines.extend(f"{pad}    {m} = 0.0" for m in layer_accs)
-                self.lines.append(f"{pad}    {start} = {lo}")
-            self.lines.append(f"{pad}if {start} >= 0.0:")
-            loop(indent + 1, "tx", f"_sp.tail_inverse({start}, tx[{{i}}])", "tw")
-            self.lines.append(f"{pad}else:")
-            width = self.fresh("s")
-            self.lines.append(f"{pad}    {width} = -max({start}, -_sp.GAUSS_EDGE)")
-            loop(indent + 1, "lx", f"-0.5 * {width} * (1.0 - lx[{{i}}])", f"{width} * _sp.G({node}) * lw")
-            middle = [self.fresh("M") for _ in accs]
-            self.lines.extend(f"{pad}    {m} = {a}" for m, a in zip(middle, accs))
-            loop(indent + 1, "tx", "_sp.tail_inverse(0.0, tx[{i}])", "tw")
-            self.lines.extend(f"{pad}    {a} = ({m} + 0.5 * {a}) / _sp.H({start})" for m, a in zip(middle, accs))
-            if span is not None:  # E_{x>lo} = layer + H(start)/H(lo) E_{x>start}
-                ratio = self.fresh("r")
-                self.lines.append(f"{pad}{ratio} = math.exp(_sp.logH({start}) - _sp.logH({lo}))")
-                self.lines.extend(f"{pad}{a} = {m} + {ratio} * {a}" for m, a in zip(layer_accs, accs))
+            self.truncated_loop(accs, body_lines, node, weight, lo, span, indent)
         return self.maxima([e.xreplace(acc_of) for e in exprs], indent)
+
+    def truncated_loop(self, accs, body_lines, node, weight, lo, span, indent):
+        """Emit E_{x>lo}[f] (``body_lines`` accumulate ``weight * f(node)`` into ``accs``) as one loop over three
+        pieces, the body written once: the declared boundary layer [lo, lo + span] on the Gauss–Legendre nodes (when
+        narrow, span < LAYER_MAX; ``span`` None: no layer), the bulk [start, 0] on the Gauss–Legendre nodes (when the
+        start, past the layer, is negative), and the upper tail from max(start, 0) on its own rule; each piece's
+        weights carry its normalization, E_{x>lo} = int_lo^start Dx f / H(lo) + (H(start)/H(lo)) E_{x>start}[f] and
+        E_{x>s}[f] = (int_s^0 Dx f + E_{x>0}[f]/2) / H(s) for s < 0."""
+        pad = "    " * indent
+        start, ratio, width, tail, c_bulk, c_tail, piece, count, i = (
+            self.fresh(p) for p in ("st", "ra", "wd", "ta", "cb", "ct", "pc", "nc", "i"))
+        layer = self.fresh("hl")
+        if span is None:
+            self.lines += [f"{pad}{layer} = False", f"{pad}{start} = {lo}"]
+        else:
+            self.lines += [f"{pad}{layer} = {span} < {LAYER_MAX!r}",
+                           f"{pad}{start} = {lo} + {span} if {layer} else {lo}"]
+        self.lines += [
+            f"{pad}{ratio} = math.exp(_sp.logH({start}) - _sp.logH({lo})) if {layer} else 1.0",
+            f"{pad}if {start} < 0.0:",
+            f"{pad}    {width} = -max({start}, -_sp.GAUSS_EDGE)",
+            f"{pad}    {tail} = 0.0",
+            f"{pad}    {c_bulk} = {ratio} / _sp.H({start})",
+            f"{pad}    {c_tail} = 0.5 * {c_bulk}",
+            f"{pad}else:",
+            f"{pad}    {width} = 0.0",
+            f"{pad}    {tail} = {start}",
+            f"{pad}    {c_bulk} = 0.0",
+            f"{pad}    {c_tail} = {ratio}",
+        ]
+        self.lines.extend(f"{pad}{a} = 0.0" for a in accs)
+        self.lines += [
+            f"{pad}for {piece} in range(3):",
+            f"{pad}    if {piece} == 0:",
+            f"{pad}        {count} = lx.shape[0] if {layer} else 0",
+            f"{pad}    elif {piece} == 1:",
+            f"{pad}        {count} = lx.shape[0] if {width} > 0.0 else 0",
+            f"{pad}    else:",
+            f"{pad}        {count} = tx.shape[0]",
+            f"{pad}    for {i} in range({count}):",
+            f"{pad}        if {piece} == 0:",
+            f"{pad}            {node} = {lo} + 0.5 * {span or 0.0} * (1.0 + lx[{i}])",
+            f"{pad}            {weight} = {span or 0.0} * _sp.GH({lo}) "
+            f"* math.exp(-0.5 * ({node} - {lo}) * ({node} + {lo})) * lw[{i}]",
+            f"{pad}        elif {piece} == 1:",
+            f"{pad}            {node} = -0.5 * {width} * (1.0 - lx[{i}])",
+            f"{pad}            {weight} = {c_bulk} * {width} * _sp.G({node}) * lw[{i}]",
+            f"{pad}        else:",
+            f"{pad}            {node} = _sp.tail_inverse({tail}, tx[{i}])",
+            f"{pad}            {weight} = {c_tail} * tw[{i}]",
+        ]
+        self.lines.extend(pad + "    " + line for line in body_lines)
 
     def split_at_layer(self, members, layer, indent, variant):
         """Emit plain averages whose integrands turn in a boundary layer of width w around z = c (``layer = (c, w)``):
-        where the layer is narrow (LAYER_SPAN w <= LAYER_MAX) the Gaussian is split at c, E_z f = H(-c) E_{u>-c}
-        f(-u) + H(c) E_{z>c} f(z), each side a truncated average whose layer of width w above its truncation point
-        gets its own Gauss–Legendre nodes; where it is wide (beyond 2 LAYER_MAX), the plain rule; in between, the two
-        blended with a smoothstep weight of the span, so that the discretized equations stay continuous in the
-        parameters (a sharp switch between two rules leaves Newton toggling across it, the roots of the two rules a
-        quadrature error apart). Returns {average: accumulator}."""
+        where the layer is narrow (LAYER_SPAN w <= LAYER_MAX) a composite rule, the Gauss–Legendre nodes (the
+        ``trunc`` level) on each of [-E, c - s], [c - s, c], [c, c + s], [c + s, E] with s = LAYER_SPAN w and E the
+        Gaussian's edge (the break points clamped to [-E, E]), the Gaussian density in the weights: the layer gets
+        two segments of its own, either side's smooth part one; where it is wide (beyond 2 LAYER_MAX), the plain rule;
+        in between, the two blended with a smoothstep weight of the span, so that the discretized equations stay
+        continuous in the parameters (a sharp switch between two rules leaves Newton toggling across it, their roots
+        a quadrature error apart). Returns {average: accumulator}."""
         c, w = layer
         pad = "    " * indent
         accs = [self.fresh("A") for _ in members]
         split_accs, plain_accs = [self.fresh("S") for _ in members], [self.fresh("P") for _ in members]
-        span, blend = self.fresh("ly"), self.fresh("bl")
+        span, centre, blend = self.fresh("ly"), self.fresh("lc"), self.fresh("bl")
         self.define_hoisted({LAYER_SPAN * w: span}, indent)
         self.lines.append(f"{pad}{blend} = min(max(({span} - {LAYER_MAX!r}) / {LAYER_MAX!r}, 0.0), 1.0)")
         self.lines.append(f"{pad}{blend} = {blend} * {blend} * (3.0 - 2.0 * {blend})")
         self.lines.extend(f"{pad}{s} = 0.0" for s in split_accs + plain_accs)
-        u = sp.Dummy("u")
-        piece = split_width(w)
-        split = [H(-c) * Average(m.integrand.xreplace({m.variable: -u}), u, -c, piece)
-                 + H(c) * Average(m.integrand, m.variable, c, piece) for m in members]
-        plain = [Average(m.integrand, m.variable) for m in members]
+        # the composite rule, where blend < 1: one loop over the four segments, one over the Legendre nodes
         self.lines.append(f"{pad}if {blend} < 1.0:")
-        self.define(list(zip(split_accs, self.level(split, indent + 1, variant))), indent + 1)
+        inner = pad + "    "
+        self.define_hoisted({c: centre}, indent + 1)
+        edges = [self.fresh("e") for _ in range(5)]
+        clamp = "min(max({}, -_sp.GAUSS_EDGE), _sp.GAUSS_EDGE)"
+        self.lines.append(f"{inner}{edges[0]} = -_sp.GAUSS_EDGE")
+        self.lines.append(f"{inner}{edges[1]} = " + clamp.format(f"{centre} - {span}"))
+        self.lines.append(f"{inner}{edges[2]} = " + clamp.format(centre))
+        self.lines.append(f"{inner}{edges[3]} = " + clamp.format(f"{centre} + {span}"))
+        self.lines.append(f"{inner}{edges[4]} = _sp.GAUSS_EDGE")
+        node, weight, seg, i, lo_, hi_ = (self.fresh(p) for p in ("x", "w", "g", "i", "a", "b"))
+        table = {}
+        integrands = [self.hoist(m.integrand.xreplace({m.variable: node}), {node}, table) for m in members]
+        self.define_hoisted(table, indent + 1)
+        outer, self.lines = self.lines, []
+        body = self.level(integrands, 3, set(variant) | {node})
+        for acc, val in zip(split_accs, self.assign(body, 3)):
+            self.lines.append(f"{'    ' * 3}{acc} += {weight} * ({self.code(val)})")
+        body_lines, self.lines = self.lines, outer
+        self.lines.append(f"{inner}for {seg} in range(4):")
+        self.lines.append(f"{inner}    {lo_} = ({', '.join(map(str, edges[:4]))},)[{seg}]")
+        self.lines.append(f"{inner}    {hi_} = ({', '.join(map(str, edges[1:]))},)[{seg}]")
+        self.lines.append(f"{inner}    for {i} in range(lx.shape[0]):")
+        self.lines.append(f"{inner}        {node} = {lo_} + 0.5 * ({hi_} - {lo_}) * (1.0 + lx[{i}])")
+        self.lines.append(f"{inner}        {weight} = ({hi_} - {lo_}) * _sp.G({node}) * lw[{i}]")
+        self.lines.extend(pad + line for line in body_lines)
+        # the plain rule, where blend > 0
         self.lines.append(f"{pad}if {blend} > 0.0:")
+        plain = [Average(m.integrand, m.variable) for m in members]
         self.define(list(zip(plain_accs, self.level(plain, indent + 1, variant))), indent + 1)
         self.lines.extend(f"{pad}{a} = (1.0 - {blend}) * {s} + {blend} * {p}"
                           for a, s, p in zip(accs, split_accs, plain_accs))
@@ -415,12 +524,6 @@ class _Emitter:
         return [e.xreplace(replace) for e in exprs]
 
 
-def split_width(w):
-    """The layer width of the two halves of a split average: w, capped so that each half always resolves its layer
-    on its own nodes (in the blend zone the layer is wider than a truncated average would resolve by itself)."""
-    return sp.Min(w, sp.Float(0.98 * LAYER_MAX / LAYER_SPAN))
-
-
 class _Fresh:
     """An endless symbol generator drawing names from the emitter's counter (for sympy.cse)."""
 
@@ -455,6 +558,7 @@ def generate_source(inputs, bundles, header_comment="", with_solvers=True, prang
         "import math",
         "import numba",
         "import numpy as np",
+        "from replica.solvers import kernels as _k",
         "from replica.solvers import special as _sp",
         "",
         '_jit = numba.njit(cache=True, error_model="numpy")',
@@ -477,6 +581,7 @@ def generate_source(inputs, bundles, header_comment="", with_solvers=True, prang
         out.append("    return out")
     if with_solvers:
         out.append(_root.template("fp" in bundles, sum(1 for name in bundles if name.startswith("obs_grad_"))))
+    out.append("COMPLETE = True  # the last line: a module cut short lacks it")
     return "\n".join(out) + "\n"
 
 
@@ -488,29 +593,85 @@ def compile_module(key_text, inputs, derive, label, verbose=True):
 
     ``key_text`` identifies the declaration; ``derive()`` returns the bundles and is called only when no module with
     that key is cached. Returns the imported module; its functions compile on first call (or load numba's cache).
+    A cache entry that cannot be loaded (a generated module cut short, a garbled numba index or data file) is moved
+    aside with a one-line warning naming it, and rebuilt.
     """
     key = module_key(key_text)
     if key in _loaded:
         return _loaded[key]
     directory = cache_dir()
     path = directory / f"gen_{key}.py"
-    if not path.exists():
-        t0 = time.perf_counter()
-        if verbose:
-            print(f"replica: deriving the equations of {label} with sympy (first use; cached afterwards)...",
-                  file=sys.stderr, flush=True)
-        source = generate_source(inputs, derive(), header_comment=label, prange=parallel())
-        directory.mkdir(parents=True, exist_ok=True)
-        fd, tmp = tempfile.mkstemp(dir=directory, suffix=".tmp")
-        with os.fdopen(fd, "w") as fh:
-            fh.write(source)
-        os.replace(tmp, path)
-        if verbose:
-            print(f"replica: wrote {path.name} in {time.perf_counter() - t0:.1f} s; "
-                  "numba compiles it on first call (cached afterwards)...", file=sys.stderr, flush=True)
-    spec = importlib.util.spec_from_file_location(f"_replica_gen_{key}", path)
-    module = importlib.util.module_from_spec(spec)
-    sys.modules[spec.name] = module
-    spec.loader.exec_module(module)
+    for attempt in (1, 2):
+        if not path.exists():
+            _write_module(path, inputs, derive, label, verbose)
+        spec = importlib.util.spec_from_file_location(f"_replica_gen_{key}", path)
+        module = importlib.util.module_from_spec(spec)
+        sys.modules[spec.name] = module  # numba's cached data refer to the module by this name
+        try:
+            spec.loader.exec_module(module)
+            if not getattr(module, "COMPLETE", False):
+                raise ImportError("the module is cut short (its last line is missing)")
+        except (SyntaxError, ValueError, ImportError, NameError, AttributeError) as e:
+            del sys.modules[spec.name]
+            if attempt == 2:
+                raise
+            _move_aside(path, f"{type(e).__name__}: {e}")
+            continue
+        break
+    _heal_numba_cache(directory, path.stem)
     _loaded[key] = module
     return module
+
+
+def _write_module(path, inputs, derive, label, verbose):
+    t0 = time.perf_counter()
+    if verbose:
+        print(f"replica: deriving the equations of {label} with sympy (first use; cached afterwards)...",
+              file=sys.stderr, flush=True)
+    source = generate_source(inputs, derive(), header_comment=label, prange=parallel())
+    fd, tmp = tempfile.mkstemp(dir=path.parent, suffix=".tmp")
+    with os.fdopen(fd, "w") as fh:
+        fh.write(source)
+    os.replace(tmp, path)  # atomic: concurrent processes see the whole module or none
+    if verbose:
+        print(f"replica: wrote {path.name} in {time.perf_counter() - t0:.1f} s; "
+              "numba compiles it on first call (cached afterwards)...", file=sys.stderr, flush=True)
+
+
+def _move_aside(path, why):
+    """Rename a damaged cache file out of the way (``NAME.damaged``), with a one-line warning naming it."""
+    target = path.with_name(path.name + ".damaged")
+    try:
+        os.replace(path, target)
+    except OSError:
+        path.unlink(missing_ok=True)
+        target = None
+    print(f"replica: warning: the cache entry {path} could not be loaded ({why.splitlines()[0][:120]}); "
+          f"{'moved to ' + target.name if target else 'removed'}, rebuilding", file=sys.stderr, flush=True)
+
+
+def _heal_numba_cache(directory, stem):
+    """Check numba's cache files of module ``stem`` (index and data, in ``__pycache__``): one that cannot be read
+    back is moved aside, so that numba recompiles that function instead of failing on it."""
+    import pickle
+
+    cache = directory / "__pycache__"
+    if not cache.is_dir():
+        return
+    for index in cache.glob(f"{stem}.*.nbi"):
+        try:
+            with open(index, "rb") as fh:
+                pickle.load(fh)
+                stamp, overloads = pickle.loads(fh.read())
+            for data_name in overloads.values():
+                data = cache / data_name
+                if data.exists():
+                    try:
+                        pickle.loads(data.read_bytes())
+                    except Exception as e:  # noqa: BLE001  (any unpickling failure: the file is damaged)
+                        _move_aside(data, f"{type(e).__name__}: {e}")
+                        _move_aside(index, "it refers to a damaged data file")
+                        break
+        except Exception as e:  # noqa: BLE001
+            if index.exists():
+                _move_aside(index, f"{type(e).__name__}: {e}")

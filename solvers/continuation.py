@@ -162,15 +162,33 @@ class _Follower:
         goes first where there is one (it is made to keep the distance to a domain edge, which the tangent's
         straight line crosses where the solution hugs a curved edge), then the tangent, then the last point."""
         mapped = predictions(v, prev, self.k, value, self.guess)
-        tangent = self.tangent_guess(v, value)
+        secant = prev is not None and prev[self.k] != v[self.k]  # then mapped[0] is first order too
+        tangent = (self.tangent_guess(v, value), True)
+        mapped = [(c, secant and i == 0) for i, c in enumerate(mapped)]
         candidates = mapped[:-1] + [tangent, mapped[-1]] if self.guess is not None else [tangent, *mapped]
-        candidates = [c for c in candidates if c is not None]
-        for guess in candidates:
+        candidates = [(c, first) for c, first in candidates if c is not None]
+        for guess, first_order in candidates:
             if self.defined(guess):
                 break
         else:  # every prediction left the region where the equations are defined
-            guess = self.reseed(candidates[-1]) if self.reseed is not None else candidates[-1]
-        return self.correct(guess)
+            guess, first_order = candidates[-1]
+            guess = self.reseed(guess) if self.reseed is not None else guess
+            first_order = False
+        result, w = self.correct(guess)
+        if result.converged and first_order and self.jumped(v, guess, w):
+            result = SolverResult(result.x, False, Status.WRONG_BRANCH.value, result.iterations, result.residual,
+                                  result.method)
+        return result, w
+
+    def jumped(self, v, guess, w):
+        """Whether the corrector left the branch: from a first-order prediction it moves the unknowns by a fraction
+        of the step (second order in it); a correction larger than half the predicted move means it converged onto
+        another branch (the step is then halved, as for a failure)."""
+        cols = np.append(self.idx, self.k)
+        scale = np.maximum(1.0, np.abs(v[cols]))
+        moved = np.max(np.abs(guess[cols] - v[cols]) / scale)
+        corrected = np.max(np.abs(w[self.idx] - guess[self.idx]) / scale[:-1])
+        return corrected > max(0.5 * moved, 1e-8)
 
     # ----- crossings -------------------------------------------------------------------------------------------
     def crossing_values(self, v):

@@ -14,7 +14,7 @@ import scipy.special
 from .special import GAUSS_EDGE
 
 __all__ = ["Rule", "GaussHermite", "GaussTrapezoid", "GaussLegendre", "TruncatedGaussLaguerre", "Quadrature",
-           "GAUSS_RULES"]
+           "GAUSS_RULES", "MAX_NODES", "MAX_COST"]
 
 
 class Rule:
@@ -107,6 +107,10 @@ class TruncatedGaussLaguerre(Rule):
 
 MAX_TRUNC = 512
 GAUSS_RULES = {"trapezoid": GaussTrapezoid, "hermite": GaussHermite}
+# the largest rules a caller may ask for: the trapezoid's nodes are a linspace, Gauss–Hermite's and the truncated
+# rule's come from an eigenproblem that grows as n^2; a nested average costs the product of its levels
+MAX_NODES = {"trapezoid": 2**20, "hermite": 4096, "trunc": 4096}
+MAX_COST = 2**40
 
 
 @dataclass(frozen=True)
@@ -155,6 +159,21 @@ class Quadrature:
         for rule in (self.rule, self.inner_rule, self.trunc_inner_rule):
             if rule not in GAUSS_RULES:
                 raise ValueError(f"unknown quadrature rule {rule!r}; allowed: {', '.join(GAUSS_RULES)}")
+
+    def check_size(self):
+        """Raise ValueError (naming the cap) where a level or the product of a nest's levels exceeds what a caller
+        may ask for (:data:`MAX_NODES`, :data:`MAX_COST`); refinements made inside the solvers are not checked."""
+        sizes = [(name, getattr(self, name), rule) for name, rule in
+                 (("gauss", self.rule), ("inner", self.inner_rule), ("nest", self.rule),
+                  ("trunc_inner", self.trunc_inner_rule), ("trunc", "trunc"))]
+        for name, n, rule in sizes:
+            if n > MAX_NODES[rule]:
+                kind = "truncated-rule" if rule == "trunc" else f"{rule}"
+                raise ValueError(f"quadrature {name}={n} nodes: at most {MAX_NODES[rule]} for a {kind} level")
+        if self.cost > MAX_COST:
+            raise ValueError(f"quadrature cost {self.cost} (the nodes of a nest's levels multiplied): at most "
+                             f"{MAX_COST}")
+        return self
 
     def arrays(self):
         """The node arrays in the order compiled functions take them."""

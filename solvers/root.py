@@ -48,101 +48,22 @@ class SolverResult:
 _COMMON = '''
 
 @_jit
-def _in_domain(v, idx, lo, hi, lo_open, hi_open):
-    for k in range(idx.shape[0]):
-        i = idx[k]
-        x = v[i]
-        if not math.isfinite(x):
-            return False
-        if (x <= lo[i]) if lo_open[i] else (x < lo[i]):
-            return False
-        if (x >= hi[i]) if hi_open[i] else (x > hi[i]):
-            return False
-    return True
-
+def _no_gradient(v, nodes):
+    """Stands for an observable's gradient where no observable = target equation is added (never called)."""
+    return _k.vector(v.shape[0] + 1)
 
 @_jit
-def _all_finite(a):
-    for k in range(a.shape[0]):
-        if not math.isfinite(a[k]):
-            return False
-    return True
+def _order_jac(v, idx, n, target_k, target, lin, lin_b, nodes):
+    """The stationarity residuals and their Jacobian in the order parameters (the unknowns are the order
+    parameters, in order; no added equation): res_jac alone, so that a plain solve compiles nothing else."""
+    return _k.split_jacobian(res_jac(v, nodes), n)
+'''
 
-
+# the equations and their Jacobian on any unknowns, written once: instantiated with each observable's gradient for
+# an added equation observable = target (``_equations_jac_<k>``), and without one (``_equations_jac``)
+_EQUATIONS = '''
 @_jit
-def _error(r, v, n_res, atol, rtol):
-    """max_k |r_k| / (atol + rtol |x_k|): converged when <= 1. Residual k < n_res belongs to order parameter k (it
-    is normalized in its units), whichever inputs are the unknowns; an added equation phi = target is measured
-    against 1."""
-    e = 0.0
-    for k in range(r.shape[0]):
-        scale = abs(v[k]) if k < n_res else 1.0
-        e = max(e, abs(r[k]) / (atol + rtol * scale))
-    return e
-
-
-@_jit
-def _newton_error(r, J, v, n_res, atol, rtol):
-    """As :func:`_error`, with residual k < n_res first divided by max(1, |dr_k/dx_k|): in the units of its order
-    parameter even where it is not in fixed-point form (d phi/d x, whose terms grow like 1/(1-q) near q -> 1 and
-    cancel to rounding far above the tolerance), i.e. the Newton correction of x_k along its own direction. A
-    fixed-point-form residual x - F has dr/dx = 1 - dF/dx, usually 1."""
-    e = 0.0
-    for k in range(r.shape[0]):
-        scale = abs(v[k]) if k < n_res else 1.0
-        stiff = max(1.0, abs(J[k, k])) if k < n_res else 1.0
-        e = max(e, abs(r[k]) / stiff / (atol + rtol * scale))
-    return e
-
-
-@_jit
-def _norm(r):
-    e = 0.0
-    for k in range(r.shape[0]):
-        e = max(e, abs(r[k]))
-    return e
-
-
-@_jit
-def _lu_solve(A, b):
-    """Solve A x = b by Gaussian elimination with partial pivoting; ok=False when A is singular."""
-    n = b.shape[0]
-    A = A.copy()
-    x = b.copy()
-    for c in range(n):
-        p = c
-        for i in range(c + 1, n):
-            if abs(A[i, c]) > abs(A[p, c]):
-                p = i
-        if not (abs(A[p, c]) > 1e-300):
-            return x, False
-        if p != c:
-            for j in range(n):
-                A[c, j], A[p, j] = A[p, j], A[c, j]
-            x[c], x[p] = x[p], x[c]
-        for i in range(c + 1, n):
-            f = A[i, c] / A[c, c]
-            for j in range(c, n):
-                A[i, j] -= f * A[c, j]
-            x[i] -= f * x[c]
-    for i in range(n - 1, -1, -1):
-        s = x[i]
-        for j in range(i + 1, n):
-            s -= A[i, j] * x[j]
-        x[i] = s / A[i, i]
-    return x, _all_finite(x)
-
-
-@_jit
-def _usable(r, J):
-    """Whether an iterate may be kept: its residual and its Jacobian finite. At the edge of the equations' domain (a
-    variance under a square root reaching 0) the residual can be finite and its derivatives not, and a solution there
-    could be neither refined nor continued."""
-    return _all_finite(r) and _all_finite(J.ravel())
-
-
-@_jit
-def _equations_jac(v, idx, n, target_k, target, lin, lin_b, nodes):
+def {name}(v, idx, n, target_k, target, lin, lin_b, nodes):
     """The equations on the unknowns v[idx] and their Jacobian: the n stationarity residuals (order-parameter columns
     from res_jac; the parameter columns, res_dpar, only when a parameter is among the unknowns), then
     observable[target_k] - target where target_k >= 0, then the linear equation lin . v[idx] - lin_b where lin is not
@@ -150,21 +71,22 @@ def _equations_jac(v, idx, n, target_k, target, lin, lin_b, nodes):
     out = res_jac(v, nodes)
     m = idx.shape[0]
     npar = v.shape[0] - n
-    dp = np.empty(0)
+    dp = _k.vector(0)
     for k in range(m):
         if idx[k] >= n:
             dp = res_dpar(v, nodes)
             break
-    r = np.empty(m)
-    J = np.empty((m, m))
-    r[:n] = out[:n]
+    r = _k.vector(m)
+    J = _k.matrix(m)
+    for i in range(n):
+        r[i] = out[i]
     for i in range(n):
         for k in range(m):
             j = idx[k]
             J[i, k] = out[n + i * n + j] if j < n else dp[i * npar + j - n]
     row = n
     if target_k >= 0:
-        g = _target(target_k, v, nodes)
+        g = {gradient}(v, nodes)
         r[row] = g[0] - target
         for k in range(m):
             J[row, k] = g[1 + idx[k]]
@@ -178,50 +100,58 @@ def _equations_jac(v, idx, n, target_k, target, lin, lin_b, nodes):
     return r, J
 
 
+'''
+
+# Newton, written once and instantiated for each kind of system: ``newton`` on the stationarity equations in the order
+# parameters (res_jac only), ``newton_free`` with parameters among the unknowns or a linear row (it compiles res_dpar,
+# which a plain solve never needs), ``newton_target_<k>`` with the equation observable k = target too (it compiles
+# that observable's gradient only): numba compiles what a function refers to, whatever the branches taken, and each
+# of these is compiled only when it is first called
+_NEWTON = '''
 @_jit
-def newton(v0, idx, n, target_k, target, lin, lin_b, lo, hi, lo_open, hi_open, atol, rtol, max_iter, nodes):
+def {name}(v0, idx, n, target_k, target, lin, lin_b, lo, hi, lo_open, hi_open, atol, rtol, max_iter, nodes):
     """Newton on the unknowns v[idx] (the first n inputs are the order parameters) with a backtracking (Armijo,
     max-norm) line search that keeps iterates in the domain; with target_k >= 0 the equation observable[target_k] =
     target is added, with a non-empty lin the equation lin . v[idx] = lin_b. Returns (v, status code, iterations,
     max|r|)."""
-    v = v0.copy()
+    v = _k.copy(v0)
     n_res = n
-    r, J = _equations_jac(v, idx, n, target_k, target, lin, lin_b, nodes)
-    if not _usable(r, J):
+    r, J = {jac}(v, idx, n, target_k, target, lin, lin_b, nodes)
+    if not _k.usable(r, J):
         return v, 5, 0, math.inf
-    nr = _norm(r)
+    nr = _k.norm(r)
     for it in range(1, max_iter + 1):
-        if _newton_error(r, J, v, n_res, atol, rtol) <= 1.0:
+        if _k.newton_error(r, J, v, n_res, atol, rtol) <= 1.0:
             # polish: one more full step, kept if it does not increase the residual (quadratic convergence makes
             # it nearly free and takes the unknowns, not only the residual, to rounding level)
-            dx, ok = _lu_solve(J, -r)
+            dx, ok = _k.lu_solve(J, _k.negated(r))
             if ok:
-                w = v.copy()
+                w = _k.copy(v)
                 for k in range(idx.shape[0]):
                     w[idx[k]] += dx[k]
-                if _in_domain(w, idx, lo, hi, lo_open, hi_open):
-                    rw, Jw = _equations_jac(w, idx, n, target_k, target, lin, lin_b, nodes)
-                    if _usable(rw, Jw) and _norm(rw) <= nr:
-                        return w, 0, it, _norm(rw)
+                if _k.in_domain(w, idx, lo, hi, lo_open, hi_open):
+                    rw, Jw = {jac}(w, idx, n, target_k, target, lin, lin_b, nodes)
+                    if _k.usable(rw, Jw) and _k.norm(rw) <= nr:
+                        return w, 0, it, _k.norm(rw)
             return v, 0, it - 1, nr
-        dx, ok = _lu_solve(J, -r)
+        dx, ok = _k.lu_solve(J, _k.negated(r))
         if not ok:
             return v, 4, it, nr
         t = 1.0
         left = False
         while True:
-            w = v.copy()
+            w = _k.copy(v)
             for k in range(idx.shape[0]):
                 w[idx[k]] += t * dx[k]
             usable = False
-            if _in_domain(w, idx, lo, hi, lo_open, hi_open):
+            if _k.in_domain(w, idx, lo, hi, lo_open, hi_open):
                 # the Jacobian with the residual: one pass over the nodes costs little more than the residual alone,
                 # and the full step is usually taken
-                rw, Jw = _equations_jac(w, idx, n, target_k, target, lin, lin_b, nodes)
-                usable = _usable(rw, Jw)
+                rw, Jw = {jac}(w, idx, n, target_k, target, lin, lin_b, nodes)
+                usable = _k.usable(rw, Jw)
                 if usable:
-                    n_w = _norm(rw)
-                    if n_w <= (1.0 - 1e-4 * t) * nr or _newton_error(rw, Jw, w, n_res, atol, rtol) <= 1.0:
+                    n_w = _k.norm(rw)
+                    if n_w <= (1.0 - 1e-4 * t) * nr or _k.newton_error(rw, Jw, w, n_res, atol, rtol) <= 1.0:
                         break
             else:
                 left = True
@@ -232,7 +162,7 @@ def newton(v0, idx, n, target_k, target, lin, lin_b, lo, hi, lo_open, hi_open, a
             if t < 1e-10:
                 return v, 2 if left else 3, it, nr
         v, r, J, nr = w, rw, Jw, n_w
-    if _newton_error(r, J, v, n_res, atol, rtol) <= 1.0:
+    if _k.newton_error(r, J, v, n_res, atol, rtol) <= 1.0:
         return v, 0, max_iter, nr
     return v, 1, max_iter, nr
 '''
@@ -250,57 +180,53 @@ def fixed_point(v0, lo, hi, lo_open, hi_open, atol, rtol, damping, max_iter, sto
     max|r| <= stop_at (a hand-over to Newton) or when the tolerance test passes.
     Returns (v, status code, iterations, max|r|).
     """
-    n = fp(v0, nodes).shape[0]
-    idx = np.arange(n)
-    n_res = n
-    v = v0.copy()
+    v = _k.copy(v0)
     t = fp(v, nodes)
-    if not _all_finite(t):
+    n = t.shape[0]
+    idx = _k.indices(n)
+    n_res = n
+    if not _k.all_finite(t):
         return v, 5, 0, math.inf
-    r = t - v[:n]
-    recent = np.full(8, -math.inf)
-    recent[0] = _scaled(r, v)
+    r = _k.difference(t, v)
+    recent = _k.filled(8, -math.inf)
+    recent[0] = _k.scaled(r, v)
     last = recent[0]
     eta = damping
     for it in range(1, max_iter + 1):
-        if _error(r, v, n_res, atol, rtol) <= 1.0:
-            return v, 0, it - 1, _norm(r)
-        if _norm(r) <= stop_at:
-            return v, 1, it - 1, _norm(r)
+        if _k.error(r, v, n_res, atol, rtol) <= 1.0:
+            return v, 0, it - 1, _k.norm(r)
+        if _k.norm(r) <= stop_at:
+            return v, 1, it - 1, _k.norm(r)
         while True:
-            w = v.copy()
-            w[:n] += eta * r
-            inside = _in_domain(w, idx, lo, hi, lo_open, hi_open)
+            w = _k.copy(v)
+            for k in range(n):
+                w[k] += eta * r[k]
+            inside = _k.in_domain(w, idx, lo, hi, lo_open, hi_open)
             if inside:
                 tw_ = fp(w, nodes)
-                if _all_finite(tw_):
-                    rw = tw_ - w[:n]
-                    s = _scaled(rw, w)
-                    if s < recent.max():
+                if _k.all_finite(tw_):
+                    rw = _k.difference(tw_, w)
+                    s = _k.scaled(rw, w)
+                    if s < _k.largest(recent):
                         eta = min(1.0, 1.25 * eta) if s < last else 0.5 * eta
                         v, r, last = w, rw, s
                         recent[it % 8] = s
                         break
             eta *= 0.5
             if eta < 1e-4:
-                return v, 3 if inside else 2, it, _norm(r)
-    return v, 1, max_iter, _norm(r)
+                return v, 3 if inside else 2, it, _k.norm(r)
+    return v, 1, max_iter, _k.norm(r)
 
 
-@_jit
-def _scaled(r, v):
-    e = 0.0
-    for k in range(r.shape[0]):
-        e = max(e, abs(r[k]) / (1.0 + abs(v[k])))
-    return e
 '''
 
 
 def template(with_fixed_point, n_observables):
-    """The numba source of the solvers, appended to a generated module (which defines res, res_jac, res_dpar,
+    """The numba source of the solvers, appended to a generated module (which defines res_jac, res_dpar,
     obs_grad_<k> for k < n_observables and, when the model has a fixed-point form, fp)."""
-    branches = "".join(f"    if k == {k}:\n        return obs_grad_{k}(v, nodes)\n" for k in range(n_observables))
-    dispatch = ("\n\n@_jit\ndef _target(k, v, nodes):\n"
-                f"    \"\"\"Observable k and its gradient with respect to every input.\"\"\"\n{branches}"
-                "    return obs_grad_0(v, nodes)\n")
-    return dispatch + _COMMON + (_FIXED_POINT if with_fixed_point else "")
+    parts = [_COMMON, _EQUATIONS.format(name="_equations_jac", gradient="_no_gradient"),
+             _NEWTON.format(name="newton", jac="_order_jac"), _NEWTON.format(name="newton_free", jac="_equations_jac")]
+    for k in range(n_observables):
+        parts.append(_EQUATIONS.format(name=f"_equations_jac_{k}", gradient=f"obs_grad_{k}"))
+        parts.append(_NEWTON.format(name=f"newton_target_{k}", jac=f"_equations_jac_{k}"))
+    return "".join(parts) + (_FIXED_POINT if with_fixed_point else "")

@@ -16,6 +16,8 @@ from .root import STATUS_CODES, SolverResult, Tolerance
 
 __all__ = ["System", "interval_bounds", "in_interval", "interval_text"]
 
+_PARTS = {"phi": ("phi_res", slice(0, 1)), "res": ("phi_res", slice(1, None))}
+
 
 def interval_bounds(interval):
     """(lo, hi, lo_open, hi_open) of a sympy Interval, as floats and bools."""
@@ -55,6 +57,11 @@ class System:
         return np.array(o + p, dtype=float)
 
     def call(self, fname, v, quad):
+        """The compiled function ``fname`` at ``v`` on the rules of ``quad``. ``phi`` and ``res`` are read off
+        ``phi_res`` (one function compiled instead of three)."""
+        if fname in _PARTS:
+            base, part = _PARTS[fname]
+            return getattr(self.module, base)(v, quad.arrays())[part]
         return getattr(self.module, fname)(v, quad.arrays())
 
     def jacobian(self, v, quad, columns=None):
@@ -155,21 +162,41 @@ class System:
             history.append(fp_result)
             if not np.all(np.isfinite(v)):
                 v = np.array(v0, dtype=float)
-        v, code, it, nr = self.module.newton(v, idx, self.n_order, target_k, target_value, lin, lin_b, lo, hi,
-                                             lo_open, hi_open, tol.atol, tol.rtol, newton_iter, arrays)
+        # each kind of system has its own Newton, compiled on first use: the plain one needs res_jac alone, the free
+        # one res_dpar too, the one with observable k = target that observable's gradient too
+        newton = getattr(self.module, "newton" if standard else "newton_free" if target is None
+                         else f"newton_target_{target_k}")
+        v, code, it, nr = newton(v, idx, self.n_order, target_k, target_value, lin, lin_b, lo, hi, lo_open, hi_open,
+                                 tol.atol, tol.rtol, newton_iter, arrays)
         name = "fixed-point+newton" if history else "newton"
         return SolverResult(v[idx], code == 0, STATUS_CODES[code], iterations + it, nr, name, history), v
 
+    def warm(self, quad=Quadrature()):
+        """Compile every generated function now (each is otherwise compiled on its first call): the bundles, and the
+        solvers of every kind of system (plain, free, each observable = target). Loaded from numba's cache where it
+        is warm. The values computed on the way are meaningless."""
+        v = np.full(len(self.names), 0.5)
+        for k in range(len(self.observable_names)):
+            self.call(f"obs_grad_{k}", v, quad)
+        for name in ("phi_res", "res_jac", "res_dpar", "obs"):
+            self.call(name, v, quad)
+        self.solve(v, quad, max_iter=1, newton_iter=1)  # the fixed point (where there is one) and the plain Newton
+        if not self.param_names:
+            return
+        free = self.order_names + [self.param_names[0]]
+        self.solve(v, quad, method="newton", unknowns=free, linear=(np.ones(len(free)), 0.0), newton_iter=1)
+        for name in self.observable_names:
+            self.solve(v, quad, method="newton", unknowns=free, target=(name, 0.0), newton_iter=1)
+
     def phi_change(self, v, quad):
         """|phi on the doubled rules - phi on ``quad``| at ``v``: whether more nodes would change anything there."""
-        return abs(self.call("phi", v, quad.doubled())[0] - self.call("phi", v, quad)[0])
+        return abs(self.call("phi_res", v, quad.doubled())[0] - self.call("phi_res", v, quad)[0])
 
     def quadrature_error(self, v, quad, unknowns=None, target=None):
-        """Node-doubling estimate at a solved point: the largest of |change of phi| and |Newton step of the
-        unknowns| (relative to the unknown where it exceeds 1) when the rules are doubled (the first-order shift of
-        the root: the residual on the doubled rules against the Jacobian on the solved ones, whose own change is
-        second order). Infinite when the equations on the doubled rules are not finite or the Jacobian is
-        singular."""
+        """Node-doubling estimate at a solved point: the largest of |change of phi| and |shift of the unknowns|
+        (relative to the unknown where it exceeds 1) when the rules are doubled (the first-order shift of the root:
+        the change of the residual against the Jacobian on the solved rules, whose own change is second order).
+        Infinite when the equations on the doubled rules are not finite or the Jacobian is singular."""
         return self._doubling(v, quad, unknowns, target)[0]
 
     def _doubling(self, v, quad, unknowns=None, target=None, levels=None):
@@ -187,23 +214,23 @@ class System:
         idx = self.unknown_indices(unknowns, target)
         fine = quad.doubled(levels)
         J = self.equations_jacobian(v, quad, idx, target)
-        out = self.call("phi_res", v, fine)
-        phi_fine, r = out[0], out[1:]
+        (phi_fine, *r_fine), (phi_here, *r_here) = self.call("phi_res", v, fine), self.call("phi_res", v, quad)
         if target is not None:
             k, value = self._target(target)
-            r = np.append(r, self.call("obs", v, fine)[k] - value)
-        try:
-            dx = np.linalg.solve(J, -r)
+            r_fine.append(self.call("obs", v, fine)[k] - value)
+            r_here.append(self.call("obs", v, quad)[k] - value)
+        try:  # the root on the doubled rules, by one Newton step; its shift is the change of the residual
+            step = np.linalg.solve(J, -np.array(r_fine))  # (the solver's own remaining residual taken out:
+            shift = np.linalg.solve(J, np.array(r_here) - np.array(r_fine))  # near-singular J amplifies rounding)
         except np.linalg.LinAlgError:
             return math.inf, None
-        dphi = phi_fine - self.call("phi", v, quad)[0]
         # an unknown's shift relative to its size where it is large (a conjugate of 1e5 near q -> 1), as the solver's
         # convergence test measures it
-        err = max(abs(dphi), float(np.max(np.abs(dx) / np.maximum(1.0, np.abs(v[idx])))))
+        err = max(abs(phi_fine - phi_here), float(np.max(np.abs(shift) / np.maximum(1.0, np.abs(v[idx])))))
         if not math.isfinite(err):
             return math.inf, None
         moved = np.array(v, dtype=float)
-        moved[idx] += dx
+        moved[idx] += step
         return err, moved
 
     def finer(self, v, quad, quad_tol, unknowns=None, target=None, max_nodes=math.inf, max_cost=math.inf):

@@ -1,10 +1,17 @@
 import math
+import os
+from pathlib import Path
 
-import numpy as np
-import pytest
+# the tests compile into a cache of their own, shared by the whole session (and by later sessions of this checkout):
+# a developer's ~/.cache/replica does not change what they see. REPLICA_TEST_CACHE_DIR points elsewhere.
+os.environ["REPLICA_CACHE_DIR"] = os.environ.get("REPLICA_TEST_CACHE_DIR",
+                                                 str(Path(__file__).resolve().parents[1] / ".test-cache"))
 
-import replica
-from replica.models import get_model
+import numpy as np  # noqa: E402
+import pytest  # noqa: E402
+
+import replica  # noqa: E402
+from replica.models import get_model  # noqa: E402
 
 MODELS = ["spherical-perceptron", "binary-perceptron"]
 

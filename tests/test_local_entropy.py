@@ -173,7 +173,7 @@ def test_onset_lowers_a_failing_top_of_the_bracket(monkeypatch):
     monkeypatch.setattr(Onset, "dip", dip)
     thr = replica.onset("binary-perceptron-fp", alpha_range=(0.4, 0.9), d_min=0.01)
     assert thr.converged and thr.value == pytest.approx(0.6, abs=1e-3)
-    assert "at alpha=0.9 did not converge: bracket top lowered to 0.782812" in thr.message
+    assert "at alpha=0.9 did not converge: bracket top lowered to 0.7828" in thr.message
 
 
 @pytest.mark.slow

@@ -103,3 +103,34 @@ def test_a_two_parameter_sweep_is_drawn_as_a_map(tmp_path):
     df = replica.sweep("binary-perceptron", alpha=np.linspace(0.1, 1.0, 6), kappa=[0.0, 0.5, 1.0])
     fig = plot_sweep(df, tmp_path / "s.png")
     assert (tmp_path / "s.png").stat().st_size > 10_000 and fig.axes[0].get_xlabel() == r"$\kappa$"
+
+
+def test_gaussian_mixture_diagram_with_the_optimal_penalty():
+    """gm-ridge in (alpha, lam), coloured by the excess error over Bayes-optimal, with the traced optimal lam: the
+    line agrees with replica.optimize, and the excess error is positive (unbalanced clusters)."""
+    d = replica.phase_diagram("gm-ridge", alpha="1:3:3", lam="0.1:2:3", delta=0.5, rho=0.2, color="excess_error",
+                              lines=["optimum:lam"], line_points=5, progress=False)
+    assert (d.grid.status == "converged").all() and (d.grid.excess_error > 0).all()
+    line = d.lines["optimum:lam"]
+    assert list(line.columns[:4]) == ["line", "alpha", "lam", "status"] and (line.status == "converged").all()
+    best = replica.optimize("gm-ridge", "lam", alpha=2.0, delta=0.5, rho=0.2)
+    assert float(line.lam[np.isclose(line.alpha, 2.0)].iloc[0]) == pytest.approx(best.value, rel=1e-4)
+
+
+def test_infinite_committee_diagram():
+    d = replica.phase_diagram("committee", K="inf", alpha="0.2:1.2:4", kappa="0:0.6:3", lines=["capacity"],
+                              line_points=4, progress=False)
+    assert len(d.grid) == 12 and d.lines["capacity"].status.eq("converged").all()
+    k0 = d.lines["capacity"][np.isclose(d.lines["capacity"].kappa, 0.0)]
+    assert float(k0.alpha.iloc[0]) == pytest.approx(0.946952, abs=1e-6)
+
+
+@pytest.mark.slow
+def test_local_entropy_diagrams():
+    """Franz-Parisi around kappa_max references and y -> infinity large deviations in (alpha, d), strips along d."""
+    fp = replica.phase_diagram("binary-perceptron-fp", alpha="0.5:0.7:3", d="0.2:0.01:4", ref_kappa="max",
+                               along="d", lines=["zero:entropy"], progress=False)
+    assert (fp.grid.status == "converged").all() and (fp.grid.entropy > 0).all()
+    ld = replica.phase_diagram("binary-perceptron-ld", y="inf", alpha="0.5:0.7:3", d="0.12:0.02:4", along="d",
+                               progress=False)
+    assert ld.grid.status.isin(["converged", "unvouched"]).all()
