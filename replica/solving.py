@@ -223,6 +223,12 @@ def package(spec, params, result, v, rule, tol, method, quad_tol, strict, adapti
         order = dict(zip(system.order_names, map(float, v[: system.n_order])))
         obs = {k: float(x) for k, x in system.observables(v, rule).items()}
         obs.update({k: float(v[system.index(k)]) for k in spec.report})
+        bad = [k for k, x in obs.items() if not math.isfinite(x)]
+        if bad:  # never a NaN as a number: the point has no values
+            return _finish(failed(spec, params, Status.NOT_FINITE, f"the equations hold but {', '.join(bad)} is not "
+                                  "finite at the solution: it sits on the edge of the equations' domain (a variance "
+                                  "under a square root at rounding level)", settings={"quadrature": rule.as_dict()}),
+                           strict)
         if not quad_error <= quad_tol:
             status = Status.INACCURATE
             message = f"the node-doubling error estimate {quad_error:.1e} exceeds {quad_tol:.0e}"

@@ -282,7 +282,12 @@ class System:
         return result, v, quad, err
 
     def observables(self, v, quad=Quadrature()):
-        return dict(zip(self.observable_names, self.call("obs", v, quad)))
+        """The observables at ``v``; the first, phi, read off ``phi_res`` as the solver saw it (at the edge of the
+        equations' domain, a variance under a square root at rounding level, two functions that evaluate the same
+        expression in a different order can differ in its sign)."""
+        values = self.call("obs", v, quad)
+        values[0] = self.call("phi_res", v, quad)[0]
+        return dict(zip(self.observable_names, values))
 
 
 def interval_text(interval):

@@ -273,6 +273,7 @@ def test_hinge_gibbs_weight_against_quadrature():
         assert float(highprec.evaluate(expr, {mu: m_, s2: v_, beta: b_})) == pytest.approx(math.log(direct), abs=1e-12)
 
 
+@pytest.mark.slow  # 37 s cold: the flat hinge ensemble and the Gibbs sampler it is checked against
 def test_hinge_flat_centre_at_weak_coupling_is_the_gibbs_mean():
     """As gamma -> 0 the centre that maximizes the local free entropy is the Gibbs mean of one replica: its m, |w~|^2
     = q0 and b equal those of the y = 1 (Gibbs) RS free entropy of the hinge at the same beta, declared here on its

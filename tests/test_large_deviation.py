@@ -191,6 +191,7 @@ def ld_solution(**params):
     return replica.solve("binary-perceptron-ld-solution", **params)
 
 
+@pytest.mark.slow  # 45 s cold: the constrained-reference large-deviation models compile alone here
 def test_constrained_reference_small_y_is_storage_plus_franz_parisi():
     """Reference constrained to be a solution (epsilon = 1): as y -> 0, F(y) = s_RS(alpha, ref_kappa) + y phi_FP +
     O(y^2), phi_FP the Franz-Parisi local entropy around typical references. So the complexity F - y dF/dy tends to
@@ -301,6 +302,7 @@ def ld_solution_inf(**params):
     return replica.solve("binary-perceptron-ld-solution", y="inf", **params)
 
 
+@pytest.mark.slow  # 45 s cold: the constrained-reference large-deviation models compile alone here
 def test_solution_reference_y_inf_is_stationary():
     """The compiled residuals vanish where the finite-difference gradient of phi does, in every direction (the
     truncated average split at a maximizer-dependent point, the Split declaration, the maxima's implicit
@@ -325,6 +327,7 @@ def test_solution_reference_y_inf_is_stationary():
     assert abs((up.entropy - down.entropy) / (2 * step) - sol.slope) <= 1e-6
 
 
+@pytest.mark.slow  # 45 s cold: the constrained-reference large-deviation models compile alone here
 def test_solution_reference_y_inf_lies_below_the_unconstrained_one_and_meets_it_at_small_d():
     """Constraining the densest references to be solutions can only lower their local entropy. At d = 0.1 the
     constraint binds (W > 0, S_I lower by 2.7e-4 at alpha = 0.7553); at d = 0.025 it no longer does (W < 1e-7):
