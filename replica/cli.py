@@ -170,6 +170,21 @@ def _parser():
     p.add_argument("--seed", type=int, default=0, help="random seed (default 0)")
     p.add_argument("--json", action="store_true", help="print one JSON object")
 
+    p = sub.add_parser("abc", help="abc-parametrizations of wide MLPs (Tensor Programs IV): classify, presets",
+                       description="classify an abc-parametrization (exact): stable, nontrivial, feature learning or "
+                                   "kernel regime, r, r_l, c_min, width exponents")
+    p.add_argument("action", choices=["classify", "preset"])
+    p.add_argument("name", nargs="?", default=None, help="preset: sp, ntp, mf, mup or mup-sgd")
+    p.add_argument("--a", default=None, help="classify: a_l per layer, readout last (e.g. -1/2,0,1/2)")
+    p.add_argument("--b", default=None, help="classify: b_l per layer (inf for a zero-initialized readout)")
+    p.add_argument("--c", default=None, help="learning-rate exponent: one number, or one per layer (classify); "
+                                             "the preset's own by default")
+    p.add_argument("--alpha", default=None, help="classify: the invariants alpha_l = a_l + b_l instead of --a --b")
+    p.add_argument("--beta", default=None, help="classify: the invariants beta_l = 2 a_l + c_l")
+    p.add_argument("--layers", type=int, default=None, help="preset: the number L of hidden layers")
+    p.add_argument("--linear", action="store_true", help="the activation is linear (flagged: outside the theorems)")
+    p.add_argument("--json", action="store_true", help="print one JSON object")
+
     p = sub.add_parser("warm", help="compile models ahead of time (before a long job or a cluster run)",
                        description="derive and compile models now, with a line per model: MODEL [--K 3 ...] or, "
                                    "without a model, every listed model (not the families' members)")
@@ -316,6 +331,10 @@ def _main(argv):
         if extra:
             raise ReplicaError(f"unrecognized arguments: {' '.join(extra)}")
         return _warm([get_model(name) for name in api.models() if name not in families()])
+    if args.command == "abc":
+        if extra:
+            raise ReplicaError(f"unrecognized arguments: {' '.join(extra)}")
+        return _abc(args)
     if args.command not in ("models", "figure"):
         spec, extra = _family_member(args.model, extra)
     if args.command not in ("solve", "sweep", "optimize", "simulate", "line", "phase-diagram") and extra:
@@ -393,6 +412,40 @@ def _line(spec, kind, grid, quad, args):
         print(f"replica: {failed} of {len(df)} points of the line did not converge (see their status and remedy)",
               file=sys.stderr)
     return 0 if failed == 0 else 1
+
+
+def _abc(args):
+    from . import parametrization as abc
+
+    def numbers(text):
+        return None if text is None else [s.strip() for s in text.split(",")]
+
+    if args.action == "preset":
+        if args.name is None or args.layers is None:
+            raise ReplicaError("abc preset needs a NAME (sp, ntp, mf, mup, mup-sgd) and --layers L")
+        p = abc.preset(args.name, args.layers, c=args.c, linear=args.linear)
+    else:
+        if args.name is not None:
+            raise ReplicaError(f"abc classify takes no NAME, got {args.name!r}")
+        c = numbers(args.c) or ["0"]
+        p = abc.classify(a=numbers(args.a), b=numbers(args.b), c=c[0] if len(c) == 1 else c,
+                         alpha=numbers(args.alpha), beta=numbers(args.beta), linear=args.linear)
+    if args.json:
+        print(json.dumps(_infinities_as_text(p.as_dict()), allow_nan=False))
+    else:
+        print(p)
+    return 0
+
+
+def _infinities_as_text(x):
+    """JSON has no infinity: +-inf (a zero-initialized readout's exponents) as the strings 'inf', '-inf'."""
+    if isinstance(x, dict):
+        return {k: _infinities_as_text(v) for k, v in x.items()}
+    if isinstance(x, list):
+        return [_infinities_as_text(v) for v in x]
+    if isinstance(x, float) and math.isinf(x):
+        return "inf" if x > 0 else "-inf"
+    return x
 
 
 def _warm(specs):
