@@ -3,7 +3,7 @@
 ``replica figure list`` lists them; ``replica figure NAME --out DIR`` writes ``DIR/NAME.png`` and the data behind it
 as ``DIR/NAME.csv``. Each recipe says which figure it reconstructs and what it could not pin down.
 """
-from . import committee, diagrams, gaussian_mixture, local_entropy, storage
+from . import committee, diagrams, gaussian_mixture, local_entropy, storage, width
 
 RECIPES = {recipe.NAME: recipe for recipe in (storage.ENTROPY, diagrams.SPHERICAL, diagrams.BINARY,
                                               diagrams.FRANZ_PARISI, local_entropy.FP_CURVES,
@@ -13,6 +13,7 @@ RECIPES = {recipe.NAME: recipe for recipe in (storage.ENTROPY, diagrams.SPHERICA
                                               gaussian_mixture.BO_LOCAL_ENTROPY, gaussian_mixture.ERM_LOCAL_ENTROPY,
                                               gaussian_mixture.FLAT_HINGE,
                                               committee.TREE_WFM, committee.TREE_STABILITY,
-                                              committee.TREE_STORAGE)}
+                                              committee.TREE_STORAGE, width.COORD_CHECK,
+                                              width.MAX_LEARNING_RATE, width.NTK_CONVERGENCE, width.LANDSCAPE)}
 
 __all__ = ["RECIPES"]

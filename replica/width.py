@@ -22,6 +22,7 @@ ACTIVATIONS = {
     "relu": (lambda h: np.maximum(h, 0.0), lambda h: (h > 0).astype(float)),
     "erf": (erf, lambda h: 2.0 / math.sqrt(math.pi) * np.exp(-h * h)),
     "linear": (lambda h: h, lambda h: np.ones_like(h)),
+    "quadratic": (lambda h: h * h, lambda h: 2.0 * h),
 }
 
 
