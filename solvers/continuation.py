@@ -154,27 +154,33 @@ class _Follower:
         w[self.k] = value
         return w
 
-    def defined(self, w):
-        return self.system.in_domain(w) and bool(np.all(np.isfinite(self.system.call("res", w, self.rule))))
-
     def step(self, v, prev, value):
         """(result, w): the corrector from the first prediction at which the equations are defined. A caller's map
         goes first where there is one (it is made to keep the distance to a domain edge, which the tangent's
-        straight line crosses where the solution hugs a curved edge), then the tangent, then the last point."""
+        straight line crosses where the solution hugs a curved edge); else the secant through the last two points
+        where there is one (first order like the tangent, and free); then the tangent (computed only if reached),
+        then the last point."""
         mapped = predictions(v, prev, self.k, value, self.guess)
         secant = prev is not None and prev[self.k] != v[self.k]  # then mapped[0] is first order too
-        tangent = (self.tangent_guess(v, value), True)
         mapped = [(c, secant and i == 0) for i, c in enumerate(mapped)]
-        candidates = mapped[:-1] + [tangent, mapped[-1]] if self.guess is not None else [tangent, *mapped]
-        candidates = [(c, first) for c, first in candidates if c is not None]
-        for guess, first_order in candidates:
-            if self.defined(guess):
+
+        def candidates():
+            ahead = mapped[:-1] if self.guess is not None or secant else []
+            yield from ahead
+            yield self.tangent_guess(v, value), True
+            yield from mapped[len(ahead):]
+
+        for guess, first_order in candidates():  # the next one only where the equations are not defined at this one
+            if guess is None or not self.system.in_domain(guess):
+                continue
+            result, w = self.correct(guess)
+            if result.status != Status.NOT_FINITE.value:
                 break
         else:  # every prediction left the region where the equations are defined
-            guess, first_order = candidates[-1]
+            guess, first_order = mapped[-1]
             guess = self.reseed(guess) if self.reseed is not None else guess
             first_order = False
-        result, w = self.correct(guess)
+            result, w = self.correct(guess)
         if result.converged and first_order and self.jumped(v, guess, w):
             result = SolverResult(result.x, False, Status.WRONG_BRANCH.value, result.iterations, result.residual,
                                   result.method)

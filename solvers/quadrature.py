@@ -175,6 +175,7 @@ class Quadrature:
                              f"{MAX_COST}")
         return self
 
+    @lru_cache(maxsize=256)  # noqa: B019 (rules are few, immutable and small; a sweep asks for the same ones)
     def arrays(self):
         """The node arrays in the order compiled functions take them."""
         rule, inner = GAUSS_RULES[self.rule], GAUSS_RULES[self.inner_rule]
@@ -184,6 +185,7 @@ class Quadrature:
 
     LEVELS = ("gauss", "trunc", "inner", "nest", "trunc_inner")
 
+    @lru_cache(maxsize=256)  # noqa: B019
     def doubled(self, levels=None):
         """Twice the nodes of ``levels`` (default: every level; the truncated rule at most ``MAX_TRUNC``: it
         converges fast, and its Golub–Welsch eigenproblem grows as n^2)."""
@@ -193,6 +195,7 @@ class Quadrature:
             twice["trunc"] = min(twice["trunc"], max(self.trunc, MAX_TRUNC))
         return replace(self, **twice)
 
+    @lru_cache(maxsize=256)  # noqa: B019
     def refined(self, levels=None):
         """The rule an adaptive refinement moves to: :meth:`doubled`, except that a Gauss–Hermite inner level becomes
         the trapezoid with four times its nodes. Gauss–Hermite is the economical choice while the inner integrands
@@ -212,6 +215,7 @@ class Quadrature:
         rule."""
         return max(self.gauss, self.nest) * self.trunc * max(self.inner, self.trunc_inner)
 
+    @lru_cache(maxsize=256)  # noqa: B019
     def refinement_cap(self, max_nodes):
         """The largest cost a refinement from this rule may reach: twice that of refining every level
         (:meth:`refined`) until the outer one has ``max_nodes`` (refining only the levels that need it buys more
