@@ -282,11 +282,13 @@ class System:
         return result, v, quad, err
 
     def observables(self, v, quad=Quadrature()):
-        """The observables at ``v``; the first, phi, read off ``phi_res`` as the solver saw it (at the edge of the
-        equations' domain, a variance under a square root at rounding level, two functions that evaluate the same
-        expression in a different order can differ in its sign)."""
+        """The observables at ``v``; the first, phi, read off ``phi_res`` as the solver saw it where the observables'
+        own evaluation of it is not finite (at the edge of the equations' domain, a variance under a square root at
+        rounding level, two functions that evaluate the same expression in a different order can differ in its
+        sign)."""
         values = self.call("obs", v, quad)
-        values[0] = self.call("phi_res", v, quad)[0]
+        if not math.isfinite(values[0]):
+            values[0] = self.call("phi_res", v, quad)[0]
         return dict(zip(self.observable_names, values))
 
 
