@@ -17,8 +17,8 @@ from replica.solvers.status import Status
 from .errors import ConvergenceError, ParameterError
 from .results import REMEDIES, Solution
 
-__all__ = ["solve_point", "march", "outcome", "package", "refinement", "refinement_cap", "vector_of", "failed",
-           "QUAD_TOL"]
+__all__ = ["solve_point", "solve_with_branch", "march", "outcome", "package", "refinement", "refinement_cap", "vector_of",
+           "failed", "QUAD_TOL"]
 
 QUAD_TOL = 1e-8  # default tolerance on the node-doubling error estimate
 
@@ -130,6 +130,13 @@ def solve_point(spec, params, method="auto", quadrature=None, x0=None, tol=None,
                 strict=False):
     """Solve ``spec`` at validated ``params``; see :func:`replica.solve`. A point outside the model's region is
     refused (ParameterError); a reference or a start that does not converge is the solution's status."""
+    return solve_with_branch(spec, params, method, quadrature, x0, tol, max_iter, quad_tol, strict)[0]
+
+
+def solve_with_branch(spec, params, method="auto", quadrature=None, x0=None, tol=None, max_iter=2000,
+                      quad_tol=QUAD_TOL, strict=False):
+    """:func:`solve_point`, and the branch of the march along ``spec.path`` that reached the point (None where
+    none ran): ``(solution, branch)``."""
     _check_options(method, quadrature, tol, max_iter, quad_tol)
     reason = spec.outside(params)
     if reason:
@@ -143,7 +150,8 @@ def solve_point(spec, params, method="auto", quadrature=None, x0=None, tol=None,
     except ConvergenceError as e:
         return _finish(failed(spec, params, Status.NOT_CONVERGED, f"{e.result.model} at {e.result.params_text()} "
                                                                   f"did not converge: {e.result.status} "
-                                                                  f"({e.result.message})", e.result.remedy), strict)
+                                                                  f"({e.result.message})", e.result.remedy),
+                       strict), None
     if x0 is not None:
         if not isinstance(x0, dict):
             raise ParameterError(f"x0 must be a dict of order parameters, got {type(x0).__name__}")
@@ -163,7 +171,7 @@ def solve_point(spec, params, method="auto", quadrature=None, x0=None, tol=None,
                                  newton_iter=15 if fallback else 50)
         if not result.converged and fallback:
             result, v, rule, branch = _by_continuation(spec, inputs, rule, tol, method, adaptive)
-    return package(spec, params, result, v, rule, tol, method, quad_tol, strict, adaptive, branch=branch)
+    return package(spec, params, result, v, rule, tol, method, quad_tol, strict, adaptive, branch=branch), branch
 
 
 def _by_continuation(spec, inputs, rule, tol, method, adaptive):

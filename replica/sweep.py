@@ -23,7 +23,7 @@ from replica.solvers.status import Status
 
 from .errors import ConvergenceError, ParameterError
 from .models import QUAD_TOL, resolve
-from .solving import _check_options, _mover, failed, march, outcome, package, solve_point
+from .solving import _check_options, _mover, failed, march, outcome, package, solve_with_branch
 from .tables import RowFile
 
 __all__ = ["sweep", "parse_grid", "grid_points", "MAX_POINTS"]
@@ -212,6 +212,7 @@ class _Walker:
         self.base = quadrature or spec.quadrature
         self.last = self.prev = None  # Points
         self.ended = None  # (the ended solution, the point it was followed from, its inputs)
+        self.cold_end = None  # (the failed cold solution, its march along the model's path: first and last vector)
 
     def resumed(self, params, rec):
         """Carry a row read back from the file: a converged one is the next warm start, with its rule."""
@@ -245,9 +246,17 @@ class _Walker:
         if self.ended is not None and self._beyond(inputs):
             return replace(self.ended[0], params=dict(params), iterations=0)  # past the end of the branch, too
         sol = self._warm(params, inputs) if self.last is not None else None
+        if sol is None and self._past_cold_end(inputs):
+            sol, first, last = self.cold_end
+            name, k = spec.path, self.system.index(spec.path)
+            return replace(sol, params=dict(params), iterations=0, message=(
+                f"{sol.message} (not marched again: the march from {name} = {first[k]:.8g} for the same other "
+                f"parameters ended at {name} = {last[k]:.8g}, before {name} = {inputs[name]:.8g})"))
         if sol is None:
-            sol = solve_point(spec, params, method=self.method, quadrature=None if self.adaptive else self.base,
-                              tol=self.tol, quad_tol=self.quad_tol, max_iter=self.max_iter)
+            sol, branch = solve_with_branch(spec, params, method=self.method, tol=self.tol, max_iter=self.max_iter,
+                                            quadrature=None if self.adaptive else self.base, quad_tol=self.quad_tol)
+            if branch is not None and not branch.arrived:
+                self.cold_end = (sol, branch.points[0].v, branch.last.v)
         if sol.status in (Status.ENDED, Status.FOLD):
             self.ended = (sol, self.last, inputs)
         if _holds(sol):
@@ -299,6 +308,18 @@ class _Walker:
         others = [i for i in range(self.system.n_order, len(last)) if i != k]
         return (np.array_equal(prev[others], last[others]) and prev[k] != last[k]
                 and 0 < (value - last[k]) / (last[k] - prev[k]) <= 2)
+
+    def _past_cold_end(self, inputs):
+        """Whether a cold march along the model's path, for the same other inputs, ended before reaching
+        ``inputs``: a march from the same start towards them would meet the same end first."""
+        if self.cold_end is None:
+            return False
+        _, first, last = self.cold_end
+        system, path = self.system, self.spec.path
+        k = system.index(path)
+        others = [n for n in system.param_names if n != path]
+        return (all(inputs[n] == last[system.index(n)] for n in others)
+                and (inputs[path] - last[k]) * (last[k] - first[k]) >= 0)
 
     def _beyond(self, inputs):
         """Whether ``inputs`` lie beyond the point where a branch was found to end, on the same line from the same

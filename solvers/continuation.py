@@ -373,6 +373,7 @@ def follow(system, v, name, to, rule=Quadrature(), *, tol=Tolerance(), unknowns=
     pending = sorted((s for s in stops if (s - start) * direction > 0), key=lambda s: (s - start) * direction)
     prev, result = (None if previous is None else np.array(previous, dtype=float)), None
     values = f.crossing_values(v)
+    since = 0  # the creep test looks at the points since the rule last changed
     for _ in range(max_steps):
         if v[k] == to:
             break
@@ -419,15 +420,19 @@ def follow(system, v, name, to, rule=Quadrature(), *, tol=Tolerance(), unknowns=
         values = new_values
         prev, v = v, w
         branch.points.append(Point(v, f.rule, result))
-        if len(branch.points) > CREEP_STEPS and abs(v[k] - branch.points[-1 - CREEP_STEPS].v[k]) < \
+        if len(branch.points) - since > CREEP_STEPS and abs(v[k] - branch.points[-1 - CREEP_STEPS].v[k]) < \
                 CREEP_FRACTION * abs(span):
-            # the branch creeps towards a value it does not pass (q -> 1 at a capacity): ask why it ends there
-            branch.status, branch.message = f.end_reason(v, result)
-            if branch.status != Status.ENDED:
-                branch.status = Status.STALLED
-                branch.message = (f"the branch creeps towards {name} = {v[k]:.8g} without passing it "
-                                  f"({CREEP_STEPS} steps moved {name} by less than {CREEP_FRACTION:g} of the span)")
-            break
+            # the branch creeps towards a value it does not pass: for lack of nodes (each step then converges only
+            # every other time, the step never reaching its minimum), or at its end (q -> 1 at a capacity)
+            finer = f.refine.finer(system, v, f.rule, unknowns, target) if f.refine is not None else None
+            if finer is None:
+                branch.status, branch.message = f.end_reason(v, result)
+                if branch.status != Status.ENDED:
+                    branch.status = Status.STALLED
+                    branch.message = (f"the branch creeps towards {name} = {v[k]:.8g} without passing it ({CREEP_STEPS}"
+                                      f" steps moved {name} by less than {CREEP_FRACTION:g} of the span)")
+                break
+            f.rule, since = finer, len(branch.points)
         if pending and v[k] == pending[0]:
             stop_points[pending.pop(0)] = branch.points[-1]
         if stop_at_crossing and branch.events:

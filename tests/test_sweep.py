@@ -174,3 +174,14 @@ def test_a_branch_the_model_says_ends_is_reported_and_not_solved_past(monkeypatc
     assert list(df.status) == ["converged", "converged", "ended", "ended", "converged"]
     assert (df.message[2:4] == "q -> 1").all() and df.iterations[3] == 0 and df.q[2:4].isna().all()
     assert "branch" in df.remedy[2] and df.q[4] == pytest.approx(replica.solve("spherical-perceptron", alpha=1.95).q)
+
+
+@pytest.mark.slow  # one failing Franz-Parisi march (about 30 s)
+def test_a_cold_march_that_ends_is_not_marched_again_for_points_past_its_end():
+    # around the maximal-margin reference at alpha = 0.8 the march from p -> 1 does not get past p ~ 0.998 on the
+    # adaptive rule; the points further along d are reported with that end, not marched again one by one
+    d = replica.sweep("binary-perceptron-fp", alpha=0.8, d=[0.3, 0.2, 0.1], ref_kappa="max")
+    assert not d.converged.any()
+    assert d.status.nunique() == 1
+    assert "not marched again" not in d.message[0]
+    assert all("not marched again" in m and m.startswith(d.message[0]) for m in d.message[1:])
