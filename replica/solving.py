@@ -17,8 +17,8 @@ from replica.solvers.status import Status
 from .errors import ConvergenceError, ParameterError
 from .results import REMEDIES, Solution
 
-__all__ = ["solve_point", "solve_with_branch", "march", "outcome", "package", "refinement", "refinement_cap", "vector_of",
-           "failed", "QUAD_TOL"]
+__all__ = ["solve_point", "solve_with_branch", "march", "outcome", "package", "refinement", "refinement_cap",
+           "vector_of", "failed", "QUAD_TOL"]
 
 QUAD_TOL = 1e-8  # default tolerance on the node-doubling error estimate
 
