@@ -3,7 +3,7 @@
 ``replica figure list`` lists them; ``replica figure NAME --out DIR`` writes ``DIR/NAME.png`` and the data behind it
 as ``DIR/NAME.csv``. Each recipe says which figure it reconstructs and what it could not pin down.
 """
-from . import committee, diagrams, gaussian_mixture, local_entropy, storage, width
+from . import committee, diagrams, experiment, gaussian_mixture, local_entropy, storage, width
 
 RECIPES = {recipe.NAME: recipe for recipe in (storage.ENTROPY, diagrams.SPHERICAL, diagrams.BINARY,
                                               diagrams.FRANZ_PARISI, local_entropy.FP_CURVES,
@@ -14,6 +14,7 @@ RECIPES = {recipe.NAME: recipe for recipe in (storage.ENTROPY, diagrams.SPHERICA
                                               gaussian_mixture.FLAT_HINGE,
                                               committee.TREE_WFM, committee.TREE_STABILITY,
                                               committee.TREE_STORAGE, width.COORD_CHECK,
-                                              width.MAX_LEARNING_RATE, width.NTK_CONVERGENCE, width.LANDSCAPE)}
+                                              width.MAX_LEARNING_RATE, width.NTK_CONVERGENCE, width.LANDSCAPE,
+                                              experiment.ENUMERATION, experiment.FP_EXPERIMENT)}
 
 __all__ = ["RECIPES"]

@@ -37,6 +37,8 @@ EXAMPLES = """examples:
   replica solve gm-ridge --alpha 2 --delta 0.5 --rho 0.2 --lam 0.47 --json
   replica optimize gm-ridge lam --alpha 2 --delta 0.5 --rho 0.2
   replica simulate gm-ridge --alpha 2 --delta 0.5 --rho 0.2 --lam 0.47 --n 1000 --seeds 20
+  replica simulate binary-perceptron --algorithm sbpi --n 1001 --alpha 0.5 --seeds 10 --local-energy 0.1,0.3
+  replica enumerate binary-perceptron --n 21 --alpha 0.4 --samples 100
   replica sweep binary-perceptron --alpha 0.05:0.8:76 --kappa 0 --out sweep.csv --plot sweep.png
   replica phase-diagram binary-perceptron --alpha 0.05:1.5:60 --kappa 0:1.5:40 --lines capacity,alpha-gd \
       --workers 2 --out pd.csv --plot pd.png
@@ -161,12 +163,28 @@ def _parser():
     p.add_argument("--bounds", default="1e-5:1e3", help="LOW:HIGH, searched on a log scale (default 1e-5:1e3)")
     p.add_argument("--json", action="store_true", help="print one JSON object")
 
-    p = sub.add_parser("simulate", help="finite-N simulation of a Gaussian-mixture estimator (mean and error bar)",
-                       description="fit the estimator on --seeds training sets of dimension --n; parameters as "
-                                   "--NAME VALUE")
-    p.add_argument("model", help="gm-ridge or gm-bayes")
+    p = sub.add_parser("simulate", help="finite-N simulation: a Gaussian-mixture estimator, or a learning algorithm "
+                                        "on the binary perceptron (mean and error bar)",
+                       description="fit the estimator (run the algorithm) on --seeds training sets of dimension --n; "
+                                   "parameters and an algorithm's hyperparameters as --NAME VALUE")
+    p.add_argument("model", help="a gm-* model, or binary-perceptron")
     p.add_argument("--n", type=int, default=1000, help="dimension N (default 1000)")
     p.add_argument("--seeds", type=int, default=10, help="number of training sets (default 10)")
+    p.add_argument("--seed", type=int, default=0, help="random seed (default 0)")
+    p.add_argument("--algorithm", default=None, help="binary-perceptron: sbpi, ce-sgd, rsgd or esgd")
+    p.add_argument("--local-entropy", default="", help="binary-perceptron: distances d1,d2,... at which to count the "
+                                                       "solutions around each found one (exact, N <= 25)")
+    p.add_argument("--local-energy", default="", help="binary-perceptron: noise sizes s1,s2,... of the local energy")
+    p.add_argument("--json", action="store_true", help="print one JSON object")
+
+    p = sub.add_parser("enumerate", help="exact enumeration of the binary perceptron's solutions (N <= 30)",
+                       description="count every solution of --samples random instances: the entropy per weight with "
+                                   "its standard error and the fraction of solvable instances")
+    p.add_argument("model", help="binary-perceptron")
+    p.add_argument("--n", type=int, required=True, help="number of weights N (odd N avoids ties at kappa = 0)")
+    p.add_argument("--alpha", type=float, required=True, help="load; P = round(alpha N) patterns")
+    p.add_argument("--kappa", type=float, default=0.0, help="margin (default 0)")
+    p.add_argument("--samples", type=int, default=100, help="number of instances (default 100)")
     p.add_argument("--seed", type=int, default=0, help="random seed (default 0)")
     p.add_argument("--json", action="store_true", help="print one JSON object")
 
@@ -335,6 +353,10 @@ def _main(argv):
         if extra:
             raise ReplicaError(f"unrecognized arguments: {' '.join(extra)}")
         return _abc(args)
+    if args.command == "enumerate":
+        if extra:
+            raise ReplicaError(f"unrecognized arguments: {' '.join(extra)}")
+        return _enumerate(args)
     if args.command not in ("models", "figure"):
         spec, extra = _family_member(args.model, extra)
     if args.command not in ("solve", "sweep", "optimize", "simulate", "line", "phase-diagram") and extra:
@@ -528,7 +550,94 @@ def _optimize(spec, args, extra):
     return 0 if thr.converged else 1
 
 
+def _enumerate(args):
+    from .enumeration import entropy
+
+    if args.model != "binary-perceptron":
+        raise ReplicaError(f"enumerate: only binary-perceptron is enumerated, not {args.model!r}")
+    get_model("binary-perceptron").check({"alpha": args.alpha, "kappa": args.kappa})
+    result = {"model": args.model, **entropy(args.n, args.alpha, args.kappa, args.samples, args.seed)}
+    if args.json:
+        print(json.dumps(result))
+    else:
+        s = "no solvable instance" if result["entropy"] is None else \
+            f"{result['entropy']:.6f} +- {result['entropy_err']:.2g}"
+        print(f"binary-perceptron  N={args.n}  alpha={result['alpha']:.6g} (P={round(args.alpha * args.n)})  "
+              f"kappa={args.kappa:g}  {args.samples} instances")
+        print(f"  entropy (solvable instances) = {s}")
+        print(f"  solvable_fraction = {result['solvable_fraction']:.4f} +- {result['solvable_fraction_err']:.2g}")
+    return 0
+
+
+def _list(text, option):
+    try:
+        return [float(x) for x in text.split(",") if x.strip()]
+    except ValueError:
+        raise ReplicaError(f"{option} takes a comma list of numbers, got {text!r}") from None
+
+
+def _simulate_algorithm(args, extra):
+    from .algorithms import hyperparameters, simulate
+
+    if args.algorithm is None:
+        raise ReplicaError("simulate binary-perceptron needs --algorithm (sbpi, ce-sgd, rsgd or esgd)")
+    allowed = hyperparameters(args.algorithm)
+    params, hyper, i = {}, {}, 0
+    while i < len(extra):
+        key, _, value = extra[i][2:].partition("=")
+        key = key.replace("-", "_")
+        if not extra[i].startswith("--") or not key:
+            raise ReplicaError(f"unrecognized argument {extra[i]!r}; parameters and hyperparameters as --NAME VALUE")
+        if not value:
+            if i + 1 >= len(extra):
+                raise ReplicaError(f"--{key} needs a value")
+            value, i = extra[i + 1], i + 1
+        i += 1
+        if key in ("alpha", "kappa"):
+            params[key] = value
+        elif key in allowed:
+            integer = isinstance(allowed[key], int) or key in ("batch",)
+            try:
+                hyper[key] = int(value) if integer else float(value)
+            except ValueError:
+                raise ReplicaError(f"--{key} takes {'an integer' if integer else 'a number'}, got {value!r}") from None
+        else:
+            raise ReplicaError(f"unknown parameter --{key} for {args.algorithm}; allowed: --alpha, --kappa, "
+                               + ", ".join(f"--{k.replace('_', '-')}" for k in allowed))
+    if "alpha" not in params:
+        raise ReplicaError("simulate binary-perceptron needs --alpha")
+    p = get_model("binary-perceptron").check({"alpha": params["alpha"], "kappa": params.get("kappa", 0.0)})
+    df = simulate(args.algorithm, args.n, p["alpha"], p["kappa"], seeds=args.seeds, seed=args.seed,
+                  local_entropy=_list(args.local_entropy, "--local-entropy"),
+                  local_energy=_list(args.local_energy, "--local-energy"), **hyper)
+    summary = {"model": "binary-perceptron", "algorithm": args.algorithm, "n": args.n, "alpha": p["alpha"],
+               "kappa": p["kappa"], "seeds": args.seeds, "success": float(df.solved.mean()),
+               "success_err": float(df.solved.sem()) if len(df) > 1 else 0.0,
+               "epochs": float(df.epochs.mean())}
+    for kind in ("local_entropy", "local_energy"):
+        cols = [c for c in df if c.startswith(kind + "[")]
+        summary[kind] = {c[len(kind) + 1:-1]: {"mean": None if df[c].isna().all() else float(df[c].mean()),
+                                                "err": float(df[c].sem()) if df[c].notna().sum() > 1 else 0.0,
+                                                "runs": int(df[c].notna().sum())} for c in cols}
+    if args.json:
+        print(json.dumps(summary))
+    else:
+        print(f"binary-perceptron  {args.algorithm}  N={args.n}  alpha={p['alpha']:g}  kappa={p['kappa']:g}  "
+              f"({args.seeds} instances; mean +- standard error)")
+        print(f"  success = {summary['success']:.3f} +- {summary['success_err']:.2g}  "
+              f"(mean epochs {summary['epochs']:.1f})")
+        for kind in ("local_entropy", "local_energy"):
+            for at, v in summary[kind].items():
+                value = "no count" if v["mean"] is None else f"{v['mean']:.6g} +- {v['err']:.2g}"
+                print(f"  {kind}[{at}] = {value}  ({v['runs']} runs)")
+    return 0
+
+
 def _simulate(spec, args, extra):
+    if spec.name == "binary-perceptron":
+        return _simulate_algorithm(args, extra)
+    if args.algorithm is not None or args.local_entropy or args.local_energy:
+        raise ReplicaError("--algorithm, --local-entropy and --local-energy apply to binary-perceptron only")
     df = api.simulate(spec.name, n=args.n, seeds=args.seeds, seed=args.seed, **_numbers(spec, extra, "simulate"))
     summary = {"model": spec.name, "n": args.n, "seeds": args.seeds,
                **{k: float(df[k].mean()) for k in df}, **{k + "_sem": float(df[k].sem()) for k in df}}

@@ -1,0 +1,294 @@
+"""Learning algorithms for the binary perceptron at finite N, to measure what they find against the replica curves.
+
+An instance is P = round(alpha N) patterns xi^mu in {-1, +1}^N (labels absorbed, physics notes perceptron §0.1);
+W in {-1, +1}^N solves it with margin kappa iff every stability Delta^mu = W.xi^mu / sqrt(N) >= kappa. Each
+algorithm takes the patterns and returns a :class:`Run`: the binary weights it ends on, whether they solve the
+instance, and the epochs it took. Every hyperparameter is a keyword argument; a seed makes a run reproducible.
+
+* :func:`sbpi` — stochastic belief-propagation-inspired learning (Baldassi, Braunstein, Brunel, Zecchina, PNAS 2007):
+  hidden integer states, the clipped-perceptron update on errors plus, with probability ``p_s``, a reinforcement of
+  the agreeing states on barely learned patterns. The plain baseline (``p_s = 0``: the clipped perceptron).
+* :func:`ce_sgd` — SGD on the cross-entropy loss f_gamma(Delta - kappa) = ln(1 + e^{-2 gamma (Delta - kappa)}) /
+  (2 gamma) (perceptron §F.2) with the binary weights sign(v) of continuous hidden weights v in [-1, 1] (the
+  gradient with respect to W applied to v, BinaryConnect), and gamma raised geometrically from ``gamma0`` to
+  ``gamma_max`` over the epochs: for continuous weights gamma is the weights' norm, so this is the "slow growth of
+  the norm" schedule of PNAS 2020, under which the loss stays smooth long enough to find wide minima.
+* :func:`rsgd` — Replicated-SGD (Pittorino et al., ICLR 2021; gaussian_mixture §E.2): ``y`` copies of :func:`ce_sgd`,
+  each pulled towards the (detached) centre of mass with strength g growing geometrically from g0 (by default the
+  ratio of loss to distance at the start, "balanced") by a factor ``g_max``; the estimator is the centre's sign.
+* :func:`esgd` — Entropy-SGD (gaussian_mixture §E.3): ``inner`` Langevin steps on a copy coupled to the weights with
+  strength g, their exponential average mu, and an outer step along w - mu scaled by g; g grows geometrically.
+
+Focusing belief propagation and the committee machine's versions are not implemented.
+"""
+import inspect
+import math
+
+import numpy as np
+import pandas as pd
+from scipy.special import expit
+
+from .errors import ParameterError
+
+__all__ = ["Run", "sbpi", "ce_sgd", "rsgd", "esgd", "ALGORITHMS", "stabilities", "solves", "flip_energy",
+           "check_patterns", "hyperparameters", "simulate"]
+
+
+class Run:
+    """What an algorithm ended on: ``weights`` (+-1, int8), ``solved`` (every stability >= kappa), ``epochs``."""
+
+    def __init__(self, weights, solved, epochs):
+        self.weights, self.solved, self.epochs = np.asarray(weights, dtype=np.int8), bool(solved), int(epochs)
+
+    def __repr__(self):
+        return f"Run(solved={self.solved}, epochs={self.epochs}, N={self.weights.size})"
+
+
+def check_patterns(patterns):
+    patterns = np.asarray(patterns)
+    if patterns.ndim != 2 or patterns.shape[0] < 1 or not np.all(np.abs(patterns) == 1):
+        raise ParameterError("patterns must be a P x N array of +-1 entries (P >= 1)")
+    return patterns.astype(float)
+
+
+def stabilities(patterns, w):
+    """Delta^mu = w.xi^mu / sqrt(N) for each pattern."""
+    return patterns @ np.asarray(w, dtype=float) / math.sqrt(patterns.shape[1])
+
+
+def solves(patterns, w, kappa=0.0):
+    return bool(np.all(stabilities(patterns, w) >= kappa - 1e-12))
+
+
+def _sign(v):
+    return np.where(v >= 0, 1, -1).astype(np.int8)
+
+
+def _positive(name, value, integer=False, allow_zero=False):
+    ok = isinstance(value, (int, np.integer)) if integer else isinstance(value, (int, float, np.number))
+    if isinstance(value, bool) or not ok or not (value >= 0 if allow_zero else value > 0) or not math.isfinite(value):
+        kind = "an integer" if integer else "a number"
+        raise ParameterError(f"{name}={value!r}: must be {kind} {'>= 0' if allow_zero else '> 0'}")
+
+
+def sbpi(patterns, kappa=0.0, theta_m=1.0, p_s=0.3, max_epochs=1000, seed=0):
+    """SBPI: hidden odd integers h (W = sign h), patterns presented in a random order each epoch. With
+    Delta = W.xi / sqrt(N): if Delta < kappa, h += 2 xi (the clipped perceptron); if 0 <= W.xi - kappa sqrt(N) <=
+    theta_m (barely learned; W.xi is an integer), with probability ``p_s``, h += 2 xi only where xi h >= 1 (the
+    agreeing states grow). Stops at the first epoch without an error."""
+    xi = check_patterns(patterns)
+    _positive("theta_m", theta_m, allow_zero=True)
+    _positive("max_epochs", max_epochs, integer=True)
+    if not 0 <= p_s <= 1:
+        raise ParameterError(f"p_s={p_s!r}: a probability in [0, 1]")
+    rng = np.random.default_rng(seed)
+    p, n = xi.shape
+    h = rng.choice(np.array([-1.0, 1.0]), size=n)
+    low = kappa * math.sqrt(n)
+    for epoch in range(1, max_epochs + 1):
+        errors = 0
+        for mu in rng.permutation(p):
+            x = xi[mu]
+            delta = x @ np.where(h > 0, 1.0, -1.0)
+            if delta < low:
+                h += 2 * x
+                errors += 1
+            elif delta <= low + theta_m and rng.random() < p_s:
+                h += 2 * x * (x * h >= 1)
+        if errors == 0 and solves(xi, _sign(h), kappa):
+            return Run(_sign(h), True, epoch)
+    w = _sign(h)
+    return Run(w, solves(xi, w, kappa), max_epochs)
+
+
+def _ce_gradient(xi, w, kappa, gamma):
+    """Gradient with respect to w of sum_mu f_gamma(Delta^mu - kappa)."""
+    n = xi.shape[1]
+    delta = xi @ w / math.sqrt(n)
+    return -(expit(-2 * gamma * (delta - kappa)) @ xi) / math.sqrt(n)
+
+
+def _ce_loss(xi, w, kappa, gamma):
+    delta = xi @ w / math.sqrt(xi.shape[1])
+    return float(np.sum(np.logaddexp(0, -2 * gamma * (delta - kappa))) / (2 * gamma))
+
+
+def _batches(p, batch, rng):
+    order = rng.permutation(p)
+    return [order[i:i + batch] for i in range(0, p, batch)]
+
+
+def _geometric(start, factor, t, steps):
+    return start * factor ** (t / max(steps - 1, 1))
+
+
+def _check_sgd(lr, epochs, batch, gamma0, gamma_max):
+    _positive("lr", lr)
+    _positive("epochs", epochs, integer=True)
+    if batch is not None:
+        _positive("batch", batch, integer=True)
+    _positive("gamma0", gamma0)
+    _positive("gamma_max", gamma_max)
+
+
+def ce_sgd(patterns, kappa=0.0, lr=0.1, epochs=1000, batch=None, gamma0=0.5, gamma_max=50.0, seed=0):
+    """SGD on the cross-entropy loss with binary weights W = sign(v), v in [-1, 1]; gamma grows geometrically from
+    ``gamma0`` to ``gamma_max`` over ``epochs``; minibatches of ``batch`` patterns (default: all). Stops at the first
+    epoch whose W solves the instance."""
+    xi = check_patterns(patterns)
+    _check_sgd(lr, epochs, batch, gamma0, gamma_max)
+    rng = np.random.default_rng(seed)
+    p, n = xi.shape
+    v = rng.uniform(-1, 1, n)
+    for t in range(epochs):
+        gamma = _geometric(gamma0, gamma_max / gamma0, t, epochs)
+        for b in _batches(p, batch or p, rng):
+            v = np.clip(v - lr * _ce_gradient(xi[b], _sign(v).astype(float), kappa, gamma), -1, 1)
+        if solves(xi, _sign(v), kappa):
+            return Run(_sign(v), True, t + 1)
+    return Run(_sign(v), False, epochs)
+
+
+def rsgd(patterns, kappa=0.0, y=3, lr=0.1, epochs=1000, batch=None, gamma0=0.5, gamma_max=50.0, g0=None,
+         g_max=1e4, seed=0):
+    """Replicated-SGD: ``y`` replicas of :func:`ce_sgd`, each on its own minibatches, with the update
+    v^a -= lr [grad L(W^a) + 2 g (v^a - v_bar)] (v_bar the replicas' centre of mass, not differentiated); g grows
+    geometrically from ``g0`` (default: the replicas' mean loss over their mean squared distance to the centre at
+    the start) by a factor ``g_max`` over ``epochs``. The estimator is W = sign(v_bar); stops at the first epoch
+    where it solves the instance."""
+    xi = check_patterns(patterns)
+    _check_sgd(lr, epochs, batch, gamma0, gamma_max)
+    _positive("y", y, integer=True)
+    _positive("g_max", g_max)
+    if g0 is not None:
+        _positive("g0", g0)
+    rng = np.random.default_rng(seed)
+    p, n = xi.shape
+    v = rng.uniform(-1, 1, (y, n))
+    if g0 is None:
+        loss = np.mean([_ce_loss(xi, _sign(va).astype(float), kappa, gamma0) for va in v])
+        dist = np.mean(np.sum((v - v.mean(axis=0)) ** 2, axis=1))
+        g0 = loss / dist if dist > 0 else 1.0
+    for t in range(epochs):
+        gamma = _geometric(gamma0, gamma_max / gamma0, t, epochs)
+        g = _geometric(g0, g_max, t, epochs)
+        for batches in zip(*(_batches(p, batch or p, rng) for _ in range(y))):
+            centre = v.mean(axis=0)
+            for a, b in enumerate(batches):
+                grad = _ce_gradient(xi[b], _sign(v[a]).astype(float), kappa, gamma) + 2 * g * (v[a] - centre)
+                v[a] = np.clip(v[a] - lr * grad, -1, 1)
+        w = _sign(v.mean(axis=0))
+        if solves(xi, w, kappa):
+            return Run(w, True, t + 1)
+    return Run(_sign(v.mean(axis=0)), False, epochs)
+
+
+def esgd(patterns, kappa=0.0, lr=0.1, epochs=300, batch=None, gamma0=0.5, gamma_max=50.0, inner=5, sgld_lr=0.1,
+         eps=1e-4, average=0.75, g0=0.1, g_max=1e3, seed=0):
+    """Entropy-SGD with binary weights W = sign(v): each outer step runs ``inner`` Langevin steps on a copy v',
+    v' -= sgld_lr [grad L(W') - g (v - v')] + sgld_lr (eps / sqrt(sgld_lr / 2)) xi, keeps their exponential average
+    mu (weight ``average`` on the old value), then v -= lr g (v - mu); g grows geometrically from ``g0`` by
+    ``g_max`` over ``epochs`` (outer steps per epoch: one per minibatch). Stops at the first epoch whose W solves."""
+    xi = check_patterns(patterns)
+    _check_sgd(lr, epochs, batch, gamma0, gamma_max)
+    for name, value in (("inner", inner),):
+        _positive(name, value, integer=True)
+    for name, value in (("sgld_lr", sgld_lr), ("g0", g0), ("g_max", g_max)):
+        _positive(name, value)
+    _positive("eps", eps, allow_zero=True)
+    if not 0 <= average < 1:
+        raise ParameterError(f"average={average!r}: the averaging weight must lie in [0, 1)")
+    rng = np.random.default_rng(seed)
+    p, n = xi.shape
+    v = rng.uniform(-1, 1, n)
+    noise = eps / math.sqrt(sgld_lr / 2)
+    for t in range(epochs):
+        gamma = _geometric(gamma0, gamma_max / gamma0, t, epochs)
+        g = _geometric(g0, g_max, t, epochs)
+        for b in _batches(p, batch or p, rng):
+            vp, mu = v.copy(), v.copy()
+            for _ in range(inner):
+                grad = _ce_gradient(xi[b], _sign(vp).astype(float), kappa, gamma) - g * (v - vp)
+                vp = np.clip(vp - sgld_lr * (grad + noise * rng.standard_normal(n)), -1, 1)
+                mu = average * mu + (1 - average) * vp
+            v = np.clip(v - lr * g * (v - mu), -1, 1)
+        if solves(xi, _sign(v), kappa):
+            return Run(_sign(v), True, t + 1)
+    return Run(_sign(v), False, epochs)
+
+
+ALGORITHMS = {"sbpi": sbpi, "ce-sgd": ce_sgd, "rsgd": rsgd, "esgd": esgd}
+
+
+def hyperparameters(name):
+    """The keyword arguments of algorithm ``name`` and their defaults (what the CLI accepts as --NAME VALUE)."""
+    if name not in ALGORITHMS:
+        raise ParameterError(f"unknown algorithm {name!r}; allowed: {', '.join(ALGORITHMS)}")
+    return {k: p.default for k, p in inspect.signature(ALGORITHMS[name]).parameters.items()
+            if k not in ("patterns", "kappa", "seed")}
+
+
+def flip_energy(patterns, w, d, kappa=0.0, draws=100, seed=0):
+    """The local energy of binary weights at Hamming distance d: the mean fraction of patterns with Delta < kappa
+    over ``draws`` configurations with round(d N) weights of ``w`` flipped at random, minus that fraction at ``w``
+    (the binary analogue of the additive-noise local energy, gaussian_mixture §E.4). Returns (mean, standard error)."""
+    xi = check_patterns(patterns)
+    if not 0 <= d <= 1:
+        raise ParameterError(f"d={d!r}: a distance in [0, 1]")
+    _positive("draws", draws, integer=True)
+    rng = np.random.default_rng(seed)
+    w = np.asarray(w, dtype=float)
+    n = w.size
+    k = round(d * n)
+    base = np.mean(stabilities(xi, w) < kappa - 1e-12)
+    errors = np.empty(draws)
+    for i in range(draws):
+        u = w.copy()
+        u[rng.choice(n, size=k, replace=False)] *= -1
+        errors[i] = np.mean(stabilities(xi, u) < kappa - 1e-12) - base
+    return float(errors.mean()), float(errors.std(ddof=1) / math.sqrt(draws)) if draws > 1 else 0.0
+
+
+def simulate(algorithm, n, alpha, kappa=0.0, seeds=10, seed=0, local_entropy=(), local_energy=(), **hyper):
+    """Run ``algorithm`` on ``seeds`` random instances (N, alpha, kappa) and measure around what it finds.
+
+    Returns a DataFrame, one row per instance: ``solved``, ``epochs``; for each distance d in ``local_entropy``,
+    ``local_entropy[d]`` = ln(#solutions at Hamming distance round(d N) from the found weights) / N, counted exactly
+    by enumeration (N <= 25; None where the count is zero or the run did not solve); for each sigma in
+    ``local_energy``, ``local_energy[sigma]``: the rise of the training error under multiplicative Gaussian noise of
+    size sigma (exact for +-1 patterns: each stability moves by N(0, sigma^2)). ``hyper`` goes to the algorithm."""
+    from .enumeration import Instance, solutions
+    from .enumeration import local_entropy as count_around
+    from .landscape import perceptron_local_energy
+
+    allowed = hyperparameters(algorithm)
+    unknown = sorted(set(hyper) - set(allowed))
+    if unknown:
+        raise ParameterError(f"{algorithm} has no hyperparameter {', '.join(unknown)}; allowed: {', '.join(allowed)}")
+    _positive("n", n, integer=True)
+    _positive("seeds", seeds, integer=True)
+    if not (isinstance(alpha, (int, float)) and not isinstance(alpha, bool) and alpha > 0):
+        raise ParameterError(f"alpha={alpha!r}: the load must be a number > 0")
+    local_entropy, local_energy = list(local_entropy), list(local_energy)
+    if local_entropy and n > 25:
+        raise ParameterError(f"local entropies are counted by exact enumeration, which needs N <= 25 (got N = {n})")
+    if any(not 0 <= d <= 1 for d in local_entropy):
+        raise ParameterError("local-entropy distances must lie in [0, 1]")
+    if any(not s > 0 for s in local_energy):
+        raise ParameterError("local-energy noise sizes must be > 0")
+    rng = np.random.default_rng(seed)
+    rows = []
+    for _ in range(seeds):
+        xi = rng.choice(np.array([-1, 1], dtype=np.int8), size=(max(1, round(alpha * n)), n))
+        run = ALGORITHMS[algorithm](xi, kappa=kappa, seed=int(rng.integers(2**31)), **hyper)
+        row = {"solved": run.solved, "epochs": run.epochs}
+        if local_entropy:
+            instance = Instance(xi, kappa)
+            counts = count_around(instance, run.weights[None, :], solutions(instance)) if run.solved else None
+            for d in local_entropy:
+                count = 0 if counts is None else int(counts["count"][round(d * n)])
+                row[f"local_entropy[{d:g}]"] = math.log(count) / n if count else None
+        for s in local_energy:
+            row[f"local_energy[{s:g}]"] = perceptron_local_energy(run.weights, xi, np.ones(len(xi)), s)
+        rows.append(row)
+    return pd.DataFrame(rows)

@@ -1,0 +1,125 @@
+"""Theory against experiment on the binary perceptron: exact enumeration and the learning algorithms."""
+import itertools
+import json
+import math
+
+import numpy as np
+import pytest
+
+import replica
+from replica import algorithms
+from replica import enumeration as en
+from replica.cli import main
+from replica.errors import ParameterError
+
+
+def brute_force(patterns, kappa):
+    n = patterns.shape[1]
+    ws = np.array(list(itertools.product([1, -1], repeat=n)))[:, ::-1]
+    ok = np.all(ws @ patterns.T / math.sqrt(n) >= kappa - 1e-12, axis=1)
+    return ws[ok]
+
+
+@pytest.mark.parametrize("n, alpha, kappa", [(9, 0.5, 0.0), (10, 0.3, 0.0), (11, 0.4, 0.3)])
+def test_enumeration_counts_every_solution_once(n, alpha, kappa):
+    instance = en.random_instance(n, alpha, kappa, rng=n)
+    expected = brute_force(instance.patterns.astype(float), kappa)
+    sols = en.solutions(instance)
+    assert len(sols) == len(expected) == en.count_solutions(instance)
+    assert {tuple(w) for w in instance.weights(sols)} == {tuple(w) for w in expected}
+    best, margin = en.max_margin(instance, sols)
+    stab = expected @ instance.patterns.T.astype(float) / math.sqrt(n)
+    assert margin == pytest.approx(stab.min(axis=1).max(), abs=1e-12)
+
+
+def test_local_entropy_counts_add_up_to_the_solutions():
+    instance = en.random_instance(15, 0.4, rng=3)
+    sols = en.solutions(instance)
+    table = en.local_entropy(instance, sols[:3], sols)
+    assert all(table[table.reference == r]["count"].sum() == sols.size for r in range(3))
+    assert (table[table.d == 0]["count"] == 1).all()
+    d, prob = en.distance_distribution(instance, sols, pairs=sols.size ** 2)  # every pair: exact
+    assert prob.sum() == pytest.approx(1) and prob[0] == pytest.approx(1 / sols.size)
+
+
+def test_enumerated_entropy_extrapolates_to_the_rs_entropy():
+    """alpha = 1/3 at N = 9, 15, 21 (alpha N an integer): the fit in 1/N meets the RS entropy within its error."""
+    ns = (9, 15, 21)
+    found = [en.entropy(n, 1 / 3, samples=300, seed=n) for n in ns]
+    s, err = en.extrapolate(ns, [r["entropy"] for r in found], [r["entropy_err"] for r in found])
+    rs = replica.solve("binary-perceptron", alpha=1 / 3).entropy
+    assert err < 0.01 and abs(s - rs) < 3 * err
+    assert all(r["solvable_fraction"] > 0.95 for r in found)
+
+
+def test_enumeration_refuses_what_it_cannot_do():
+    with pytest.raises(ParameterError, match="N <= 30"):
+        en.random_instance(40, 0.5)
+    with pytest.raises(ParameterError, match="load"):
+        en.random_instance(10, -1)
+    with pytest.raises(ParameterError, match="three sizes"):
+        en.extrapolate([9, 15], [0.4, 0.41], [0.01, 0.01])
+
+
+@pytest.mark.parametrize("name", list(algorithms.ALGORITHMS))
+def test_each_algorithm_solves_an_easy_instance_reproducibly(name):
+    rng = np.random.default_rng(0)
+    xi = rng.choice([-1, 1], size=(60, 201))  # alpha = 0.3
+    run = algorithms.ALGORITHMS[name](xi, seed=4)
+    again = algorithms.ALGORITHMS[name](xi, seed=4)
+    assert run.solved and algorithms.solves(xi, run.weights)
+    assert np.array_equal(run.weights, again.weights) and run.epochs == again.epochs
+
+
+def test_sbpi_reaches_alpha_one_half_at_n_1001():
+    rng = np.random.default_rng(0)
+    xi = rng.choice([-1, 1], size=(500, 1001))
+    assert algorithms.sbpi(xi, seed=1).solved
+
+
+def test_local_energy_and_flips_of_a_solution():
+    rng = np.random.default_rng(2)
+    xi = rng.choice([-1, 1], size=(60, 201))
+    w = algorithms.sbpi(xi, seed=0).weights
+    mean, err = algorithms.flip_energy(xi, w, 0.0)
+    assert mean == 0 and err == 0
+    small, _ = algorithms.flip_energy(xi, w, 0.02, draws=200)
+    large, _ = algorithms.flip_energy(xi, w, 0.2, draws=200)
+    assert 0 <= small < large
+
+
+def test_simulate_counts_around_found_solutions():
+    df = algorithms.simulate("sbpi", 21, 0.4, seeds=4, local_entropy=[0.1], local_energy=[0.2])
+    assert df.solved.all()
+    # around a solution the count at distance k is at most C(N, k), and at least... the solution's neighbours found
+    assert (df["local_entropy[0.1]"] <= math.log(math.comb(21, 2)) / 21 + 1e-12).all()
+    assert (df["local_energy[0.2]"] > 0).all()
+    with pytest.raises(ParameterError, match="N <= 25"):
+        algorithms.simulate("sbpi", 101, 0.4, local_entropy=[0.1])
+    with pytest.raises(ParameterError, match="no hyperparameter"):
+        algorithms.simulate("sbpi", 21, 0.4, lr=0.1)
+
+
+def test_cli_enumerate_and_simulate(capsys):
+    assert main(["enumerate", "binary-perceptron", "--n", "15", "--alpha", "0.4", "--samples", "20", "--json"]) == 0
+    out = json.loads(capsys.readouterr().out)
+    assert {"entropy", "entropy_err", "solvable_fraction"} <= set(out) and out["alpha"] == 6 / 15
+    assert main(["simulate", "binary-perceptron", "--algorithm", "rsgd", "--n", "21", "--alpha", "0.3", "--seeds",
+                 "3", "--y", "2", "--local-entropy", "0.1", "--local-energy", "0.1,0.3", "--json"]) == 0
+    out = json.loads(capsys.readouterr().out)
+    assert out["success"] == 1 and set(out["local_energy"]) == {"0.1", "0.3"} and "0.1" in out["local_entropy"]
+
+
+@pytest.mark.parametrize("argv, message", [
+    (["enumerate", "binary-perceptron", "--n", "40", "--alpha", "0.4"], "N <= 30"),
+    (["enumerate", "spherical-perceptron", "--n", "15", "--alpha", "0.4"], "only binary-perceptron"),
+    (["simulate", "binary-perceptron", "--alpha", "0.3"], "needs --algorithm"),
+    (["simulate", "binary-perceptron", "--algorithm", "sbpi", "--alpha", "-1"], "alpha"),
+    (["simulate", "binary-perceptron", "--algorithm", "sbpi", "--alpha", "0.3", "--lr", "1"], "unknown parameter"),
+    (["simulate", "binary-perceptron", "--algorithm", "nope", "--alpha", "0.3"], "unknown algorithm"),
+    (["simulate", "gm-ridge", "--algorithm", "sbpi", "--alpha", "1"], "binary-perceptron only"),
+])
+def test_cli_refuses_bad_experiments(capsys, argv, message):
+    assert main(argv) == 2
+    err = capsys.readouterr().err
+    assert message in err and err.count("\n") == 1
