@@ -15,6 +15,7 @@ RECIPES = {recipe.NAME: recipe for recipe in (storage.ENTROPY, diagrams.SPHERICA
                                               committee.TREE_WFM, committee.TREE_STABILITY,
                                               committee.TREE_STORAGE, width.COORD_CHECK,
                                               width.MAX_LEARNING_RATE, width.NTK_CONVERGENCE, width.LANDSCAPE,
-                                              experiment.ENUMERATION, experiment.FP_EXPERIMENT)}
+                                              experiment.ENUMERATION, experiment.FP_EXPERIMENT,
+                                              experiment.FLATNESS_GENERALIZATION)}
 
 __all__ = ["RECIPES"]

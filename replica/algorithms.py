@@ -18,20 +18,22 @@ instance, and the epochs it took. Every hyperparameter is a keyword argument; a 
   ratio of loss to distance at the start, "balanced") by a factor ``g_max``; the estimator is the centre's sign.
 * :func:`esgd` — Entropy-SGD (gaussian_mixture §E.3): ``inner`` Langevin steps on a copy coupled to the weights with
   strength g, their exponential average mu, and an outer step along w - mu scaled by g; g grows geometrically.
+* :func:`fbp` — focusing belief propagation (Baldassi et al., PNAS 2016): belief propagation with a growing
+  coupling to a reference shared by a growing number y of replicas.
 
-Focusing belief propagation and the committee machine's versions are not implemented.
+The committee machine's versions are not implemented.
 """
 import inspect
 import math
 
 import numpy as np
 import pandas as pd
-from scipy.special import expit
+from scipy.special import expit, log_ndtr
 
 from .errors import ParameterError
 
-__all__ = ["Run", "sbpi", "ce_sgd", "rsgd", "esgd", "ALGORITHMS", "stabilities", "solves", "flip_energy",
-           "check_patterns", "hyperparameters", "simulate"]
+__all__ = ["Run", "sbpi", "ce_sgd", "rsgd", "esgd", "fbp", "ALGORITHMS", "stabilities", "solves", "flip_energy",
+           "check_patterns", "hyperparameters", "simulate", "teacher_student", "correlation"]
 
 
 class Run:
@@ -217,7 +219,41 @@ def esgd(patterns, kappa=0.0, lr=0.1, epochs=300, batch=None, gamma0=0.5, gamma_
     return Run(_sign(v), False, epochs)
 
 
-ALGORITHMS = {"sbpi": sbpi, "ce-sgd": ce_sgd, "rsgd": rsgd, "esgd": esgd}
+def fbp(patterns, kappa=0.0, y0=0.0, y_rate=0.1, gamma0=0.1, gamma_rate=0.01, damping=0.5, max_iter=1000, seed=0):
+    """Focusing belief propagation (Baldassi et al., PNAS 2016): belief propagation on the perceptron's factor graph
+    (the P x N messages; each pattern's cavity field Gaussian with the mean and variance of the other weights'
+    messages), every weight coupled with strength gamma to a reference shared by y replicas, which adds the field
+    atanh(tanh(gamma) tanh((y - 1) atanh(tanh(gamma) tanh(h)))) to its data field h. y = y0 + y_rate t and
+    gamma = gamma0 + gamma_rate t grow with the iteration t (the focusing: towards the densest region), the new
+    messages mixed with weight 1 - ``damping``. Stops at the first iteration whose sign of the total fields solves;
+    ``Run.epochs`` counts iterations."""
+    xi = check_patterns(patterns)
+    for name, value in (("y_rate", y_rate), ("gamma_rate", gamma_rate), ("y0", y0), ("gamma0", gamma0)):
+        _positive(name, value, allow_zero=True)
+    _positive("max_iter", max_iter, integer=True)
+    if not 0 <= damping < 1:
+        raise ParameterError(f"damping={damping!r}: the weight of the old messages must lie in [0, 1)")
+    rng = np.random.default_rng(seed)
+    p, n = xi.shape
+    theta = kappa * math.sqrt(n)
+    u = rng.normal(0.0, 0.01, (p, n))  # pattern -> weight messages (half log-likelihood ratios)
+    for t in range(1, max_iter + 1):
+        data = u.sum(axis=0)
+        y, tg = y0 + y_rate * (t - 1), math.tanh(gamma0 + gamma_rate * (t - 1))
+        focus = np.arctanh(tg * np.tanh((y - 1) * np.arctanh(tg * np.tanh(data)))) if y > 1 else 0.0
+        field = data + focus
+        m = np.tanh(field[None, :] - u)  # weight -> pattern magnetizations
+        mean = (xi * m).sum(axis=1, keepdims=True) - xi * m
+        sd = np.sqrt(np.maximum((1 - m ** 2).sum(axis=1, keepdims=True) - (1 - m ** 2), 1e-12))
+        new = 0.5 * (log_ndtr((mean + xi - theta) / sd) - log_ndtr((mean - xi - theta) / sd))
+        u = damping * u + (1 - damping) * new
+        w = _sign(field)
+        if solves(xi, w, kappa):
+            return Run(w, True, t)
+    return Run(w, False, max_iter)
+
+
+ALGORITHMS = {"sbpi": sbpi, "ce-sgd": ce_sgd, "rsgd": rsgd, "esgd": esgd, "fbp": fbp}
 
 
 def hyperparameters(name):
@@ -292,3 +328,46 @@ def simulate(algorithm, n, alpha, kappa=0.0, seeds=10, seed=0, local_entropy=(),
             row[f"local_energy[{s:g}]"] = perceptron_local_energy(run.weights, xi, np.ones(len(xi)), s)
         rows.append(row)
     return pd.DataFrame(rows)
+
+
+def teacher_student(algorithms=None, n=1001, alpha=1.0, seeds=10, seed=0, sigma=0.3, **hyper):
+    """Flatness against generalization: ``seeds`` teacher-student instances (a random binary teacher T, patterns
+    +-1, labels sign(T.xi)), each learnt by every algorithm in ``algorithms`` (default: all). Returns a DataFrame,
+    one row per (instance, algorithm): ``solved``, ``local_energy`` (multiplicative noise of size ``sigma``),
+    ``overlap`` R = W.T / N and ``test_error`` = arccos(R) / pi (the error on Gaussian inputs; on +-1 inputs in the
+    large-N limit). ``hyper``: {algorithm: {name: value}} for each algorithm's own hyperparameters."""
+    from .landscape import perceptron_local_energy
+
+    names = list(ALGORITHMS) if algorithms is None else list(algorithms)
+    for name in names:
+        hyperparameters(name)
+    if n % 2 == 0:
+        raise ParameterError(f"n={n}: the teacher's labels sign(T.xi) need an odd N")
+    rng = np.random.default_rng(seed)
+    rows = []
+    for instance in range(seeds):
+        teacher = rng.choice(np.array([-1, 1]), size=n)
+        xi = rng.choice(np.array([-1, 1], dtype=np.int8), size=(max(1, round(alpha * n)), n))
+        labels = np.sign(xi @ teacher)
+        patterns = xi * labels[:, None]
+        for name in names:
+            run = ALGORITHMS[name](patterns, seed=int(rng.integers(2**31)), **hyper.get(name, {}))
+            r = float(run.weights @ teacher) / n
+            rows.append({"instance": instance, "algorithm": name, "solved": run.solved,
+                         "local_energy": perceptron_local_energy(run.weights, patterns, np.ones(len(xi)), sigma),
+                         "overlap": r, "test_error": math.acos(min(1.0, r)) / math.pi})
+    return pd.DataFrame(rows)
+
+
+def correlation(x, y, resamples=2000, seed=0):
+    """Pearson's correlation of x and y with a bootstrap standard error: (r, err)."""
+    x, y = np.asarray(x, dtype=float), np.asarray(y, dtype=float)
+    if x.size < 3 or np.std(x) == 0 or np.std(y) == 0:
+        raise ParameterError("a correlation needs at least three points and spread in both variables")
+    rng = np.random.default_rng(seed)
+    boot = []
+    for _ in range(resamples):
+        i = rng.integers(x.size, size=x.size)
+        if np.std(x[i]) > 0 and np.std(y[i]) > 0:
+            boot.append(np.corrcoef(x[i], y[i])[0, 1])
+    return float(np.corrcoef(x, y)[0, 1]), float(np.std(boot, ddof=1))

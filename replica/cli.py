@@ -171,7 +171,7 @@ def _parser():
     p.add_argument("--n", type=int, default=1000, help="dimension N (default 1000)")
     p.add_argument("--seeds", type=int, default=10, help="number of training sets (default 10)")
     p.add_argument("--seed", type=int, default=0, help="random seed (default 0)")
-    p.add_argument("--algorithm", default=None, help="binary-perceptron: sbpi, ce-sgd, rsgd or esgd")
+    p.add_argument("--algorithm", default=None, help="binary-perceptron: sbpi, ce-sgd, rsgd, esgd or fbp")
     p.add_argument("--local-entropy", default="", help="binary-perceptron: distances d1,d2,... at which to count the "
                                                        "solutions around each found one (exact, N <= 25)")
     p.add_argument("--local-energy", default="", help="binary-perceptron: noise sizes s1,s2,... of the local energy")
@@ -580,7 +580,7 @@ def _simulate_algorithm(args, extra):
     from .algorithms import hyperparameters, simulate
 
     if args.algorithm is None:
-        raise ReplicaError("simulate binary-perceptron needs --algorithm (sbpi, ce-sgd, rsgd or esgd)")
+        raise ReplicaError("simulate binary-perceptron needs --algorithm (sbpi, ce-sgd, rsgd, esgd or fbp)")
     allowed = hyperparameters(args.algorithm)
     params, hyper, i = {}, {}, 0
     while i < len(extra):

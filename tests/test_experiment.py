@@ -123,3 +123,20 @@ def test_cli_refuses_bad_experiments(capsys, argv, message):
     assert main(argv) == 2
     err = capsys.readouterr().err
     assert message in err and err.count("\n") == 1
+
+
+@pytest.mark.slow  # about 10 s
+def test_focusing_bp_solves_alpha_0_6_at_n_1001():
+    rng = np.random.default_rng(0)
+    xi = rng.choice([-1, 1], size=(600, 1001))
+    assert algorithms.fbp(xi, seed=0).solved
+
+
+def test_teacher_student_rows_and_correlation():
+    df = algorithms.teacher_student(["sbpi", "fbp"], n=201, alpha=0.5, seeds=3)
+    assert len(df) == 6 and df.solved.all()
+    assert np.allclose(df.test_error, np.arccos(df.overlap) / np.pi) and (df.test_error < 0.5).all()
+    r, err = algorithms.correlation([0, 1, 2, 3, 4], [0, 2, 4, 6, 8.5])
+    assert r == pytest.approx(np.corrcoef([0, 1, 2, 3, 4], [0, 2, 4, 6, 8.5])[0, 1]) and err < 0.05
+    with pytest.raises(ParameterError, match="odd N"):
+        algorithms.teacher_student(n=200)
