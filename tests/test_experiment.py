@@ -140,3 +140,35 @@ def test_teacher_student_rows_and_correlation():
     assert r == pytest.approx(np.corrcoef([0, 1, 2, 3, 4], [0, 2, 4, 6, 8.5])[0, 1]) and err < 0.05
     with pytest.raises(ParameterError, match="odd N"):
         algorithms.teacher_student(n=200)
+
+
+def test_bp_local_entropy_without_patterns_is_the_binary_entropy():
+    ref = np.random.default_rng(0).choice([-1, 1], size=101)
+    table = algorithms.bp_local_entropy(np.zeros((0, 101)), ref, [0.3, 1.0, 2.5])
+    d = table.d.to_numpy(float)
+    assert table.converged.all()
+    assert np.allclose(table.local_entropy, -d * np.log(d) - (1 - d) * np.log(1 - d), rtol=0, atol=1e-14)
+    assert np.allclose(d, (1 - np.tanh(table.lam)) / 2, rtol=0, atol=1e-14)
+
+
+def test_bp_local_entropy_follows_the_dense_curve_around_a_found_solution():
+    """Around SBPI's solution (N = 1001, alpha = 0.4) BP's local entropy sits on the Franz-Parisi curve around
+    maximal-margin references, far above the one around typical references (the seeds' claim)."""
+    rng = np.random.default_rng(2)
+    xi = rng.choice([-1, 1], size=(400, 1001))
+    run = algorithms.sbpi(xi, seed=1)
+    table = algorithms.bp_local_entropy(xi, run.weights, [2.0, 1.0])
+    assert run.solved and table.converged.all()
+    d, s = float(table.d[1]), float(table.local_entropy[1])
+    dense = replica.solve("binary-perceptron-fp", alpha=0.4, ref_kappa="max", d=d).entropy
+    typical = replica.solve("binary-perceptron-fp", alpha=0.4, ref_kappa=0.0, d=d).entropy
+    assert abs(s - dense) < 0.015 and s - typical > 0.04
+
+
+@pytest.mark.slow  # about 7 s
+def test_bp_entropy_at_zero_coupling_is_the_rs_entropy_on_average():
+    rng = np.random.default_rng(5)
+    s = [algorithms.bp_local_entropy(rng.choice([-1, 1], size=(500, 1001)), np.ones(1001), [0.0]).local_entropy[0]
+         for _ in range(8)]
+    rs = replica.solve("binary-perceptron", alpha=500 / 1001).entropy
+    assert abs(np.mean(s) - rs) < 4 * np.std(s, ddof=1) / np.sqrt(len(s))
