@@ -33,7 +33,8 @@ from scipy.special import expit, log_ndtr
 from .errors import ParameterError
 
 __all__ = ["Run", "sbpi", "ce_sgd", "rsgd", "esgd", "fbp", "ALGORITHMS", "stabilities", "solves", "flip_energy",
-           "check_patterns", "hyperparameters", "simulate", "teacher_student", "correlation", "bp_local_entropy"]
+           "check_patterns", "hyperparameters", "ce_hessian", "simulate", "teacher_student", "correlation",
+           "bp_local_entropy"]
 
 
 class Run:
@@ -264,6 +265,20 @@ def hyperparameters(name):
             if k not in ("patterns", "kappa", "seed")}
 
 
+def ce_hessian(patterns, w, kappa=0.0, gamma=1.0):
+    """The largest eigenvalue and the trace of the Hessian of the cross-entropy loss sum_mu f_gamma(Delta^mu - kappa)
+    at the weights ``w`` (with respect to w, |w|^2 = N for +-1 weights): H = sum_mu f''(Delta^mu - kappa)
+    xi^mu xi^mu^T / N with f''(x) = 2 gamma expit(2 gamma x) expit(-2 gamma x); its nonzero spectrum is that of the
+    P x P matrix D^{1/2} Xi Xi^T D^{1/2} / N. Returns (largest eigenvalue, trace)."""
+    xi = check_patterns(patterns)
+    _positive("gamma", gamma)
+    x = 2 * gamma * (stabilities(xi, w) - kappa)
+    curv = 2 * gamma * expit(x) * expit(-x)
+    root = np.sqrt(curv)
+    gram = (root[:, None] * xi) @ (xi.T * root[None, :]) / xi.shape[1]
+    return float(np.linalg.eigvalsh(gram)[-1]), float(curv.sum())
+
+
 def flip_energy(patterns, w, d, kappa=0.0, draws=100, seed=0):
     """The local energy of binary weights at Hamming distance d: the mean fraction of patterns with Delta < kappa
     over ``draws`` configurations with round(d N) weights of ``w`` flipped at random, minus that fraction at ``w``
@@ -292,7 +307,8 @@ def simulate(algorithm, n, alpha, kappa=0.0, seeds=10, seed=0, local_entropy=(),
     ``local_entropy[d]`` = ln(#solutions at Hamming distance round(d N) from the found weights) / N, counted exactly
     by enumeration (N <= 25; None where the count is zero or the run did not solve); for each sigma in
     ``local_energy``, ``local_energy[sigma]``: the rise of the training error under multiplicative Gaussian noise of
-    size sigma (exact for +-1 patterns: each stability moves by N(0, sigma^2)). ``hyper`` goes to the algorithm."""
+    size sigma (exact for +-1 patterns: each stability moves by N(0, sigma^2)); ``hessian_max`` and ``hessian_trace``
+    of the cross-entropy loss at gamma = 1 (:func:`ce_hessian`). ``hyper`` goes to the algorithm."""
     from .enumeration import Instance, solutions
     from .enumeration import local_entropy as count_around
     from .landscape import perceptron_local_energy
@@ -307,7 +323,8 @@ def simulate(algorithm, n, alpha, kappa=0.0, seeds=10, seed=0, local_entropy=(),
         raise ParameterError(f"alpha={alpha!r}: the load must be a number > 0")
     local_entropy, local_energy = list(local_entropy), list(local_energy)
     if local_entropy and n > 25:
-        raise ParameterError(f"local entropies are counted by exact enumeration, which needs N <= 25 (got N = {n})")
+        raise ParameterError(f"local entropies are counted by exact enumeration, which needs N <= 25 (got N = {n}); "
+                             "at larger N use replica.algorithms.bp_local_entropy")
     if any(not 0 <= d <= 1 for d in local_entropy):
         raise ParameterError("local-entropy distances must lie in [0, 1]")
     if any(not s > 0 for s in local_energy):
@@ -318,6 +335,7 @@ def simulate(algorithm, n, alpha, kappa=0.0, seeds=10, seed=0, local_entropy=(),
         xi = rng.choice(np.array([-1, 1], dtype=np.int8), size=(max(1, round(alpha * n)), n))
         run = ALGORITHMS[algorithm](xi, kappa=kappa, seed=int(rng.integers(2**31)), **hyper)
         row = {"solved": run.solved, "epochs": run.epochs}
+        row["hessian_max"], row["hessian_trace"] = ce_hessian(xi, run.weights, kappa)
         if local_entropy:
             instance = Instance(xi, kappa)
             counts = count_around(instance, run.weights[None, :], solutions(instance)) if run.solved else None

@@ -613,7 +613,9 @@ def _simulate_algorithm(args, extra):
     summary = {"model": "binary-perceptron", "algorithm": args.algorithm, "n": args.n, "alpha": p["alpha"],
                "kappa": p["kappa"], "seeds": args.seeds, "success": float(df.solved.mean()),
                "success_err": float(df.solved.sem()) if len(df) > 1 else 0.0,
-               "epochs": float(df.epochs.mean())}
+               "epochs": float(df.epochs.mean()),
+               **{k: float(df[k].mean()) for k in ("hessian_max", "hessian_trace")},
+               **{k + "_err": float(df[k].sem()) if len(df) > 1 else 0.0 for k in ("hessian_max", "hessian_trace")}}
     for kind in ("local_entropy", "local_energy"):
         cols = [c for c in df if c.startswith(kind + "[")]
         summary[kind] = {c[len(kind) + 1:-1]: {"mean": None if df[c].isna().all() else float(df[c].mean()),
@@ -626,6 +628,8 @@ def _simulate_algorithm(args, extra):
               f"({args.seeds} instances; mean +- standard error)")
         print(f"  success = {summary['success']:.3f} +- {summary['success_err']:.2g}  "
               f"(mean epochs {summary['epochs']:.1f})")
+        for k in ("hessian_max", "hessian_trace"):
+            print(f"  {k} (cross-entropy, gamma = 1) = {summary[k]:.6g} +- {summary[k + '_err']:.2g}")
         for kind in ("local_entropy", "local_energy"):
             for at, v in summary[kind].items():
                 value = "no count" if v["mean"] is None else f"{v['mean']:.6g} +- {v['err']:.2g}"

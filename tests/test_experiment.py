@@ -172,3 +172,15 @@ def test_bp_entropy_at_zero_coupling_is_the_rs_entropy_on_average():
          for _ in range(8)]
     rs = replica.solve("binary-perceptron", alpha=500 / 1001).entropy
     assert abs(np.mean(s) - rs) < 4 * np.std(s, ddof=1) / np.sqrt(len(s))
+
+
+def test_ce_hessian_against_the_dense_matrix():
+    rng = np.random.default_rng(3)
+    xi = rng.choice([-1, 1], size=(30, 41))
+    w = rng.choice([-1, 1], size=41)
+    top, trace = algorithms.ce_hessian(xi, w, gamma=0.7)
+    x = 1.4 * (xi @ w / np.sqrt(41))
+    curv = 1.4 / (1 + np.exp(x)) / (1 + np.exp(-x))
+    dense = (xi.T * curv) @ xi / 41
+    assert top == pytest.approx(np.linalg.eigvalsh(dense)[-1], rel=1e-12)
+    assert trace == pytest.approx(np.trace(dense), rel=1e-12)
