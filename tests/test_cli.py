@@ -165,7 +165,8 @@ def test_figure_list_and_unknown(capsys):
 @pytest.mark.slow
 @pytest.mark.parametrize("name", ["binary-entropy", "spherical-phase-diagram", "fp-curves", "fp-nested-margins",
                                   "ld-curves", "ce-curves", "onsets", "gm-errors", "gm-error-vs-lambda",
-                                  "gm-bo-local-entropy", "tree-wfm", "tree-stability", "tree-storage"])
+                                  "gm-bo-local-entropy", "tree-wfm", "tree-stability", "tree-storage",
+                                  "enumeration-entropy", "fp-experiment", "flatness-generalization", "fp-bp"])
 def test_figure_recipes(capsys, tmp_path, name):
     import pandas as pd
 
