@@ -199,7 +199,8 @@ def test_cli_solve_optimize_simulate(capsys):
     (["optimize", "gm-ridge", "lam", "--alpha", "1", "--delta", "1", "--bounds", "3"], "--bounds"),
     (["simulate", "gm-ridge", "--alpha", "1", "--delta", "1"], "needs lam"),
     (["simulate", "gm-ridge", "--alpha", "1", "--delta", "1", "--lam", "0"], "min-norm"),
-    (["simulate", "binary-perceptron", "--alpha", "1"], "no simulation"),
+    (["simulate", "spherical-perceptron", "--alpha", "1"], "no simulation"),
+    (["simulate", "binary-perceptron", "--alpha", "1"], "needs --algorithm"),
 ])
 def test_cli_bad_input(argv, message, capsys):
     assert main(argv) == 2
