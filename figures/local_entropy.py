@@ -12,8 +12,8 @@ from .storage import Recipe
 
 def _fp_curves():
     frames = []
-    fig, axes = plt.subplots(1, 2, figsize=(10, 4.2), sharey=True)
-    d = np.geomspace(0.3, 0.002, 20)
+    fig, axes = plt.subplots(1, 2, figsize=(10, 4.2), sharex=True, sharey=True)  # one decade-labelled d axis
+    d = np.geomspace(0.3, 0.002, 40)
     for ax, ref, title in [(axes[0], "max", "maximal-margin references (κ̃ = κ_max(α))"),
                            (axes[1], 0.0, "typical references (κ̃ = 0)")]:
         for k, alpha in enumerate((0.4, 0.55, 0.7)):
