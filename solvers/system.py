@@ -48,6 +48,7 @@ class System:
         self._bound_arrays = tuple(np.array(col) for col in zip(*self.bounds))
         self.has_fixed_point = hasattr(self.module, "fp")
         self.estimate_by_level = False  # the node-doubling estimate level by level (see _doubling)
+        self._here_key = self._here = None  # what _at remembers
 
     # ----- evaluation --------------------------------------------------------------------------------------------
     def vector(self, order, params):
@@ -212,16 +213,15 @@ class System:
                 return math.inf, None
             return sum(e for e, _ in parts), v + sum(moved - v for _, moved in parts)
         idx = self.unknown_indices(unknowns, target)
-        fine = quad.doubled(levels)
-        J = self.equations_jacobian(v, quad, idx, target)
-        (phi_fine, *r_fine), (phi_here, *r_here) = self.call("phi_res", v, fine), self.call("phi_res", v, quad)
+        J, phi_here, r_here = self._at(v, quad, idx, target)
+        phi_fine, *r_fine = self.call("phi_res", v, quad.doubled(levels))
         if target is not None:
             k, value = self._target(target)
-            r_fine.append(self.call("obs", v, fine)[k] - value)
-            r_here.append(self.call("obs", v, quad)[k] - value)
-        try:  # the root on the doubled rules, by one Newton step; its shift is the change of the residual
-            step = np.linalg.solve(J, -np.array(r_fine))  # (the solver's own remaining residual taken out:
-            shift = np.linalg.solve(J, np.array(r_here) - np.array(r_fine))  # near-singular J amplifies rounding)
+            r_fine.append(self.call("obs", v, quad.doubled(levels))[k] - value)
+        r_fine = np.array(r_fine)
+        try:  # the root on the doubled rules, by one Newton step; its shift is the change of the residual (the
+            # solver's own remaining residual taken out: a near-singular J amplifies rounding)
+            step, shift = np.linalg.solve(J, np.column_stack([-r_fine, r_here - r_fine])).T
         except np.linalg.LinAlgError:
             return math.inf, None
         # an unknown's shift relative to its size where it is large (a conjugate of 1e5 near q -> 1), as the solver's
@@ -232,6 +232,18 @@ class System:
         moved = np.array(v, dtype=float)
         moved[idx] += step
         return err, moved
+
+    def _at(self, v, quad, idx, target):
+        """(Jacobian of the equations, phi, residuals) at ``v`` on ``quad``, remembered for the last point: the
+        node-doubling estimates of each level (:meth:`finer`) share them."""
+        key = (np.asarray(v, dtype=float).tobytes(), quad, tuple(idx), repr(target))
+        if self._here_key != key:
+            phi, *r = self.call("phi_res", v, quad)
+            if target is not None:
+                k, value = self._target(target)
+                r.append(self.call("obs", v, quad)[k] - value)
+            self._here_key, self._here = key, (self.equations_jacobian(v, quad, idx, target), phi, np.array(r))
+        return self._here
 
     def finer(self, v, quad, quad_tol, unknowns=None, target=None, max_nodes=math.inf, max_cost=math.inf):
         """The next rule of the refinement: the levels (:attr:`Quadrature.LEVELS`) whose own doubling moves the
