@@ -28,13 +28,14 @@ import math
 
 import numpy as np
 import pandas as pd
-from scipy.special import expit, log_ndtr
+from scipy.special import erfc, expit, log_ndtr
 
 from .errors import ParameterError
 
 __all__ = ["Run", "sbpi", "ce_sgd", "rsgd", "esgd", "fbp", "ALGORITHMS", "stabilities", "solves", "flip_energy",
            "check_patterns", "hyperparameters", "ce_hessian", "simulate", "teacher_student", "correlation",
-           "bp_local_entropy"]
+           "bp_local_entropy", "COMMITTEE_ALGORITHMS", "committee_least_action", "committee_ce_sgd",
+           "committee_solves", "committee_local_energy"]
 
 
 class Run:
@@ -257,12 +258,14 @@ def fbp(patterns, kappa=0.0, y0=0.0, y_rate=0.1, gamma0=0.1, gamma_rate=0.01, da
 ALGORITHMS = {"sbpi": sbpi, "ce-sgd": ce_sgd, "rsgd": rsgd, "esgd": esgd, "fbp": fbp}
 
 
-def hyperparameters(name):
-    """The keyword arguments of algorithm ``name`` and their defaults (what the CLI accepts as --NAME VALUE)."""
-    if name not in ALGORITHMS:
-        raise ParameterError(f"unknown algorithm {name!r}; allowed: {', '.join(ALGORITHMS)}")
-    return {k: p.default for k, p in inspect.signature(ALGORITHMS[name]).parameters.items()
-            if k not in ("patterns", "kappa", "seed")}
+def hyperparameters(name, committee=False):
+    """The keyword arguments of algorithm ``name`` (of the perceptron's, or with ``committee`` the tree committee's)
+    and their defaults (what the CLI accepts as --NAME VALUE)."""
+    table = COMMITTEE_ALGORITHMS if committee else ALGORITHMS
+    if name not in table:
+        raise ParameterError(f"unknown algorithm {name!r}; allowed: {', '.join(table)}")
+    return {k: p.default for k, p in inspect.signature(table[name]).parameters.items()
+            if k not in ("patterns", "kappa", "seed", "k")}
 
 
 def ce_hessian(patterns, w, kappa=0.0, gamma=1.0):
@@ -300,8 +303,10 @@ def flip_energy(patterns, w, d, kappa=0.0, draws=100, seed=0):
     return float(errors.mean()), float(errors.std(ddof=1) / math.sqrt(draws)) if draws > 1 else 0.0
 
 
-def simulate(algorithm, n, alpha, kappa=0.0, seeds=10, seed=0, local_entropy=(), local_energy=(), **hyper):
-    """Run ``algorithm`` on ``seeds`` random instances (N, alpha, kappa) and measure around what it finds.
+def simulate(algorithm, n, alpha, kappa=0.0, seeds=10, seed=0, local_entropy=(), local_energy=(), k=None, **hyper):
+    """Run ``algorithm`` on ``seeds`` random instances (N, alpha, kappa) and measure around what it finds; with
+    ``k``, a tree committee of K hidden sign units (:data:`COMMITTEE_ALGORITHMS`, kappa = 0, no local entropy or
+    Hessian: the local energy is :func:`committee_local_energy`).
 
     Returns a DataFrame, one row per instance: ``solved``, ``epochs``; for each distance d in ``local_entropy``,
     ``local_entropy[d]`` = ln(#solutions at Hamming distance round(d N) from the found weights) / N, counted exactly
@@ -313,7 +318,7 @@ def simulate(algorithm, n, alpha, kappa=0.0, seeds=10, seed=0, local_entropy=(),
     from .enumeration import local_entropy as count_around
     from .landscape import perceptron_local_energy
 
-    allowed = hyperparameters(algorithm)
+    allowed = hyperparameters(algorithm, committee=k is not None)
     unknown = sorted(set(hyper) - set(allowed))
     if unknown:
         raise ParameterError(f"{algorithm} has no hyperparameter {', '.join(unknown)}; allowed: {', '.join(allowed)}")
@@ -329,10 +334,18 @@ def simulate(algorithm, n, alpha, kappa=0.0, seeds=10, seed=0, local_entropy=(),
         raise ParameterError("local-entropy distances must lie in [0, 1]")
     if any(not s > 0 for s in local_energy):
         raise ParameterError("local-energy noise sizes must be > 0")
+    if k is not None and (kappa != 0 or local_entropy):
+        raise ParameterError("the committee's algorithms learn at kappa = 0 and have no local-entropy count")
     rng = np.random.default_rng(seed)
     rows = []
     for _ in range(seeds):
         xi = rng.choice(np.array([-1, 1], dtype=np.int8), size=(max(1, round(alpha * n)), n))
+        if k is not None:
+            run = COMMITTEE_ALGORITHMS[algorithm](xi, k=k, seed=int(rng.integers(2**31)), **hyper)
+            rows.append({"solved": run.solved, "epochs": run.epochs,
+                         **{f"local_energy[{s:g}]": committee_local_energy(xi, run.weights, s, k)
+                            for s in local_energy}})
+            continue
         run = ALGORITHMS[algorithm](xi, kappa=kappa, seed=int(rng.integers(2**31)), **hyper)
         row = {"solved": run.solved, "epochs": run.epochs}
         row["hessian_max"], row["hessian_trace"] = ce_hessian(xi, run.weights, kappa)
@@ -439,3 +452,102 @@ def bp_local_entropy(patterns, reference, lambdas, kappa=0.0, damping=0.5, tol=1
         rows.append({"lam": lam, "d": (1 - overlap) / 2, "local_entropy": float(f) / n - lam * overlap,
                      "converged": True, "iterations": it})
     return pd.DataFrame(rows)
+
+
+# ----- the K = 3 tree committee machine -------------------------------------------------------------------------------
+# K hidden sign units, unit l seeing its own N/K inputs (physics notes perceptron §E.1): lambda_l = sqrt(K/N) W_l.xi_l,
+# output sign(sum_l sign(lambda_l)); labels absorbed into the patterns (the output must be +1). N/K odd avoids ties.
+
+
+def _committee_fields(xi, w, k):
+    """lambda (P x K): the hidden units' preactivations."""
+    p, n = xi.shape
+    return (xi * w).reshape(p, k, n // k).sum(axis=2) / math.sqrt(n / k)
+
+
+def committee_solves(patterns, w, k=3):
+    return bool(np.all(np.sign(np.sign(_committee_fields(np.asarray(patterns, dtype=float), w, k)).sum(axis=1)) > 0))
+
+
+def _check_committee(patterns, k):
+    xi = check_patterns(patterns)
+    if isinstance(k, bool) or not isinstance(k, (int, np.integer)) or k < 1 or k % 2 == 0:
+        raise ParameterError(f"K={k!r}: the committee needs an odd number of hidden units")
+    if xi.shape[1] % k or (xi.shape[1] // k) % 2 == 0:
+        raise ParameterError(f"N={xi.shape[1]} must be K times an odd number (each unit sees N/K inputs)")
+    return xi
+
+
+def committee_least_action(patterns, k=3, max_epochs=1000, seed=0):
+    """The clipped least-action rule: hidden odd integers h (W = sign h); on a misclassified pattern, the wrong
+    hidden unit with the smallest |lambda_l| takes a clipped-perceptron step h_l += 2 xi_l (the smallest change
+    that can fix the output). The plain baseline; stops at the first epoch without an error."""
+    xi = _check_committee(patterns, k)
+    _positive("max_epochs", max_epochs, integer=True)
+    rng = np.random.default_rng(seed)
+    p, n = xi.shape
+    size = n // k
+    h = rng.choice(np.array([-1.0, 1.0]), size=n)
+    for epoch in range(1, max_epochs + 1):
+        errors = 0
+        for mu in rng.permutation(p):
+            x = xi[mu].reshape(k, size)
+            lam = (x * np.where(h > 0, 1.0, -1.0).reshape(k, size)).sum(axis=1)
+            if np.sum(np.sign(lam)) > 0:
+                continue
+            errors += 1
+            wrong = np.flatnonzero(lam < 0)
+            unit = wrong[np.argmin(-lam[wrong])]
+            h[unit * size:(unit + 1) * size] += 2 * x[unit]
+        if errors == 0:
+            return Run(_sign(h), True, epoch)
+    w = _sign(h)
+    return Run(w, committee_solves(xi, w, k), max_epochs)
+
+
+def committee_ce_sgd(patterns, k=3, lr=0.1, epochs=1000, batch=10, beta=1.0, gamma0=0.5, gamma_max=50.0, seed=0):
+    """SGD on the cross-entropy of a smoothed committee output, z = (1/K) sum_l tanh(beta lambda_l), loss
+    f_gamma(z) (as :func:`ce_sgd`), with binary weights W = sign(v) of hidden weights v in [-1, 1] (the gradient
+    with respect to W applied to v) and gamma raised geometrically from ``gamma0`` to ``gamma_max``. Stops at the
+    first epoch whose W solves the instance (with the sign output)."""
+    xi = _check_committee(patterns, k)
+    _check_sgd(lr, epochs, batch, gamma0, gamma_max)
+    _positive("beta", beta)
+    rng = np.random.default_rng(seed)
+    p, n = xi.shape
+    size = n // k
+    v = rng.uniform(-1, 1, n)
+    for t in range(epochs):
+        gamma = _geometric(gamma0, gamma_max / gamma0, t, epochs)
+        for b in _batches(p, batch or p, rng):
+            x = xi[b]
+            th = np.tanh(beta * _committee_fields(x, _sign(v).astype(float), k))
+            z = th.mean(axis=1)
+            dz = -expit(-2 * gamma * z)  # f'_gamma(z)
+            dlam = (dz[:, None] * beta * (1 - th ** 2) / k)  # (batch, K)
+            grad = (x.reshape(len(b), k, size) * dlam[:, :, None]).sum(axis=0).reshape(n) / math.sqrt(size)
+            v = np.clip(v - lr * grad, -1, 1)
+        if committee_solves(xi, _sign(v), k):
+            return Run(_sign(v), True, t + 1)
+    return Run(_sign(v), False, epochs)
+
+
+def committee_local_energy(patterns, w, sigma, k=3):
+    """The exact local energy of a tree committee with +-1 patterns under multiplicative noise of size sigma: each
+    lambda_l moves by an independent N(0, sigma^2), unit l is positive with probability p_l = H(-lambda_l / sigma),
+    and the output errs when at most (K - 1) / 2 units are: the mean of that probability minus the training error."""
+    xi = _check_committee(patterns, k)
+    if not sigma > 0:
+        raise ParameterError(f"sigma={sigma!r}: the noise size must be positive")
+    lam = _committee_fields(xi, np.asarray(w, dtype=float), k)
+    pos = 0.5 * erfc(-lam / (sigma * math.sqrt(2)))
+    dist = np.zeros((len(xi), k + 1))  # distribution of the number of positive units, built unit by unit
+    dist[:, 0] = 1
+    for unit in range(k):
+        dist[:, 1:] = dist[:, 1:] * (1 - pos[:, unit:unit + 1]) + dist[:, :-1] * pos[:, unit:unit + 1]
+        dist[:, 0] *= 1 - pos[:, unit]
+    wrong = dist[:, : (k + 1) // 2].sum(axis=1)
+    return float(wrong.mean() - np.mean(np.sign(np.sign(lam).sum(axis=1)) < 0))
+
+
+COMMITTEE_ALGORITHMS = {"least-action": committee_least_action, "ce-sgd": committee_ce_sgd}

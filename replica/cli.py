@@ -576,12 +576,21 @@ def _list(text, option):
         raise ReplicaError(f"{option} takes a comma list of numbers, got {text!r}") from None
 
 
-def _simulate_algorithm(args, extra):
-    from .algorithms import hyperparameters, simulate
+def _committee_k(spec):
+    """K for a finite tree committee of sign units with binary weights (the ones the algorithms learn), else None."""
+    match = re.fullmatch(r"committee-K(\d+)-sign-binary", spec.name)
+    return int(match.group(1)) if match else None
 
+
+def _simulate_algorithm(spec, args, extra):
+    from .algorithms import ALGORITHMS, COMMITTEE_ALGORITHMS, hyperparameters, simulate
+
+    k = _committee_k(spec)
+    names = ", ".join(COMMITTEE_ALGORITHMS if k else ALGORITHMS)
     if args.algorithm is None:
-        raise ReplicaError("simulate binary-perceptron needs --algorithm (sbpi, ce-sgd, rsgd, esgd or fbp)")
-    allowed = hyperparameters(args.algorithm)
+        raise ReplicaError(f"simulate {spec.name} needs --algorithm ({names})")
+    allowed = hyperparameters(args.algorithm, committee=k is not None)
+    declared = ("alpha",) if k else ("alpha", "kappa")
     params, hyper, i = {}, {}, 0
     while i < len(extra):
         key, _, value = extra[i][2:].partition("=")
@@ -593,7 +602,7 @@ def _simulate_algorithm(args, extra):
                 raise ReplicaError(f"--{key} needs a value")
             value, i = extra[i + 1], i + 1
         i += 1
-        if key in ("alpha", "kappa"):
+        if key in declared:
             params[key] = value
         elif key in allowed:
             integer = isinstance(allowed[key], int) or key in ("batch",)
@@ -602,20 +611,22 @@ def _simulate_algorithm(args, extra):
             except ValueError:
                 raise ReplicaError(f"--{key} takes {'an integer' if integer else 'a number'}, got {value!r}") from None
         else:
-            raise ReplicaError(f"unknown parameter --{key} for {args.algorithm}; allowed: --alpha, --kappa, "
-                               + ", ".join(f"--{k.replace('_', '-')}" for k in allowed))
+            raise ReplicaError(f"unknown parameter --{key} for {args.algorithm}; allowed: "
+                               + ", ".join(f"--{name.replace('_', '-')}" for name in (*declared, *allowed)))
     if "alpha" not in params:
-        raise ReplicaError("simulate binary-perceptron needs --alpha")
-    p = get_model("binary-perceptron").check({"alpha": params["alpha"], "kappa": params.get("kappa", 0.0)})
+        raise ReplicaError(f"simulate {spec.name} needs --alpha")
+    p = spec.check({n: params[n] for n in params})
+    p.setdefault("kappa", 0.0)
     df = simulate(args.algorithm, args.n, p["alpha"], p["kappa"], seeds=args.seeds, seed=args.seed,
                   local_entropy=_list(args.local_entropy, "--local-entropy"),
-                  local_energy=_list(args.local_energy, "--local-energy"), **hyper)
-    summary = {"model": "binary-perceptron", "algorithm": args.algorithm, "n": args.n, "alpha": p["alpha"],
+                  local_energy=_list(args.local_energy, "--local-energy"), k=k, **hyper)
+    hessian = [c for c in ("hessian_max", "hessian_trace") if c in df]
+    summary = {"model": spec.name, "algorithm": args.algorithm, "n": args.n, "alpha": p["alpha"],
                "kappa": p["kappa"], "seeds": args.seeds, "success": float(df.solved.mean()),
                "success_err": float(df.solved.sem()) if len(df) > 1 else 0.0,
                "epochs": float(df.epochs.mean()),
-               **{k: float(df[k].mean()) for k in ("hessian_max", "hessian_trace")},
-               **{k + "_err": float(df[k].sem()) if len(df) > 1 else 0.0 for k in ("hessian_max", "hessian_trace")}}
+               **{c: float(df[c].mean()) for c in hessian},
+               **{c + "_err": float(df[c].sem()) if len(df) > 1 else 0.0 for c in hessian}}
     for kind in ("local_entropy", "local_energy"):
         cols = [c for c in df if c.startswith(kind + "[")]
         summary[kind] = {c[len(kind) + 1:-1]: {"mean": None if df[c].isna().all() else float(df[c].mean()),
@@ -624,12 +635,12 @@ def _simulate_algorithm(args, extra):
     if args.json:
         print(json.dumps(summary))
     else:
-        print(f"binary-perceptron  {args.algorithm}  N={args.n}  alpha={p['alpha']:g}  kappa={p['kappa']:g}  "
+        print(f"{spec.name}  {args.algorithm}  N={args.n}  alpha={p['alpha']:g}  kappa={p['kappa']:g}  "
               f"({args.seeds} instances; mean +- standard error)")
         print(f"  success = {summary['success']:.3f} +- {summary['success_err']:.2g}  "
               f"(mean epochs {summary['epochs']:.1f})")
-        for k in ("hessian_max", "hessian_trace"):
-            print(f"  {k} (cross-entropy, gamma = 1) = {summary[k]:.6g} +- {summary[k + '_err']:.2g}")
+        for c in hessian:
+            print(f"  {c} (cross-entropy, gamma = 1) = {summary[c]:.6g} +- {summary[c + '_err']:.2g}")
         for kind in ("local_entropy", "local_energy"):
             for at, v in summary[kind].items():
                 value = "no count" if v["mean"] is None else f"{v['mean']:.6g} +- {v['err']:.2g}"
@@ -638,10 +649,11 @@ def _simulate_algorithm(args, extra):
 
 
 def _simulate(spec, args, extra):
-    if spec.name == "binary-perceptron":
-        return _simulate_algorithm(args, extra)
+    if spec.name == "binary-perceptron" or _committee_k(spec):
+        return _simulate_algorithm(spec, args, extra)
     if args.algorithm is not None or args.local_entropy or args.local_energy:
-        raise ReplicaError("--algorithm, --local-entropy and --local-energy apply to binary-perceptron only")
+        raise ReplicaError("--algorithm, --local-entropy and --local-energy apply to binary-perceptron and the "
+                           "binary sign committees only")
     df = api.simulate(spec.name, n=args.n, seeds=args.seeds, seed=args.seed, **_numbers(spec, extra, "simulate"))
     summary = {"model": spec.name, "n": args.n, "seeds": args.seeds,
                **{k: float(df[k].mean()) for k in df}, **{k + "_sem": float(df[k].sem()) for k in df}}

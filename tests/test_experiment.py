@@ -117,7 +117,7 @@ def test_cli_enumerate_and_simulate(capsys):
     (["simulate", "binary-perceptron", "--algorithm", "sbpi", "--alpha", "-1"], "alpha"),
     (["simulate", "binary-perceptron", "--algorithm", "sbpi", "--alpha", "0.3", "--lr", "1"], "unknown parameter"),
     (["simulate", "binary-perceptron", "--algorithm", "nope", "--alpha", "0.3"], "unknown algorithm"),
-    (["simulate", "gm-ridge", "--algorithm", "sbpi", "--alpha", "1"], "binary-perceptron only"),
+    (["simulate", "gm-ridge", "--algorithm", "sbpi", "--alpha", "1"], "apply to binary-perceptron and"),
 ])
 def test_cli_refuses_bad_experiments(capsys, argv, message):
     assert main(argv) == 2
@@ -184,3 +184,29 @@ def test_ce_hessian_against_the_dense_matrix():
     dense = (xi.T * curv) @ xi / 41
     assert top == pytest.approx(np.linalg.eigvalsh(dense)[-1], rel=1e-12)
     assert trace == pytest.approx(np.trace(dense), rel=1e-12)
+
+
+@pytest.mark.parametrize("name", list(algorithms.COMMITTEE_ALGORITHMS))
+def test_committee_algorithms_solve_an_easy_instance(name):
+    xi = np.random.default_rng(1).choice([-1, 1], size=(40, 201))  # K = 3, N/K = 67, alpha = 0.2
+    run = algorithms.COMMITTEE_ALGORITHMS[name](xi, seed=2)
+    assert run.solved and algorithms.committee_solves(xi, run.weights)
+
+
+def test_committee_local_energy_against_monte_carlo():
+    rng = np.random.default_rng(4)
+    xi = rng.choice([-1, 1], size=(40, 201))
+    w = algorithms.committee_least_action(xi, seed=0).weights
+    exact = algorithms.committee_local_energy(xi, w, 0.3)
+    noisy = [np.mean(~np.array([algorithms.committee_solves(x[None, :], w * (1 + 0.3 * rng.standard_normal(201)))
+                                for x in xi])) for _ in range(400)]
+    assert exact > 0 and abs(np.mean(noisy) - exact) < 4 * np.std(noisy) / np.sqrt(len(noisy))
+
+
+def test_cli_simulates_the_committee(capsys):
+    assert main(["simulate", "committee", "--K", "3", "--algorithm", "least-action", "--n", "201", "--alpha", "0.2",
+                 "--seeds", "2", "--local-energy", "0.2", "--json"]) == 0
+    out = json.loads(capsys.readouterr().out)
+    assert out["success"] == 1 and out["model"] == "committee-K3-sign-binary" and "0.2" in out["local_energy"]
+    assert main(["simulate", "committee", "--K", "3", "--algorithm", "sbpi", "--alpha", "0.2"]) == 2
+    assert "least-action" in capsys.readouterr().err
