@@ -51,7 +51,7 @@ def test_one_hidden_unit_is_the_perceptron(weights):
 
 
 @pytest.mark.parametrize("options", [dict(K=3), dict(K="inf"), dict(K="inf", activation="relu"),
-                                     dict(K=3, activation="relu")])
+                                     pytest.param(dict(K=3, activation="relu"), marks=pytest.mark.slow)])  # 31 s cold
 @pytest.mark.parametrize("weights, s0", [("binary", LN2), ("spherical", 0.0)])
 def test_alpha_zero(options, weights, s0):
     sol = replica.solve("committee", weights=weights, alpha=0.0, **options)
@@ -381,6 +381,7 @@ def test_replicon_of_the_kernel_is_the_large_K_limit(q):
     assert abs(m201 - without) > 0.2 * limit  # measured: 0.33 against 0.22 (q = 0.2), 1.15 against 0.48 (q = 0.5)
 
 
+@pytest.mark.slow  # 15 s cold: four K = inf dAT lines
 def test_dat_lines_of_the_infinite_committee():
     """replica dat-line committee --K inf: lambda_AT = 1 at the returned load, converged; with spherical weights RS
     breaks down well below the ReLU machine's RS capacity, with binary weights only beyond the capacities (RS is
@@ -399,6 +400,7 @@ def test_dat_lines_of_the_infinite_committee():
         assert alpha_dat > alpha_c
 
 
+@pytest.mark.slow  # 20 s cold: compiles the finite trees' replicon models
 @pytest.mark.parametrize("q", [0.3, 0.6])
 def test_finite_tree_replicon_against_an_independent_count(q):
     """lambda_AT of a finite sign committee, alpha e E||Hessian of ln P in the hidden fields||^2, compiled from the
@@ -455,6 +457,7 @@ def _energetic_replicon_finite(machine, K, q):
     return system.observables(v, spec.quadrature)["lambda_AT"] / (1 - q) ** 2
 
 
+@pytest.mark.slow  # 36 s cold: the finite trees' replicon models compile for it alone
 def test_dat_lines_of_finite_trees():
     """replica dat-line for finite trees: lambda_AT = 1 at the returned load. Parity K = 2, spherical: the RS solution
     is q = 0, where the Hessian of ln P has only the off-diagonal 2/pi, so alpha_dAT = pi^2/8 exactly (far below the

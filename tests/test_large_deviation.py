@@ -206,6 +206,7 @@ def test_constrained_reference_small_y_is_storage_plus_franz_parisi():
     assert phi_fp < a.entropy < b.entropy < a.upper_bound  # larger y selects denser references
 
 
+@pytest.mark.slow  # 36 s cold: compiles the constrained-reference models for itself
 def test_constrained_reference_phi_matches_an_independent_numpy_evaluation():
     """The compiled F of the constrained-reference model against physics notes §D.2 written out in numpy at the
     solved point: Gauss-Hermite products for the Gaussian levels (100 nodes each in the entropic term, 48 in the
@@ -251,6 +252,7 @@ def test_y_equal_one_is_refused_with_the_way_around():
             replica.solve(model, alpha=0.5, y=1, d=0.1)
 
 
+@pytest.mark.slow  # compiles the constrained-reference models (36 s cold) once the test above is slow
 def test_constrained_reference_cli(capsys):
     from replica.cli import main
 
@@ -345,6 +347,7 @@ def test_solution_reference_y_inf_lies_below_the_unconstrained_one_and_meets_it_
             assert abs(eps1.slope - 2 * eps0["Shat"]) <= 1e-5
 
 
+@pytest.mark.slow  # 44 s cold: compiles the solution-reference y = inf model for itself
 def test_solution_reference_y_inf_phi_against_mpmath_on_the_rule():
     """phi re-evaluated in mpmath arithmetic on a small rule of the same kind (nested truncated averages whose split
     point holds a maximizer): differences are code generation and float special functions only."""
