@@ -47,6 +47,21 @@ def _enumeration():
     return data.assign(rs_entropy=rs_at), fig
 
 
+def _fp_theory(ax, alpha, d):
+    """Draw the Franz–Parisi curves around maximal-margin and typical references (the latter from d = 0.02 on, where
+    it stays positive and cheap) and H2(d) on ``ax``; return their rows."""
+    frames = []
+    for ref, label, style in (("max", "FP around κ_max(α)", "k-"), (0.0, "FP around typical", "k--")):
+        df = replica.sweep("binary-perceptron-fp", alpha=alpha, ref_kappa=ref, d=d if ref == "max" else d[d >= 0.02],
+                           progress=False)
+        ok = df[df.converged]
+        ax.plot(ok.d, ok.entropy, style, label=f"{label} (RS, N → ∞)")
+        frames.append(df[["d", "entropy", "status", "upper_bound"]].assign(alpha=alpha, reference=label))
+    bound = frames[0].dropna(subset=["upper_bound"]).sort_values("d")  # the kappa_max grid reaches the smallest d
+    ax.plot(bound.d, bound.upper_bound, ":", color="0.5", label="H2(d): every configuration")
+    return pd.concat(frames, ignore_index=True)
+
+
 def _fp_experiment(alpha=0.4, n=25, instances=30):
     """Counts around each reference on ``instances`` instances; per reference kind, the mean of ln(count)/N over the
     instances with a nonzero count at that distance."""
@@ -76,19 +91,8 @@ def _fp_experiment(alpha=0.4, n=25, instances=30):
                          "local_entropy_err": s.std(ddof=1) / np.sqrt(s.size) if s.size > 1 else 0.0,
                          "instances": int(table.shape[0]), "nonzero": int(s.size)})
     data = pd.DataFrame(rows)
-    d = np.geomspace(0.45, 0.004, 30)
-    curves = []
-    for ref, label in (("max", "FP around κ_max(α)"), (0.0, "FP around typical")):
-        grid = d if ref == "max" else d[d >= 0.02]
-        df = replica.sweep("binary-perceptron-fp", alpha=alpha, ref_kappa=ref, d=grid, progress=False)
-        curves.append(df.assign(reference=label))
-    theory = pd.concat(curves, ignore_index=True)
     fig, ax = plt.subplots(figsize=(7, 4.6))
-    for label, style in (("FP around κ_max(α)", "k-"), ("FP around typical", "k--")):
-        ok = theory[(theory.reference == label) & theory.converged]
-        ax.plot(ok.d, ok.entropy, style, label=f"{label} (RS, N → ∞)")
-    ok = theory[theory.converged].dropna(subset=["upper_bound"]).sort_values("d")
-    ax.plot(ok.d, ok.upper_bound, ":", color="0.5", label="H2(d): every configuration")
+    theory = _fp_theory(ax, alpha, np.geomspace(0.45, 0.004, 30))
     k = np.arange(1, n // 2 + 1)
     ax.plot(k / n, (gammaln(n + 1) - gammaln(k + 1) - gammaln(n - k + 1)) / n, "x", color="0.5", ms=4,
             label=f"ln C(N, k) / N: every configuration at N = {n}")
@@ -102,7 +106,7 @@ def _fp_experiment(alpha=0.4, n=25, instances=30):
     ax.legend(fontsize=7, ncol=2, loc="upper left")
     ax.set_ylim(0, 0.85)
     fig.tight_layout()
-    return pd.concat([data, theory[["d", "entropy", "reference", "status"]]], ignore_index=True), fig
+    return pd.concat([data, theory], ignore_index=True), fig
 
 
 def _fp_bp(loads=(0.4, 0.55, 0.7), n=1001, instances=2):
@@ -110,34 +114,26 @@ def _fp_bp(loads=(0.4, 0.55, 0.7), n=1001, instances=2):
     one panel per load."""
     rng = np.random.default_rng(2)
     lambdas = [4.0, 3.0, 2.5, 2.0, 1.6, 1.3, 1.0, 0.8, 0.6, 0.45, 0.3]
-    d = np.geomspace(0.3, 0.0005, 40)
     frames = []
     fig, axes = plt.subplots(1, len(loads), figsize=(5 * len(loads), 4.4), sharey=True)
     for ax, alpha in zip(axes, loads):
+        curves = {name: [] for name in algorithms.ALGORITHMS}  # the BP curve of each solved instance
         for instance in range(instances):
             xi = rng.choice(np.array([-1, 1]), size=(round(alpha * n), n))
             for name, algorithm in algorithms.ALGORITHMS.items():
                 run = algorithm(xi, seed=int(rng.integers(2**31)))
-                curve = (algorithms.bp_local_entropy(xi, run.weights, lambdas) if run.solved
-                         else pd.DataFrame({"converged": [False]}))
-                frames.append(curve.assign(alpha=alpha, instance=instance, reference=name, solved=run.solved))
-        for ref, label, style in (("max", "FP around κ_max(α)", "k-"), (0.0, "FP around typical", "k--")):
-            grid = d if ref == "max" else d[d >= 0.02]
-            df = replica.sweep("binary-perceptron-fp", alpha=alpha, ref_kappa=ref, d=grid, progress=False)
-            frames.append(df[["d", "entropy", "status", "upper_bound"]].assign(alpha=alpha, reference=label))
-            ok = df[df.converged]
-            ax.plot(ok.d, ok.entropy, style, label=f"{label} (RS, N → ∞)")
-            if ref == "max":  # its grid reaches the smallest distances
-                bound = ok.dropna(subset=["upper_bound"]).sort_values("d")
-        ax.plot(bound.d, bound.upper_bound, ":", color="0.5", label="H2(d)")
-        here = pd.concat([f for f in frames if "lam" in f and (f.alpha == alpha).all()], ignore_index=True)
-        done = here[here.converged.astype(bool)]
-        for k, name in enumerate(algorithms.ALGORITHMS):
-            runs = here[here.reference == name]
-            solved = int(runs.groupby("instance").solved.first().sum()) if len(runs) else 0
-            for j, (_, one) in enumerate(done[done.reference == name].groupby("instance")):
+                at = dict(alpha=alpha, instance=instance, reference=name, solved=run.solved)
+                if run.solved:
+                    curves[name].append(algorithms.bp_local_entropy(xi, run.weights, lambdas).assign(**at))
+                else:  # a row that says so
+                    frames.append(pd.DataFrame({"converged": [False]}).assign(**at))
+        frames.append(_fp_theory(ax, alpha, np.geomspace(0.3, 0.0005, 40)))
+        for k, (name, found) in enumerate(curves.items()):
+            frames.extend(found)
+            for j, one in enumerate(found):
+                one = one[one.converged]
                 ax.plot(one.d, one.local_entropy, "o-", color=f"C{k}", ms=3, lw=0.8, alpha=0.8,
-                        label=f"BP around {name} ({solved}/{instances} solved)" if j == 0 else None)
+                        label=f"BP around {name} ({len(found)}/{instances} solved)" if j == 0 else None)
         ax.set(xlabel="d", xscale="log", xlim=(5e-4, 0.3), ylim=(0, 0.45), title=f"α = {alpha:g}, N = {n}")
         ax.legend(fontsize=6.5, loc="upper left")
     axes[0].set_ylabel("local entropy (nats per weight)")

@@ -221,6 +221,22 @@ def esgd(patterns, kappa=0.0, lr=0.1, epochs=300, batch=None, gamma0=0.5, gamma_
     return Run(_sign(v), False, epochs)
 
 
+def _bp_messages(xi, u, field, theta):
+    """One sweep of the perceptron's belief propagation: from the pattern -> weight messages ``u`` (P x N, half
+    log-likelihood ratios) and each weight's total ``field``, the weight -> pattern magnetizations tanh(field - u)
+    and, with each pattern's cavity field Gaussian (the mean and variance of the other weights' messages), the new
+    pattern -> weight messages for the constraint W.xi >= theta."""
+    m = np.tanh(field[None, :] - u)
+    mean = (xi * m).sum(axis=1, keepdims=True) - xi * m
+    sd = np.sqrt(np.maximum((1 - m ** 2).sum(axis=1, keepdims=True) - (1 - m ** 2), 1e-12))
+    return 0.5 * (log_ndtr((mean + xi - theta) / sd) - log_ndtr((mean - xi - theta) / sd))
+
+
+def _check_damping(damping):
+    if not 0 <= damping < 1:
+        raise ParameterError(f"damping={damping!r}: the weight of the old messages must lie in [0, 1)")
+
+
 def fbp(patterns, kappa=0.0, y0=0.0, y_rate=0.1, gamma0=0.1, gamma_rate=0.01, damping=0.5, max_iter=1000, seed=0):
     """Focusing belief propagation (Baldassi et al., PNAS 2016): belief propagation on the perceptron's factor graph
     (the P x N messages; each pattern's cavity field Gaussian with the mean and variance of the other weights'
@@ -233,8 +249,7 @@ def fbp(patterns, kappa=0.0, y0=0.0, y_rate=0.1, gamma0=0.1, gamma_rate=0.01, da
     for name, value in (("y_rate", y_rate), ("gamma_rate", gamma_rate), ("y0", y0), ("gamma0", gamma0)):
         _positive(name, value, allow_zero=True)
     _positive("max_iter", max_iter, integer=True)
-    if not 0 <= damping < 1:
-        raise ParameterError(f"damping={damping!r}: the weight of the old messages must lie in [0, 1)")
+    _check_damping(damping)
     rng = np.random.default_rng(seed)
     p, n = xi.shape
     theta = kappa * math.sqrt(n)
@@ -244,11 +259,7 @@ def fbp(patterns, kappa=0.0, y0=0.0, y_rate=0.1, gamma0=0.1, gamma_rate=0.01, da
         y, tg = y0 + y_rate * (t - 1), math.tanh(gamma0 + gamma_rate * (t - 1))
         focus = np.arctanh(tg * np.tanh((y - 1) * np.arctanh(tg * np.tanh(data)))) if y > 1 else 0.0
         field = data + focus
-        m = np.tanh(field[None, :] - u)  # weight -> pattern magnetizations
-        mean = (xi * m).sum(axis=1, keepdims=True) - xi * m
-        sd = np.sqrt(np.maximum((1 - m ** 2).sum(axis=1, keepdims=True) - (1 - m ** 2), 1e-12))
-        new = 0.5 * (log_ndtr((mean + xi - theta) / sd) - log_ndtr((mean - xi - theta) / sd))
-        u = damping * u + (1 - damping) * new
+        u = damping * u + (1 - damping) * _bp_messages(xi, u, field, theta)
         w = _sign(field)
         if solves(xi, w, kappa):
             return Run(w, True, t)
@@ -421,19 +432,14 @@ def bp_local_entropy(patterns, reference, lambdas, kappa=0.0, damping=0.5, tol=1
     ref = np.asarray(reference, dtype=float)
     if xi.ndim != 2 or not np.all(np.abs(xi) == 1) or not np.all(np.abs(ref) == 1) or ref.size != xi.shape[1]:
         raise ParameterError("patterns must be a P x N array and the reference N entries, all +-1")
-    if not 0 <= damping < 1:
-        raise ParameterError(f"damping={damping!r}: the weight of the old messages must lie in [0, 1)")
+    _check_damping(damping)
     p, n = xi.shape
     theta = kappa * math.sqrt(n)
     u = np.random.default_rng(seed).normal(0.0, 0.01, (p, n))
     rows = []
     for lam in lambdas:
         for it in range(1, max_iter + 1):
-            field = u.sum(axis=0) + lam * ref
-            m = np.tanh(field[None, :] - u)
-            mean = (xi * m).sum(axis=1, keepdims=True) - xi * m
-            sd = np.sqrt(np.maximum((1 - m ** 2).sum(axis=1, keepdims=True) - (1 - m ** 2), 1e-12))
-            new = 0.5 * (log_ndtr((mean + xi - theta) / sd) - log_ndtr((mean - xi - theta) / sd))
+            new = _bp_messages(xi, u, u.sum(axis=0) + lam * ref, theta)
             change = float(np.max(np.abs(new - u))) if p else 0.0
             u = damping * u + (1 - damping) * new
             if change < tol:

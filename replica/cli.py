@@ -217,10 +217,10 @@ def _parser():
     return top
 
 
-def _model_params(spec, extra, command):
-    """Parse the leftover ``--name value`` pairs against the model's declared parameters."""
-    declared = spec.declared
-    params, i = {}, 0
+def _pairs(extra, allowed, unknown):
+    """The ``--name value`` (or ``--name=value``) pairs of ``extra`` as {name: value}, dashes in names read as
+    underscores; a name not in ``allowed`` is refused with the message ``unknown(name, allowed names as options)``."""
+    pairs, i = {}, 0
     while i < len(extra):
         token = extra[i]
         if not token.startswith("--"):
@@ -231,11 +231,18 @@ def _model_params(spec, extra, command):
             if i + 1 >= len(extra):
                 raise ReplicaError(f"--{name} needs a value")
             value, i = extra[i + 1], i + 1
-        if name not in declared:
-            allowed = ", ".join("--" + k.replace("_", "-") for k in declared)
-            raise ReplicaError(f"unknown option --{name} for {command} {spec.name}; its parameters are {allowed}")
-        params[name] = value
+        if name not in allowed:
+            raise ReplicaError(unknown(name, ", ".join("--" + k.replace("_", "-") for k in allowed)))
+        pairs[name] = value
         i += 1
+    return pairs
+
+
+def _model_params(spec, extra, command):
+    """Parse the leftover ``--name value`` pairs against the model's declared parameters."""
+    params = _pairs(extra, spec.declared,
+                    lambda name, allowed: f"unknown option --{name} for {command} {spec.name}; its parameters are "
+                                          f"{allowed}")
     if command == "solve":  # numbers, or a model's named values (ref_kappa 'max'), checked by the model
         return params
     return {k: v if v in spec.special.get(k, {}) else parse_grid(v, "--" + k.replace("_", "-"))
@@ -591,31 +598,20 @@ def _simulate_algorithm(spec, args, extra):
         raise ReplicaError(f"simulate {spec.name} needs --algorithm ({names})")
     allowed = hyperparameters(args.algorithm, committee=k is not None)
     declared = ("alpha",) if k else ("alpha", "kappa")
-    params, hyper, i = {}, {}, 0
-    while i < len(extra):
-        key, _, value = extra[i][2:].partition("=")
-        key = key.replace("-", "_")
-        if not extra[i].startswith("--") or not key:
-            raise ReplicaError(f"unrecognized argument {extra[i]!r}; parameters and hyperparameters as --NAME VALUE")
-        if not value:
-            if i + 1 >= len(extra):
-                raise ReplicaError(f"--{key} needs a value")
-            value, i = extra[i + 1], i + 1
-        i += 1
-        if key in declared:
-            params[key] = value
-        elif key in allowed:
-            integer = isinstance(allowed[key], int) or key in ("batch",)
-            try:
-                hyper[key] = int(value) if integer else float(value)
-            except ValueError:
-                raise ReplicaError(f"--{key} takes {'an integer' if integer else 'a number'}, got {value!r}") from None
-        else:
-            raise ReplicaError(f"unknown parameter --{key} for {args.algorithm}; allowed: "
-                               + ", ".join(f"--{name.replace('_', '-')}" for name in (*declared, *allowed)))
+    pairs = _pairs(extra, [*declared, *allowed],
+                   lambda name, names: f"unknown parameter --{name} for {args.algorithm}; allowed: {names}")
+    params = {name: value for name, value in pairs.items() if name in declared}
+    hyper = {}
+    for name in pairs.keys() - params.keys():
+        integer = isinstance(allowed[name], int) or name == "batch"
+        try:
+            hyper[name] = int(pairs[name]) if integer else float(pairs[name])
+        except ValueError:
+            raise ReplicaError(f"--{name} takes {'an integer' if integer else 'a number'}, "
+                               f"got {pairs[name]!r}") from None
     if "alpha" not in params:
         raise ReplicaError(f"simulate {spec.name} needs --alpha")
-    p = spec.check({n: params[n] for n in params})
+    p = spec.check(params)
     p.setdefault("kappa", 0.0)
     df = simulate(args.algorithm, args.n, p["alpha"], p["kappa"], seeds=args.seeds, seed=args.seed,
                   local_entropy=_list(args.local_entropy, "--local-entropy"),

@@ -214,10 +214,11 @@ class System:
             return sum(e for e, _ in parts), v + sum(moved - v for _, moved in parts)
         idx = self.unknown_indices(unknowns, target)
         J, phi_here, r_here = self._at(v, quad, idx, target)
-        phi_fine, *r_fine = self.call("phi_res", v, quad.doubled(levels))
+        fine = quad.doubled(levels)
+        phi_fine, *r_fine = self.call("phi_res", v, fine)
         if target is not None:
             k, value = self._target(target)
-            r_fine.append(self.call("obs", v, quad.doubled(levels))[k] - value)
+            r_fine.append(self.call("obs", v, fine)[k] - value)
         r_fine = np.array(r_fine)
         try:  # the root on the doubled rules, by one Newton step; its shift is the change of the residual (the
             # solver's own remaining residual taken out: a near-singular J amplifies rounding)

@@ -166,19 +166,25 @@ def test_linear_mup_limit_is_tp4s_scalar_recursion():
     assert np.allclose(iw.linear_mup_limit(xs, ys, test, eta), expected, rtol=1e-13, atol=1e-15)
 
 
-def test_finite_linear_mup_nets_tend_to_the_limit():
-    xs, ys, test = _task(3, 15, 5)
-    limit = iw.linear_mup_limit(xs, ys, test, eta=0.1)[-1]
-    p = preset("mup", 1, linear=True)
+def _deviations(p, activation, xs, ys, test, limit, eta, seeds):
+    """Per width and seed, the outputs on ``test`` of a network trained by one SGD pass over (xs, ys), minus
+    ``limit``."""
     deviations = []
     for n in WIDTHS:
         dev = []
-        for s in range(4):
-            net = width.MLP(p, n, 3, "linear", np.random.default_rng([s, n]))
+        for s in range(seeds):
+            net = width.MLP(p, n, xs.shape[1], activation, np.random.default_rng([s, n]))
             for xi, y in zip(xs, ys):
-                net.step(xi, y, 0.1)
+                net.step(xi, y, eta)
             dev.append([net.forward(x)[0] for x in test] - limit)
         deviations.append(dev)
+    return deviations
+
+
+def test_finite_linear_mup_nets_tend_to_the_limit():
+    xs, ys, test = _task(3, 15, 5)
+    limit = iw.linear_mup_limit(xs, ys, test, eta=0.1)[-1]
+    deviations = _deviations(preset("mup", 1, linear=True), "linear", xs, ys, test, limit, eta=0.1, seeds=4)
     assert -0.75 <= _half_power(deviations) <= -0.25
 
 
@@ -187,16 +193,7 @@ def test_nonlinear_mup_limit_converges_in_nodes_and_in_width():
     test = np.array([0.7, -1.3])
     limit = iw.mup_limit_1d(xs[:, 0], ys, test, "tanh", eta=0.5, nodes=200)[-1]
     assert np.max(np.abs(iw.mup_limit_1d(xs[:, 0], ys, test, "tanh", eta=0.5, nodes=400)[-1] - limit)) < 1e-6
-    p = preset("mup", 1)
-    deviations = []
-    for n in WIDTHS:
-        dev = []
-        for s in range(6):
-            net = width.MLP(p, n, 1, "tanh", np.random.default_rng([s, n]))
-            for xi, y in zip(xs, ys):
-                net.step(xi, y, 0.5)
-            dev.append([net.forward([x])[0] for x in test] - limit)
-        deviations.append(dev)
+    deviations = _deviations(preset("mup", 1), "tanh", xs, ys, test[:, None], limit, eta=0.5, seeds=6)
     assert -0.75 <= _half_power(deviations) <= -0.25
 
 
