@@ -3,6 +3,8 @@ margin, dAT line, 1RSB SAT/UNSAT line. The free entropies live in ``replica.equa
 each its start, region and notes, the closed forms they are checked against, and the threshold hooks
 (:mod:`replica.thresholds`)."""
 
+import math
+
 import numpy as np
 
 from replica.equations import perceptron as eq
@@ -19,8 +21,19 @@ from .thresholds import Crossing, Refusal, locate, number, replicon, trace, zero
 __all__ = ["alpha_c_spherical", "alpha_gd_binary", "max_margin_crossing", "SPHERICAL", "BINARY", "JAMMING_1RSB",
            "models"]
 
-alpha_c_spherical = numeric(eq.alpha_c_spherical(), eq.kappa)
-alpha_gd_binary = numeric(eq.alpha_gd_binary(), eq.kappa)
+def _unbounded(f):
+    """``f`` (a closed-form threshold in kappa), read as +inf where its denominator (1 + kappa^2) H(-kappa) +
+    kappa G(kappa) underflows to zero (kappa < -38): there the threshold exceeds the largest float."""
+    def threshold(kappa):
+        try:
+            return f(kappa)
+        except ZeroDivisionError:
+            return math.inf
+    return threshold
+
+
+alpha_c_spherical = _unbounded(numeric(eq.alpha_c_spherical(), eq.kappa))
+alpha_gd_binary = _unbounded(numeric(eq.alpha_gd_binary(), eq.kappa))
 _H = numeric(eq.H(eq.kappa), eq.kappa)
 
 
