@@ -293,3 +293,12 @@ def test_rsb1_point_high_precision():
 def test_capacity_solver_limit_more_margins(kappa):
     thr = replica.capacity("spherical-perceptron", kappa=kappa)
     assert abs(thr.extra["alpha_c_solver"] - thr.value) <= 1e-6 * thr.value
+
+
+def test_thresholds_beyond_float_range_are_infinite():
+    """At kappa < -38 the closed forms' denominators underflow: alpha_c and alpha_GD exceed the largest float, and a
+    point there is inside the region (found by the fuzz test at alpha = 0, kappa = -39)."""
+    from replica.perceptron import alpha_c_spherical, alpha_gd_binary
+
+    assert alpha_c_spherical(-39.0) == alpha_gd_binary(-39.0) == float("inf")
+    assert replica.solve("binary-perceptron", alpha=0.0, kappa=-39.0).converged
