@@ -122,6 +122,21 @@ def _check_negative_margin(kappa, what):
         raise ParameterError(f"kappa={kappa:g}: {what}")
 
 
+def _on_negative_margins(spec, name, values, what, trace_line):
+    """A line along kappa of a threshold that exists for kappa < 0 only: traced there (``trace_line(kappas)``), and a
+    ``no_solution`` row saying ``what`` at each kappa >= 0, so that a range across 0 (a phase diagram's axis) keeps
+    every point. A range with no negative kappa is refused."""
+    kappas = [number("kappa", k) for k in values]
+    inside = [k for k in kappas if k < 0]
+    if not inside:
+        _check_negative_margin(kappas[0], what)
+    traced = iter(trace_line(inside))
+    return [next(traced) if k < 0 else
+            Threshold(name, None, spec.name, {"kappa": k}, False, Status.NO_SOLUTION, f"kappa={k:g}: {what}",
+                      REMEDIES[Status.NO_SOLUTION])
+            for k in kappas]
+
+
 class _SphericalDat:
     """alpha_dAT(kappa) of the spherical perceptron, kappa < 0 (for kappa >= 0 RS is stable up to alpha_c)."""
 
@@ -133,9 +148,8 @@ class _SphericalDat:
         return DAT(spec, quadrature=quadrature, tol=tol, kappa=kappa, **rest)
 
     def line(self, spec, along, values, quadrature=None, tol=None, **params):
-        for k in values:
-            _check_negative_margin(number("kappa", k), "the dAT line lies below capacity only for kappa < 0")
-        return DAT.line(spec, along, values, quadrature, tol, **params)
+        return _on_negative_margins(spec, DAT.name, values, "the dAT line lies below capacity only for kappa < 0",
+                                    lambda kappas: DAT.line(spec, along, kappas, quadrature, tol, **params))
 
 
 def _nontrivial(w):
@@ -217,11 +231,14 @@ class _Rsb1Capacity:
         if along != "kappa" or params:
             raise ParameterError("the 1RSB SAT/UNSAT line runs along kappa (and takes no other parameter)")
         tol = tol or Tolerance()
-        for k in values:
-            _check_negative_margin(number("kappa", k), "the 1RSB SAT/UNSAT line is computed for kappa < 0")
-        rows = trace(spec, JAMMING_1RSB, lambda at: self.locate(spec, at, quadrature, tol), "alpha_c", "alpha",
-                     RSB1_TARGET, "kappa", values, {}, quadrature, tol, self.extra, accept=_nontrivial)
-        return [self.finish(spec, thr) for thr in rows]
+
+        def traced(kappas):
+            rows = trace(spec, JAMMING_1RSB, lambda at: self.locate(spec, at, quadrature, tol), "alpha_c", "alpha",
+                         RSB1_TARGET, "kappa", kappas, {}, quadrature, tol, self.extra, accept=_nontrivial)
+            return [self.finish(spec, thr) for thr in rows]
+
+        return _on_negative_margins(spec, "alpha_c", values, "the 1RSB SAT/UNSAT line is computed for kappa < 0",
+                                    traced)
 
     @staticmethod
     def extra(params):

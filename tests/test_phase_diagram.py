@@ -36,6 +36,20 @@ def test_every_point_is_a_row_and_the_lines_lie_on_the_grid():
     json.dumps(payload, allow_nan=False)
 
 
+def test_a_line_that_exists_for_negative_margins_only_keeps_every_point_of_an_axis_across_zero():
+    """The spherical perceptron's dAT line exists for kappa < 0 only: across kappa = 0 it is traced below and each
+    kappa >= 0 is a no_solution row (the figure recipe's axis runs from -1 to 1); a range of kappa >= 0 alone is
+    refused."""
+    d = replica.phase_diagram("spherical-perceptron", lines=["dat-line"], kappa="-1:1:5", alpha="0.5:6:3",
+                              line_points=5, progress=False)
+    dat = d.lines["dat-line"]
+    assert list(dat.kappa) == [-1.0, -0.5, 0.0, 0.5, 1.0]
+    assert list(dat.status) == ["converged"] * 2 + ["no_solution"] * 3 and dat.alpha.iloc[2:].isna().all()
+    assert dat.alpha.iloc[0] == pytest.approx(replica.dat_line("spherical-perceptron", kappa=-1.0).value, abs=1e-9)
+    with pytest.raises(ParameterError, match="kappa < 0"):
+        replica.line("spherical-perceptron", "dat-line", kappa=[0.0, 0.5])
+
+
 def test_processes_and_dask_give_the_rows_of_a_serial_run():
     serial = replica.phase_diagram("binary-perceptron", progress=False, **GRID).grid
     pooled = replica.phase_diagram("binary-perceptron", workers=2, progress=False, **GRID).grid
