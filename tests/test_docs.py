@@ -1,8 +1,6 @@
-"""The examples in docstrings and in the README run and print what they say."""
+"""The examples in docstrings run and print what they say (the README and the site: test_guide.py)."""
 import doctest
 import importlib
-import re
-from pathlib import Path
 
 import pytest
 
@@ -15,13 +13,3 @@ def test_docstring_examples(name):
     module = importlib.import_module(name)
     result = doctest.testmod(module, optionflags=doctest.ELLIPSIS | doctest.NORMALIZE_WHITESPACE)
     assert result.attempted > 0 and result.failed == 0
-
-
-def test_readme_python_blocks(tmp_path, monkeypatch):
-    """Every ```python block of the README runs (in a scratch directory)."""
-    readme = (Path(__file__).resolve().parents[1] / "README.md").read_text()
-    blocks = re.findall(r"```python\n(.*?)```", readme, flags=re.S)
-    assert blocks
-    monkeypatch.chdir(tmp_path)
-    for code in blocks:
-        exec(compile(code, "README.md", "exec"), {})

@@ -1,6 +1,6 @@
-"""Every code block of the documentation site runs and prints what the page says.
+"""Every code block of the documentation site and of the README runs and prints what the page says.
 
-The pages are MyST Markdown under ``docs/``. A block is run according to its language:
+The pages are MyST Markdown under ``docs/``, and the README. A block is run according to its language:
 
 - ``python``: doctest examples (``>>>`` lines with the printed output below them), or plain code that must run;
 - ``console``: ``$ replica ...`` commands, each followed by its expected output (stderr is added when the command
@@ -9,8 +9,9 @@ The pages are MyST Markdown under ``docs/``. A block is run according to its lan
 - anything else (``text``, ``toml``, directives) is not code.
 
 A comment line ``% test: slow`` right above a block runs it only with ``-m slow``; ``% test: not run: REASON`` skips
-it, and a reason is required. Outputs are compared as doctest does, with ``...`` for what varies (residuals, times).
-Blocks of one page share one namespace and run in order, in a scratch directory.
+it, and a reason is required (in the README, where ``%`` lines would show, ``<!-- test: ... -->``). Outputs are
+compared as doctest does, with ``...`` for what varies (residuals, times). Blocks of one page share one namespace
+and run in order, in a scratch directory.
 """
 import contextlib
 import doctest
@@ -21,12 +22,13 @@ from pathlib import Path
 
 import pytest
 
-DOCS = Path(__file__).resolve().parents[1] / "docs"
+ROOT = Path(__file__).resolve().parents[1]
+DOCS = ROOT / "docs"
 GENERATED = {DOCS / "gallery" / "index.md"}
-PAGES = sorted(p for p in DOCS.rglob("*.md") if "_build" not in p.parts and "reference" not in p.parts
-               and p not in GENERATED)
-FENCE = re.compile(r"^(?:% test: (?P<marker>[^\n]*)\n)?```(?P<lang>[\w{}-]*)[^\n]*\n(?P<body>.*?)^```[ \t]*$",
-                   re.M | re.S)
+PAGES = [ROOT / "README.md"] + sorted(p for p in DOCS.rglob("*.md") if "_build" not in p.parts
+                                      and "reference" not in p.parts and p not in GENERATED)
+FENCE = re.compile(r"^(?:(?:% test: |<!-- test: )(?P<marker>[^\n]*?)(?: -->)?\n)?"
+                   r"```(?P<lang>[\w{}-]*)[^\n]*\n(?P<body>.*?)^```[ \t]*$", re.M | re.S)
 FLAGS = doctest.ELLIPSIS | doctest.NORMALIZE_WHITESPACE
 
 
@@ -78,7 +80,7 @@ def run_page(page, slow):
     globs = {"__name__": "__guide__"}
     ran = 0
     for line, lang, marker, body in blocks(page):
-        where = f"{page.relative_to(DOCS)}:{line}"
+        where = f"{page.relative_to(ROOT)}:{line}"
         if marker.startswith("not run"):
             assert marker.partition(":")[2].strip(), f"{where}: '% test: not run' needs a reason"
             continue
@@ -92,7 +94,7 @@ def run_page(page, slow):
     return ran
 
 
-@pytest.mark.parametrize("page", PAGES, ids=lambda p: str(p.relative_to(DOCS)))
+@pytest.mark.parametrize("page", PAGES, ids=lambda p: str(p.relative_to(ROOT)))
 def test_page_blocks(page, tmp_path, monkeypatch):
     monkeypatch.chdir(tmp_path)
     run_page(page, slow=False)
@@ -102,7 +104,7 @@ SLOW_PAGES = [p for p in PAGES if any(marker == "slow" for _, _, marker, _ in bl
 
 
 @pytest.mark.slow
-@pytest.mark.parametrize("page", SLOW_PAGES, ids=lambda p: str(p.relative_to(DOCS)))
+@pytest.mark.parametrize("page", SLOW_PAGES, ids=lambda p: str(p.relative_to(ROOT)))
 def test_page_blocks_with_slow_ones(page, tmp_path, monkeypatch):
     monkeypatch.chdir(tmp_path)
     run_page(page, slow=True)
