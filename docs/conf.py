@@ -52,7 +52,18 @@ def _literal_bars(app, what, name, obj, options, lines):
         lines[i] = "``".join(p.replace("|", "\\|") if k % 2 == 0 else p for k, p in enumerate(parts))
 
 
+def _registered_models(app, what, name, obj, options, lines):
+    """A module's ModelSpec or Family constant is documented by what it registers, not by its class's docstring."""
+    from replica.models import Family, ModelSpec
+
+    if what == "data" and isinstance(obj, (ModelSpec, Family)):
+        kind = "model" if isinstance(obj, ModelSpec) else "model family"
+        lines[:] = [f"The {kind} ``{obj.name}``: {obj.summary}.", "",
+                    "``replica models`` lists its parameters; the user guide's model catalogue has them as a table."]
+
+
 def setup(app):
+    app.connect("autodoc-process-docstring", _registered_models, priority=90)
     app.connect("autodoc-process-docstring", _literal_bars, priority=100)
 
 

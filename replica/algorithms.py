@@ -49,6 +49,7 @@ class Run:
 
 
 def check_patterns(patterns):
+    """``patterns`` as a P x N array, checked to be +-1 entries (a ParameterError otherwise)."""
     patterns = np.asarray(patterns)
     if patterns.ndim != 2 or patterns.shape[0] < 1 or not np.all(np.abs(patterns) == 1):
         raise ParameterError("patterns must be a P x N array of +-1 entries (P >= 1)")
@@ -61,6 +62,7 @@ def stabilities(patterns, w):
 
 
 def solves(patterns, w, kappa=0.0):
+    """Whether the weights ``w`` give every pattern a stability >= ``kappa`` (to 1e-12)."""
     return bool(np.all(stabilities(patterns, w) >= kappa - 1e-12))
 
 
@@ -266,6 +268,7 @@ def fbp(patterns, kappa=0.0, y0=0.0, y_rate=0.1, gamma0=0.1, gamma_rate=0.01, da
     return Run(w, False, max_iter)
 
 
+#: The binary-perceptron learning algorithms by their command-line name.
 ALGORITHMS = {"sbpi": sbpi, "ce-sgd": ce_sgd, "rsgd": rsgd, "esgd": esgd, "fbp": fbp}
 
 
@@ -472,6 +475,7 @@ def _committee_fields(xi, w, k):
 
 
 def committee_solves(patterns, w, k=3):
+    """Whether the K = ``k`` tree committee with weights ``w`` classifies every pattern correctly."""
     return bool(np.all(np.sign(np.sign(_committee_fields(np.asarray(patterns, dtype=float), w, k)).sum(axis=1)) > 0))
 
 
@@ -556,4 +560,5 @@ def committee_local_energy(patterns, w, sigma, k=3):
     return float(wrong.mean() - np.mean(np.sign(np.sign(lam).sum(axis=1)) < 0))
 
 
+#: The tree-committee learning algorithms by their command-line name.
 COMMITTEE_ALGORITHMS = {"least-action": committee_least_action, "ce-sgd": committee_ce_sgd}

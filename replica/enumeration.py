@@ -29,7 +29,8 @@ from .errors import ParameterError
 __all__ = ["Instance", "random_instance", "solutions", "count_solutions", "entropy", "extrapolate", "max_margin",
            "local_entropy", "distance_distribution", "MAX_N"]
 
-MAX_N = 30  # 2^30 configurations: about a minute per instance
+#: The largest N enumerated: 2^30 configurations, about a minute per instance.
+MAX_N = 30
 
 
 @numba.njit(cache=True)

@@ -146,6 +146,7 @@ def follow_fp(order, old, new):
 
 
 def fp_notes(params, order, obs):
+    """The notes a Franz-Parisi solution carries (above the upper bound, negative local entropy)."""
     notes = []
     if obs["entropy"] > obs["upper_bound"] + 1e-9:
         notes.append("entropy above the upper bound: this saddle point is not the Franz-Parisi one")

@@ -32,8 +32,10 @@ from .solving import QUAD_TOL, solve_point
 __all__ = ["ModelSpec", "Family", "Homotopy", "register", "register_family", "get_model", "resolve", "models",
            "families", "numeric", "ENTRY_POINT_GROUP", "MAX_ADAPTIVE_NODES", "QUAD_TOL"]
 
+#: The entry-point group through which packages register models.
 ENTRY_POINT_GROUP = "replica.models"
-MAX_ADAPTIVE_NODES = 8192  # the default (adaptive) quadrature doubles its Gaussian nodes up to this
+#: The default (adaptive) quadrature doubles its Gaussian nodes up to this.
+MAX_ADAPTIVE_NODES = 8192
 MAX_MAGNITUDE = 1e12  # parameters beyond this overflow float64 in the closed forms (kappa^2 ...), whatever the model
 _NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]*$")
 
@@ -78,8 +80,11 @@ _HOOKS = {
 class ModelSpec:
     """A model: its free entropy and what a solve needs around it. Frozen; checked when built.
 
-    Required
-    --------
+    Every field is a keyword argument. "Writing a model" (``docs/models.md``) is this contract as tables, grouped
+    (required; parameters and their checks; solving; after a solve; thresholds), with a complete plugin.
+
+    Parameters
+    ----------
     name : str
         One word of letters, digits, '-', '.' or '_' (``binary-perceptron``); unique in the registry.
     summary : str
@@ -89,8 +94,6 @@ class ModelSpec:
     start : callable
         ``start(inputs) -> {order parameter: value}``: a starting point at the free entropy's parameters.
 
-    Parameters and their checks
-    ---------------------------
     defaults : mapping
         Values of optional user parameters.
     user_params : tuple of Symbol, optional
@@ -109,8 +112,6 @@ class ModelSpec:
         capacity, say). A single solve refuses such a point; a sweep or a phase diagram records it as a row with
         status ``no_solution``.
 
-    Solving
-    -------
     path, path_start : str, float or callable
         Where a direct solve fails, the solution is reached by continuation in the free-entropy parameter ``path``
         from ``path_start`` (a number, or a function of the inputs), where ``start`` is reliable. ``path=None``: no
@@ -126,8 +127,6 @@ class ModelSpec:
         The base rule; the largest outer rule an adaptive refinement may reach; whether it may refine at all; whether
         the node-doubling estimate is taken level by level (K-dimensional rules).
 
-    After a solve
-    -------------
     notes : callable, optional
         ``notes(params, order, observables) -> list of str``: physics remarks.
     vouch : callable, optional
@@ -138,8 +137,6 @@ class ModelSpec:
     report : tuple of str
         Free-entropy parameters shown among the observables (a reference's overlap).
 
-    Thresholds
-    ----------
     thresholds : mapping
         ``{kind: hook}`` for the kinds this model declares (``capacity``, ``max-margin``, ``dat-line``, ``onset``,
         ...): each hook is an object of :mod:`replica.thresholds` (or any callable ``hook(spec, **options) ->

@@ -31,6 +31,7 @@ from .errors import ParameterError
 __all__ = ["Parametrization", "classify", "preset", "PRESETS", "exact"]
 
 INF = math.inf
+#: The named abc-parametrizations :func:`preset` knows.
 PRESETS = ("sp", "ntp", "mf", "mup", "mup-sgd")
 
 

@@ -21,7 +21,8 @@ from .thresholds import Crossing, Refusal, locate, number, replicon, trace, zero
 __all__ = ["alpha_c_spherical", "alpha_gd_binary", "max_margin_crossing", "SPHERICAL", "BINARY", "JAMMING_1RSB",
            "models"]
 
-def _unbounded(f):
+
+def _unbounded(f, doc):
     """``f`` (a closed-form threshold in kappa), read as +inf where its denominator (1 + kappa^2) H(-kappa) +
     kappa G(kappa) underflows to zero (kappa < -38): there the threshold exceeds the largest float."""
     def threshold(kappa):
@@ -29,11 +30,14 @@ def _unbounded(f):
             return f(kappa)
         except ZeroDivisionError:
             return math.inf
+    threshold.__doc__ = doc
     return threshold
 
 
-alpha_c_spherical = _unbounded(numeric(eq.alpha_c_spherical(), eq.kappa))
-alpha_gd_binary = _unbounded(numeric(eq.alpha_gd_binary(), eq.kappa))
+alpha_c_spherical = _unbounded(numeric(eq.alpha_c_spherical(), eq.kappa),
+                               "Gardner's RS capacity of the spherical perceptron at margin kappa (closed form).")
+alpha_gd_binary = _unbounded(numeric(eq.alpha_gd_binary(), eq.kappa),
+                             "The load where the binary perceptron's RS solution reaches q = 1: (2/pi) alpha_c^sph.")
 _H = numeric(eq.H(eq.kappa), eq.kappa)
 
 

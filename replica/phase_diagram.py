@@ -37,6 +37,7 @@ from .tables import RowFile, check_output_path
 __all__ = ["phase_diagram", "PhaseDiagram", "LINES"]
 
 # line kinds beyond the declared thresholds: closed forms and contours of the grid
+#: Lines a phase diagram can draw beside a model's thresholds, with what each is.
 LINES = {"alpha-gd": "binary weights: the load alpha_GD(kappa) where the RS solution reaches q = 1 (closed form)",
          "zero:OBS": "the contour where the grid's observable OBS vanishes (e.g. zero:entropy)"}
 

@@ -53,24 +53,38 @@ def _num(x):
 class Solution:
     """A replica-symmetric saddle point and everything needed to trust it.
 
+    Quantities are also reachable as attributes or keys: ``sol.q``, ``sol["entropy"]``.
+
     Attributes
     ----------
     model : str
-    params : dict            control parameters (alpha, kappa, ...)
-    order : dict             order parameters at the saddle point (None where the solve failed)
-    observables : dict       entropy (phi) and model observables (None where the solve failed)
-    converged : bool         solver converged *and* the quadrature error estimate is below tolerance
-    status : Status          a :class:`~replica.solvers.status.Status` (a str: 'converged', 'inaccurate',
-                             'no_solution', 'ended', ...; ``Status.X.meaning`` says what each means)
-    message, remedy : str    what happened and what to do about it
+        The model's name.
+    params : dict
+        Control parameters (alpha, kappa, ...).
+    order : dict
+        Order parameters at the saddle point (None where the solve failed).
+    observables : dict
+        The free entropy (``entropy``, or the model's name for it) and the model's observables (None where the solve
+        failed).
+    converged : bool
+        The solver converged *and* the quadrature error estimate is below tolerance.
+    status : Status
+        A :class:`~replica.Status`, a str ('converged', 'inaccurate', 'no_solution', 'ended', ...);
+        ``Status.X.meaning`` says what each means.
+    message, remedy : str
+        What happened, and what to do about it.
     iterations : int
-    residual : float         max |r| of the stationarity equations at the returned point
-    quad_error : float       node-doubling estimate (largest change of phi or of an order parameter)
-    method : str             solver path taken
-    settings : dict          quadrature, tolerances, method (the rows of a sweep carry the rule as ``quadrature``)
-    notes : list of str      physics remarks (e.g. negative entropy: beyond capacity)
-
-    Quantities are also reachable as attributes or keys: ``sol.q``, ``sol["entropy"]``.
+        Solver iterations.
+    residual : float
+        Largest residual of the stationarity equations at the returned point.
+    quad_error : float
+        Node-doubling estimate: the largest change of phi or of an order parameter when the rule's nodes double.
+    method : str
+        The solver path taken.
+    settings : dict
+        Quadrature, tolerances, method (the rows of a sweep carry the rule as ``quadrature``).
+    notes : list of str
+        Physics remarks, e.g. a negative entropy beyond the capacity.
     """
 
     model: str

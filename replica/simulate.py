@@ -151,6 +151,7 @@ def _square(t):
 
 
 # model -> (fit, the per-sample training loss of the margin t = y * field)
+#: Model name -> (the finite-N fit, its training loss) for the Gaussian-mixture estimators.
 ESTIMATORS = {"gm-ridge": (fit_ridge, _square), "gm-fixed-norm": (fit_fixed_norm, _square),
               "gm-bayes": (fit_bayes, _square), "gm-logistic": (fit_logistic, _logistic),
               "gm-hinge": (fit_hinge, _hinge)}
@@ -166,6 +167,7 @@ def _measure(x, y, v, w, b, delta, rho, loss):
 
 # local-entropy model -> the estimator whose direction it counts around (the Bayes-optimal posterior mean is the
 # Hebbian direction)
+#: Local-entropy model name -> the fit of its reference.
 REFERENCES = {"gm-bo-local-entropy": fit_bayes, "gm-ridge-local-entropy": fit_ridge}
 
 

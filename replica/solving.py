@@ -20,7 +20,8 @@ from .results import REMEDIES, Solution
 __all__ = ["solve_point", "solve_with_branch", "march", "outcome", "package", "refinement", "refinement_cap",
            "vector_of", "failed", "QUAD_TOL"]
 
-QUAD_TOL = 1e-8  # default tolerance on the node-doubling error estimate
+#: Default tolerance on the node-doubling error estimate.
+QUAD_TOL = 1e-8
 
 _METHODS = ("auto", "fixed-point", "newton")
 

@@ -28,7 +28,8 @@ from .tables import RowFile
 
 __all__ = ["sweep", "parse_grid", "grid_points", "MAX_POINTS"]
 
-MAX_POINTS = 10**7  # a grid beyond this is refused (a larger one is announced with its size before it starts)
+#: A grid beyond this many points is refused (a large one is announced with its size before it starts).
+MAX_POINTS = 10**7
 LARGE_GRID = 10**5
 
 

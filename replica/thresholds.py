@@ -29,6 +29,7 @@ __all__ = ["Crossing", "Refusal", "zero_entropy", "replicon", "locate", "trace",
            "max_margin", "dat_line", "KINDS"]
 
 # threshold kinds: kind -> what it is (the CLI command of the same name, replica.line)
+#: The threshold kinds a model can declare, with what each locates.
 KINDS = {
     "capacity": "storage capacity alpha_c (RS)",
     "capacity-1rsb": "1RSB SAT/UNSAT load",

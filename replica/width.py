@@ -17,6 +17,7 @@ from .errors import ParameterError, ReplicaError
 
 __all__ = ["MLP", "ACTIVATIONS", "coord_check", "max_stable_learning_rate", "fitted_slope"]
 
+#: Activations of the finite-width MLPs, by name: (phi, phi').
 ACTIVATIONS = {
     "tanh": (np.tanh, lambda h: 1.0 - np.tanh(h) ** 2),
     "relu": (lambda h: np.maximum(h, 0.0), lambda h: (h > 0).astype(float)),

@@ -106,10 +106,13 @@ class TruncatedGaussLaguerre(Rule):
 
 
 MAX_TRUNC = 512
+#: Rules for plain Gaussian averages, by name.
 GAUSS_RULES = {"trapezoid": GaussTrapezoid, "hermite": GaussHermite}
 # the largest rules a caller may ask for: the trapezoid's nodes are a linspace, Gauss–Hermite's and the truncated
 # rule's come from an eigenproblem that grows as n^2; a nested average costs the product of its levels
+#: The most nodes a rule of each kind may have.
 MAX_NODES = {"trapezoid": 2**20, "hermite": 4096, "trunc": 4096}
+#: The most integrand evaluations one nested average may cost.
 MAX_COST = 2**40
 
 

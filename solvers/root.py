@@ -19,7 +19,8 @@ from .status import Status
 
 __all__ = ["SolverResult", "Tolerance", "STATUS_CODES", "template"]
 
-STATUS_CODES = Status.solver_codes()  # compiled code returns the index
+#: Statuses by the integer code compiled solvers return.
+STATUS_CODES = Status.solver_codes()
 
 
 @dataclass(frozen=True)

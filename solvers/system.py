@@ -27,6 +27,7 @@ def interval_bounds(interval):
 
 
 def in_interval(x, bounds):
+    """Whether ``x`` lies in ``bounds`` = (lo, hi, lo_open, hi_open), from :func:`interval_bounds`."""
     lo, hi, lo_open, hi_open = bounds
     return (x > lo if lo_open else x >= lo) and (x < hi if hi_open else x <= hi)
 

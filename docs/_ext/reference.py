@@ -23,6 +23,22 @@ PUBLIC = {
                                           "replica.solvers.system", "replica.solvers.continuation"],
 }
 
+# the other modules, and why they have no page of their own
+INTERNAL = {
+    "replica.__main__": "python -m replica: the command line",
+    "replica.cli": "the command line (documented by replica --help and the guide)",
+    "replica.api": "every name is exported by replica",
+    "replica.errors": "every name is exported by replica",
+    "replica.lines": "every name is exported by replica",
+    "replica.results": "every name is exported by replica",
+    "replica.solving": "one solve with its branch bookkeeping, behind replica.solve and the sweeps",
+    "replica.tables": "row files of sweeps and diagrams, behind --out",
+    "replica.solvers.codegen": "code generation and the compile cache, behind every model",
+    "replica.solvers.kernels": "numba kernels shared by the generated modules",
+    "replica.solvers.special": "numba special functions used by the generated modules",
+    "replica.solvers.status": "Status is exported by replica",
+}
+
 
 def documented_names():
     """``{module: [names]}``: every name that gets a reference page, in order."""
