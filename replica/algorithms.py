@@ -21,7 +21,9 @@ instance, and the epochs it took. Every hyperparameter is a keyword argument; a 
 * :func:`fbp` — focusing belief propagation (Baldassi et al., PNAS 2016): belief propagation with a growing
   coupling to a reference shared by a growing number y of replicas.
 
-The committee machine's versions are not implemented.
+For the tree committee machine: :func:`committee_least_action` and :func:`committee_ce_sgd`. Around what they find:
+:func:`simulate` (random instances), :func:`teacher_student` and :func:`data_study` (a real data set, e.g.
+:func:`digits`) measure the local energy, the Hessian, local entropies and the test error.
 """
 import inspect
 import math
@@ -33,7 +35,8 @@ from scipy.special import erfc, expit, log_ndtr
 from .errors import ParameterError
 
 __all__ = ["Run", "sbpi", "ce_sgd", "rsgd", "esgd", "fbp", "ALGORITHMS", "stabilities", "solves", "flip_energy",
-           "check_patterns", "hyperparameters", "ce_hessian", "simulate", "teacher_student", "correlation",
+           "check_patterns", "hyperparameters", "ce_hessian", "simulate", "teacher_student", "digits", "data_study",
+           "correlation",
            "bp_local_entropy", "COMMITTEE_ALGORITHMS", "committee_least_action", "committee_ce_sgd",
            "committee_solves", "committee_local_energy"]
 
@@ -381,11 +384,7 @@ def teacher_student(algorithms=None, n=1001, alpha=1.0, seeds=10, seed=0, sigma=
     one row per (instance, algorithm): ``solved``, ``local_energy`` (multiplicative noise of size ``sigma``),
     ``overlap`` R = W.T / N and ``test_error`` = arccos(R) / pi (the error on Gaussian inputs; on +-1 inputs in the
     large-N limit). ``hyper``: {algorithm: {name: value}} for each algorithm's own hyperparameters."""
-    from .landscape import perceptron_local_energy
-
-    names = list(ALGORITHMS) if algorithms is None else list(algorithms)
-    for name in names:
-        hyperparameters(name)
+    names = _algorithm_names(algorithms)
     if n % 2 == 0:
         raise ParameterError(f"n={n}: the teacher's labels sign(T.xi) need an odd N")
     rng = np.random.default_rng(seed)
@@ -393,20 +392,91 @@ def teacher_student(algorithms=None, n=1001, alpha=1.0, seeds=10, seed=0, sigma=
     for instance in range(seeds):
         teacher = rng.choice(np.array([-1, 1]), size=n)
         xi = rng.choice(np.array([-1, 1], dtype=np.int8), size=(max(1, round(alpha * n)), n))
-        labels = np.sign(xi @ teacher)
-        patterns = xi * labels[:, None]
+        patterns = xi * np.sign(xi @ teacher)[:, None]
         for name in names:
-            run = ALGORITHMS[name](patterns, seed=int(rng.integers(2**31)), **hyper.get(name, {}))
+            run, measured = _learn(name, patterns, rng, sigma, hyper)
             r = float(run.weights @ teacher) / n
-            rows.append({"instance": instance, "algorithm": name, "solved": run.solved,
-                         "local_energy": perceptron_local_energy(run.weights, patterns, np.ones(len(xi)), sigma),
-                         "overlap": r, "test_error": math.acos(min(1.0, r)) / math.pi})
+            rows.append({"instance": instance, "algorithm": name, **measured, "overlap": r,
+                         "test_error": math.acos(min(1.0, r)) / math.pi})
     return pd.DataFrame(rows)
 
 
-def correlation(x, y, resamples=2000, seed=0):
-    """Pearson's correlation of x and y with a bootstrap standard error: (r, err)."""
+def digits(classes=(4, 9), threshold=7):
+    """Two classes of scikit-learn's 8 x 8 handwritten digits (1797 images, about 180 per class) as +-1 patterns for
+    a binary perceptron: each of the 64 pixels (grey levels 0-16) is +1 above ``threshold`` and -1 otherwise, and a
+    constant +1 input is appended (a bias; it also makes N = 65 odd, so no field W.x is 0). Returns (X, y): X a
+    P x 65 int8 array, y = +1 for the first class and -1 for the second. Needs scikit-learn (the ``digits`` extra:
+    ``pip install -e '.[digits]'``), whose copy of the data ships with it."""
+    try:
+        from sklearn.datasets import load_digits
+    except ImportError:
+        raise ParameterError("the digits data set needs scikit-learn: pip install -e '.[digits]'") from None
+    classes = tuple(classes)
+    if len(classes) != 2 or len(set(classes)) != 2 or not all(c in range(10) for c in classes):
+        raise ParameterError(f"classes={classes!r}: two different digits among 0 ... 9")
+    data = load_digits()
+    keep = np.isin(data.target, classes)
+    pixels = np.where(data.data[keep] > threshold, 1, -1).astype(np.int8)
+    X = np.hstack([pixels, np.ones((len(pixels), 1), dtype=np.int8)])
+    return X, np.where(data.target[keep] == classes[0], 1, -1).astype(np.int8)
+
+
+def data_study(X, y, train, algorithms=None, splits=10, runs=3, sigma=0.3, seed=0, **hyper):
+    """Flatness against generalization on a data set (X: P x N entries +-1, y: labels +-1): ``splits`` random
+    training sets of ``train`` examples, the rest of the data each split's test set, each learnt ``runs`` times by
+    every algorithm in ``algorithms`` (default: all). Returns a DataFrame, one row per run: ``split``,
+    ``algorithm``, ``solved``, ``local_energy`` (multiplicative noise of size ``sigma`` on the training set, exact
+    for +-1 inputs), ``train_error`` and ``test_error`` (the fraction of examples with y W.x <= 0). ``hyper``:
+    {algorithm: {name: value}}. Compare solutions within a split (``correlation(..., groups=split)``): the split's
+    own difficulty moves every solution's test error together."""
+    names = _algorithm_names(algorithms)
+    X, y = np.asarray(X), np.asarray(y)
+    if X.ndim != 2 or y.shape != (X.shape[0],) or not np.all(np.abs(X) == 1) or not np.all(np.abs(y) == 1):
+        raise ParameterError("X must be a P x N array of +-1 entries and y P labels +-1")
+    if not (isinstance(train, int) and 0 < train < len(y)):
+        raise ParameterError(f"train={train!r}: the number of training examples, between 1 and {len(y) - 1}")
+    _positive("splits", splits, integer=True)
+    _positive("runs", runs, integer=True)
+    patterns = X * y[:, None]
+    rng = np.random.default_rng(seed)
+    rows = []
+    for split in range(splits):
+        order = rng.permutation(len(y))
+        learn, test = patterns[order[:train]], patterns[order[train:]]
+        for name in names:
+            for _ in range(runs):
+                run, measured = _learn(name, learn, rng, sigma, hyper)
+                rows.append({"split": split, "algorithm": name, **measured,
+                             "train_error": float(np.mean(learn @ run.weights <= 0)),
+                             "test_error": float(np.mean(test @ run.weights <= 0))})
+    return pd.DataFrame(rows)
+
+
+def _algorithm_names(algorithms):
+    names = list(ALGORITHMS) if algorithms is None else list(algorithms)
+    for name in names:
+        hyperparameters(name)
+    return names
+
+
+def _learn(name, patterns, rng, sigma, hyper):
+    """One run of algorithm ``name`` on ``patterns`` (its seed drawn from ``rng``), with its local energy."""
+    from .landscape import perceptron_local_energy
+
+    run = ALGORITHMS[name](patterns, seed=int(rng.integers(2**31)), **hyper.get(name, {}))
+    energy = perceptron_local_energy(run.weights, patterns, np.ones(len(patterns)), sigma)
+    return run, {"solved": run.solved, "local_energy": energy}
+
+
+def correlation(x, y, groups=None, resamples=2000, seed=0):
+    """Pearson's correlation of x and y with a bootstrap standard error: (r, err). With ``groups`` (a label per
+    point), each variable is first centred on its group's mean: the correlation within groups (e.g. between the
+    solutions of one training set), free of what moves a whole group."""
     x, y = np.asarray(x, dtype=float), np.asarray(y, dtype=float)
+    if groups is not None:
+        frame = pd.DataFrame({"x": x, "y": y, "g": np.asarray(groups)})
+        centred = frame[["x", "y"]] - frame.groupby("g")[["x", "y"]].transform("mean")
+        x, y = centred["x"].to_numpy(), centred["y"].to_numpy()
     if x.size < 3 or np.std(x) == 0 or np.std(y) == 0:
         raise ParameterError("a correlation needs at least three points and spread in both variables")
     rng = np.random.default_rng(seed)

@@ -142,6 +142,39 @@ def test_teacher_student_rows_and_correlation():
         algorithms.teacher_student(n=200)
 
 
+def test_correlation_within_groups_removes_what_moves_a_whole_group():
+    """Within each group y = x exactly, while the groups' offsets run the other way: the raw correlation is
+    negative, the within-group one is 1."""
+    x = np.array([0.0, 1.0, 2.0, 10.0, 11.0, 12.0])
+    y = np.array([10.0, 11.0, 12.0, 0.0, 1.0, 2.0])
+    groups = [0, 0, 0, 1, 1, 1]
+    assert algorithms.correlation(x, y)[0] < -0.9
+    r, err = algorithms.correlation(x, y, groups=groups)
+    assert r == pytest.approx(1.0) and err == pytest.approx(0.0, abs=1e-12)
+
+
+def test_digits_two_classes_as_pm1_patterns_with_a_bias():
+    pytest.importorskip("sklearn")
+    X, y = algorithms.digits((4, 9))
+    assert X.shape == (361, 65) and set(np.unique(X)) == {-1, 1} and (X[:, -1] == 1).all()
+    assert (y == 1).sum() == 181 and (y == -1).sum() == 180  # scikit-learn's 181 fours and 180 nines
+    with pytest.raises(ParameterError, match="two different digits"):
+        algorithms.digits((4, 4))
+
+
+def test_data_study_on_digits_is_reproducible_and_measures_each_solution():
+    pytest.importorskip("sklearn")
+    X, y = algorithms.digits((4, 9))
+    run = dict(train=100, algorithms=["sbpi", "ce-sgd"], splits=2, runs=2, seed=3)
+    data = algorithms.data_study(X, y, **run)
+    assert len(data) == 8 and data.equals(algorithms.data_study(X, y, **run))
+    solved = data[data.solved]
+    assert len(solved) >= 4 and (solved.train_error == 0).all() and (solved.local_energy > 0).all()
+    assert data.test_error.between(0, 0.2).all()  # separable-looking classes: every solution generalizes
+    with pytest.raises(ParameterError, match="training examples"):
+        algorithms.data_study(X, y, train=len(y))
+
+
 def test_bp_local_entropy_without_patterns_is_the_binary_entropy():
     ref = np.random.default_rng(0).choice([-1, 1], size=101)
     table = algorithms.bp_local_entropy(np.zeros((0, 101)), ref, [0.3, 1.0, 2.5])
