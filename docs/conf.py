@@ -1,8 +1,9 @@
 """Sphinx configuration of the replica documentation site.
 
 Build it with ``pip install -e '.[docs]'`` and ``python -m sphinx -W -b html docs docs/_build/html``. The API
-reference and the figure gallery are generated at build time (``_ext/reference.py``, ``_ext/gallery.py``) from what
-the package exports and from its figure recipes, so neither can fall behind the code.
+reference, the figure gallery and the command-line reference are generated at build time (``_ext/reference.py``,
+``_ext/gallery.py``, ``_ext/cli_reference.py``) from what the package exports, its figure recipes and its argument
+parser, so none of them can fall behind the code.
 """
 import sys
 from pathlib import Path
@@ -23,6 +24,7 @@ extensions = [
     "sphinx.ext.mathjax",
     "numpydoc",
     "reference",
+    "cli_reference",
     "gallery",
 ]
 
