@@ -16,7 +16,8 @@ RECIPES = {recipe.NAME: recipe for recipe in (storage.ENTROPY, diagrams.SPHERICA
                                               committee.TREE_STORAGE, width.COORD_CHECK,
                                               width.MAX_LEARNING_RATE, width.NTK_CONVERGENCE, width.LANDSCAPE,
                                               experiment.ENUMERATION, experiment.FP_EXPERIMENT,
-                                              experiment.FLATNESS_GENERALIZATION, experiment.FLATNESS_DIGITS,
+                                              experiment.COMMITTEE_EXPERIMENT, experiment.FLATNESS_GENERALIZATION,
+                                              experiment.FLATNESS_DIGITS,
                                               experiment.FP_BP)}
 
 __all__ = ["RECIPES"]

@@ -47,64 +47,84 @@ def _enumeration():
     return data.assign(rs_entropy=rs_at), fig
 
 
-def _fp_theory(ax, alpha, d):
-    """Draw the Franz–Parisi curves around maximal-margin and typical references (the latter from d = 0.02 on, where
-    it stays positive and cheap) and H2(d) on ``ax``; return their rows."""
+def _fp_theory(ax, alpha, d, model="binary-perceptron-fp", label="", **options):
+    """Draw the Franz–Parisi curves of ``model`` around maximal-margin and typical references (the latter from
+    d = 0.02 on, where it stays positive and cheap) and H2(d) on ``ax``; return their rows."""
     frames = []
-    for ref, label, style in (("max", "FP around κ_max(α)", "k-"), (0.0, "FP around typical", "k--")):
-        df = replica.sweep("binary-perceptron-fp", alpha=alpha, ref_kappa=ref, d=d if ref == "max" else d[d >= 0.02],
-                           progress=False)
+    for ref, name, style in (("max", "FP around κ_max(α)", "k-"), (0.0, "FP around typical", "k--")):
+        df = replica.sweep(model, alpha=alpha, ref_kappa=ref, d=d if ref == "max" else d[d >= 0.02], progress=False,
+                           **options)
         ok = df[df.converged]
-        ax.plot(ok.d, ok.entropy, style, label=f"{label} (RS, N → ∞)")
-        frames.append(df[["d", "entropy", "status", "upper_bound"]].assign(alpha=alpha, reference=label))
+        ax.plot(ok.d, ok.entropy, style, label=f"{name} (RS, N → ∞{label})")
+        frames.append(df[["d", "entropy", "status", "upper_bound"]].assign(alpha=alpha, reference=name))
     bound = frames[0].dropna(subset=["upper_bound"]).sort_values("d")  # the kappa_max grid reaches the smallest d
     ax.plot(bound.d, bound.upper_bound, ":", color="0.5", label="H2(d): every configuration")
     return pd.concat(frames, ignore_index=True)
 
 
-def _fp_experiment(alpha=0.4, n=25, instances=30):
-    """Counts around each reference on ``instances`` instances; per reference kind, the mean of ln(count)/N over the
-    instances with a nonzero count at that distance."""
-    rng = np.random.default_rng(1)
-    kinds = ["maximal margin", "uniform (typical)", *algorithms.ALGORITHMS]
-    counts = {k: [] for k in kinds}
+def _counted_around(n, alpha, instances, rng, k=1):
+    """Exact counts around each kind of reference on ``instances`` random instances (a tree committee of ``k``
+    hidden units if k > 1): per kind and distance, the mean of ln(count)/N over the instances with a nonzero count
+    there. The kinds: the maximal-margin solution (perceptron), one drawn uniformly, and each algorithm's."""
+    table = algorithms.ALGORITHMS if k == 1 else algorithms.COMMITTEE_ALGORITHMS
+    kinds = (["maximal margin"] if k == 1 else []) + ["uniform (typical)", *table]
+    counts = {kind: [] for kind in kinds}
     for _ in range(instances):
-        instance = en.random_instance(n, alpha, rng=rng)
+        instance = en.random_instance(n, alpha, rng=rng, k=k)
         sols = en.solutions(instance)
         if sols.size == 0:
             continue
-        best, _ = en.max_margin(instance, sols)
-        refs = {"maximal margin": best, "uniform (typical)": sols[rng.integers(sols.size)]}
-        for name, algorithm in algorithms.ALGORITHMS.items():
-            run = algorithm(instance.patterns, seed=int(rng.integers(2**31)))
+        refs = {"maximal margin": en.max_margin(instance, sols)[0]} if k == 1 else {}
+        refs["uniform (typical)"] = sols[rng.integers(sols.size)]
+        for name, algorithm in table.items():
+            run = algorithm(instance.patterns, seed=int(rng.integers(2**31)), **({} if k == 1 else {"k": k}))
             if run.solved:
                 refs[name] = instance.bits_of(run.weights)[0]
         for name, ref in refs.items():
             counts[name].append(en.local_entropy(instance, np.array([ref], dtype=np.uint64), sols)["count"])
     rows = []
     for name, found in counts.items():
-        table = np.array(found, dtype=float)
-        for k in range(1, n // 2 + 1):
-            c = table[:, k]
+        found = np.array(found, dtype=float).reshape(-1, n + 1)
+        for j in range(1, n // 2 + 1):
+            c = found[:, j]
             s = np.log(c[c > 0]) / n
-            rows.append({"reference": name, "d": k / n, "local_entropy": s.mean() if s.size else np.nan,
+            rows.append({"reference": name, "d": j / n, "local_entropy": s.mean() if s.size else np.nan,
                          "local_entropy_err": s.std(ddof=1) / np.sqrt(s.size) if s.size > 1 else 0.0,
-                         "instances": int(table.shape[0]), "nonzero": int(s.size)})
-    data = pd.DataFrame(rows)
-    fig, ax = plt.subplots(figsize=(7, 4.6))
-    theory = _fp_theory(ax, alpha, np.geomspace(0.45, 0.004, 30))
-    k = np.arange(1, n // 2 + 1)
-    ax.plot(k / n, (gammaln(n + 1) - gammaln(k + 1) - gammaln(n - k + 1)) / n, "x", color="0.5", ms=4,
+                         "instances": int(found.shape[0]), "nonzero": int(s.size)})
+    return pd.DataFrame(rows)
+
+
+def _draw_counts(ax, data, n, title):
+    j = np.arange(1, n // 2 + 1)
+    ax.plot(j / n, (gammaln(n + 1) - gammaln(j + 1) - gammaln(n - j + 1)) / n, "x", color="0.5", ms=4,
             label=f"ln C(N, k) / N: every configuration at N = {n}")
-    for k, (name, group) in enumerate(data.groupby("reference", sort=False)):
-        ax.errorbar(group.d + 0.002 * (k - 2), group.local_entropy, group.local_entropy_err, fmt="o", ms=3.5,
+    for j, (name, group) in enumerate(data.groupby("reference", sort=False)):
+        ax.errorbar(group.d + 0.002 * (j - 2), group.local_entropy, group.local_entropy_err, fmt="o", ms=3.5,
                     capsize=2, label=f"N = {n}: around {name}")
     ax.axhline(0, color="k", lw=0.5)
     ax.set(xlabel="d (fraction of flipped weights)", ylabel="local entropy (nats per weight)", xlim=(0, 0.5),
-           title=f"Binary perceptron, α = {alpha:g}: solutions counted around what algorithms find")
+           title=title)
     ax.title.set_fontsize(10)
     ax.legend(fontsize=7, ncol=2, loc="upper left")
     ax.set_ylim(0, 0.85)
+
+
+def _fp_experiment(alpha=0.4, n=25, instances=30):
+    data = _counted_around(n, alpha, instances, np.random.default_rng(1))
+    fig, ax = plt.subplots(figsize=(7, 4.6))
+    theory = _fp_theory(ax, alpha, np.geomspace(0.45, 0.004, 30))
+    _draw_counts(ax, data, n, f"Binary perceptron, α = {alpha:g}: solutions counted around what algorithms find")
+    fig.tight_layout()
+    return pd.concat([data, theory], ignore_index=True), fig
+
+
+def _committee_experiment(alpha=0.3, n=21, instances=30, k=3):
+    data = _counted_around(n, alpha, instances, np.random.default_rng(3), k=k)
+    fig, ax = plt.subplots(figsize=(7, 4.6))
+    theory = _fp_theory(ax, alpha, np.geomspace(0.45, 0.004, 30), model="committee-fp", label=", K = ∞",
+                        activation="sign")
+    _draw_counts(ax, data, n, f"Tree committee, K = {k} sign units, α = {alpha:g}: solutions counted around "
+                              "what algorithms find")
     fig.tight_layout()
     return pd.concat([data, theory], ignore_index=True), fig
 
@@ -223,6 +243,17 @@ FLATNESS_DIGITS = Recipe(
             "solve these correlated patterns (their success is in each title); across splits the correlation is "
             "weaker, because a split's own difficulty moves every solution's test error together",
     make=_flatness_digits,
+)
+COMMITTEE_EXPERIMENT = Recipe(
+    NAME="committee-experiment",
+    reconstructs="the seeds' overlay for the tree committee machine: the local entropy counted exactly (K = 3 sign "
+                 "units, binary weights, N = 21, alpha = 0.3, 30 instances) around a uniformly drawn solution and "
+                 "the solutions of least action and CE-SGD, beside the K = inf Franz-Parisi curves around typical "
+                 "and maximal-margin references",
+    caveats="the theory curves are K = inf (the finite-K Franz-Parisi entropy is not computed) and N = 21 is far "
+            "from N -> infinity, so this compares orderings, not values; no maximal-margin solution is defined "
+            "for the committee here; averages are over instances with a nonzero count",
+    make=_committee_experiment,
 )
 FP_BP = Recipe(
     NAME="fp-bp",

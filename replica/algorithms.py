@@ -322,8 +322,8 @@ def flip_energy(patterns, w, d, kappa=0.0, draws=100, seed=0):
 
 def simulate(algorithm, n, alpha, kappa=0.0, seeds=10, seed=0, local_entropy=(), local_energy=(), k=None, **hyper):
     """Run ``algorithm`` on ``seeds`` random instances (N, alpha, kappa) and measure around what it finds; with
-    ``k``, a tree committee of K hidden sign units (:data:`COMMITTEE_ALGORITHMS`, kappa = 0, no local entropy or
-    Hessian: the local energy is :func:`committee_local_energy`).
+    ``k``, a tree committee of K hidden sign units (:data:`COMMITTEE_ALGORITHMS`, kappa = 0, no Hessian; the local
+    energy is :func:`committee_local_energy` and the local entropy is counted by enumerating the committee).
 
     Returns a DataFrame, one row per instance: ``solved``, ``epochs``; for each distance d in ``local_entropy``,
     ``local_entropy[d]`` = ln(#solutions at Hamming distance round(d N) from the found weights) / N, counted exactly
@@ -351,29 +351,29 @@ def simulate(algorithm, n, alpha, kappa=0.0, seeds=10, seed=0, local_entropy=(),
         raise ParameterError("local-entropy distances must lie in [0, 1]")
     if any(not s > 0 for s in local_energy):
         raise ParameterError("local-energy noise sizes must be > 0")
-    if k is not None and (kappa != 0 or local_entropy):
-        raise ParameterError("the committee's algorithms learn at kappa = 0 and have no local-entropy count")
+    if k is not None and kappa != 0:
+        raise ParameterError("the committee's algorithms learn at kappa = 0")
     rng = np.random.default_rng(seed)
     rows = []
     for _ in range(seeds):
         xi = rng.choice(np.array([-1, 1], dtype=np.int8), size=(max(1, round(alpha * n)), n))
         if k is not None:
             run = COMMITTEE_ALGORITHMS[algorithm](xi, k=k, seed=int(rng.integers(2**31)), **hyper)
-            rows.append({"solved": run.solved, "epochs": run.epochs,
-                         **{f"local_energy[{s:g}]": committee_local_energy(xi, run.weights, s, k)
-                            for s in local_energy}})
-            continue
-        run = ALGORITHMS[algorithm](xi, kappa=kappa, seed=int(rng.integers(2**31)), **hyper)
-        row = {"solved": run.solved, "epochs": run.epochs}
-        row["hessian_max"], row["hessian_trace"] = ce_hessian(xi, run.weights, kappa)
+            row = {"solved": run.solved, "epochs": run.epochs}
+            energy = lambda s: committee_local_energy(xi, run.weights, s, k)
+        else:
+            run = ALGORITHMS[algorithm](xi, kappa=kappa, seed=int(rng.integers(2**31)), **hyper)
+            row = {"solved": run.solved, "epochs": run.epochs}
+            row["hessian_max"], row["hessian_trace"] = ce_hessian(xi, run.weights, kappa)
+            energy = lambda s: perceptron_local_energy(run.weights, xi, np.ones(len(xi)), s)
         if local_entropy:
-            instance = Instance(xi, kappa)
+            instance = Instance(xi, kappa, k or 1)
             counts = count_around(instance, run.weights[None, :], solutions(instance)) if run.solved else None
             for d in local_entropy:
                 count = 0 if counts is None else int(counts["count"][round(d * n)])
                 row[f"local_entropy[{d:g}]"] = math.log(count) / n if count else None
         for s in local_energy:
-            row[f"local_energy[{s:g}]"] = perceptron_local_energy(run.weights, xi, np.ones(len(xi)), s)
+            row[f"local_energy[{s:g}]"] = energy(s)
         rows.append(row)
     return pd.DataFrame(rows)
 

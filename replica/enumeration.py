@@ -17,6 +17,11 @@ What is measured, per instance, in nats per weight:
 
 The entropy against 1/N is extrapolated to N -> infinity by weighted least squares
 (:func:`extrapolate`), to be set beside the RS entropy and alpha_KM.
+
+The tree committee machine (K odd hidden sign units on disjoint blocks of N/K inputs, N/K odd, the output their
+majority; ``Instance(..., k=K)``) is enumerated the same way: each hidden unit's vote on each pattern is tabulated
+for the 2^(N/K) configurations of its block, and a configuration is a solution where the votes' sum is positive
+on every pattern. Its solutions, local entropies and distance distribution come from the same functions.
 """
 import math
 
@@ -59,6 +64,29 @@ def _scan(bits, n, most, out):
 
 
 @numba.njit(cache=True)
+def _committee_scan(votes, n, k, out):
+    """As :func:`_scan` for a tree committee: ``votes[mu, l, b]`` is hidden unit l's vote (+-1) on pattern mu when
+    its block of m = n / k weights is the bit string b; a configuration solves pattern mu when its K votes sum to
+    a positive number."""
+    m = n // k
+    mask = np.uint64((1 << m) - 1)
+    count = 0
+    for w in range(1 << n):
+        w = np.uint64(w)
+        for mu in range(votes.shape[0]):
+            total = 0
+            for unit in range(k):
+                total += votes[mu, unit, (w >> np.uint64(unit * m)) & mask]
+            if total < 0:
+                break
+        else:
+            if count < out.shape[0]:
+                out[count] = w
+            count += 1
+    return count
+
+
+@numba.njit(cache=True)
 def _distance_counts(refs, sols, n):
     """counts[r, k]: the number of ``sols`` at Hamming distance k from ``refs[r]``."""
     counts = np.zeros((refs.shape[0], n + 1), dtype=np.int64)
@@ -81,17 +109,35 @@ def _min_stabilities(bits, sols, n):
 
 
 class Instance:
-    """P patterns of N entries +-1 (``patterns``, P x N) and the margin kappa; ``bits`` holds them as bit strings."""
+    """P patterns of N entries +-1 (``patterns``, P x N) and the margin kappa; ``bits`` holds them as bit strings.
+    With ``k`` > 1, the instance of a tree committee of k hidden sign units (k odd, N/k odd, kappa 0)."""
 
-    def __init__(self, patterns, kappa=0.0):
+    def __init__(self, patterns, kappa=0.0, k=1):
         patterns = np.asarray(patterns)
         if patterns.ndim != 2 or not np.all(np.abs(patterns) == 1):
             raise ParameterError("patterns must be a P x N array of +-1 entries")
         n = patterns.shape[1]
         _check_n(n)
-        self.patterns, self.kappa, self.n = patterns.astype(np.int8), float(kappa), n
+        if k != 1 and not (isinstance(k, (int, np.integer)) and k > 1 and k % 2 and n % k == 0 and (n // k) % 2):
+            raise ParameterError(f"k={k!r}: a tree committee needs an odd number of hidden units K dividing N with "
+                                 f"N/K odd (N = {n})")
+        if k != 1 and kappa != 0:
+            raise ParameterError("the committee is enumerated at kappa = 0 only")
+        self.patterns, self.kappa, self.n, self.k = patterns.astype(np.int8), float(kappa), n, int(k)
         weights = np.uint64(1) << np.arange(n, dtype=np.uint64)
         self.bits = ((patterns < 0).astype(np.uint64) * weights).sum(axis=1).astype(np.uint64)
+
+    def votes(self):
+        """votes[mu, l, b]: hidden unit l's sign on pattern mu when its block of N/K weights is the bit string b."""
+        m = self.n // self.k
+        blocks = (self.bits[:, None] >> (np.arange(self.k, dtype=np.uint64) * np.uint64(m))) & np.uint64((1 << m) - 1)
+        disagree = _popcounts((blocks[:, :, None] ^ np.arange(1 << m, dtype=np.uint64)).ravel())
+        return np.where(m - 2 * disagree > 0, 1, -1).astype(np.int8).reshape(len(self.bits), self.k, 1 << m)
+
+    def _scan(self, out):
+        if self.k == 1:
+            return _scan(self.bits, self.n, self.most_flips, out)
+        return _committee_scan(self.votes(), self.n, self.k, out)
 
     @property
     def most_flips(self):
@@ -114,25 +160,25 @@ def _check_n(n):
         raise ParameterError(f"n={n!r}: exact enumeration takes 2^N steps; allowed 1 <= N <= {MAX_N}")
 
 
-def random_instance(n, alpha, kappa=0.0, rng=None):
-    """P = round(alpha N) random +-1 patterns of N entries (labels absorbed), as an :class:`Instance`."""
+def random_instance(n, alpha, kappa=0.0, rng=None, k=1):
+    """P = round(alpha N) random +-1 patterns of N entries (labels absorbed), as an :class:`Instance` (of a tree
+    committee of ``k`` hidden units if ``k`` > 1)."""
     _check_n(n)
     if not (isinstance(alpha, (int, float)) and not isinstance(alpha, bool) and alpha >= 0):
         raise ParameterError(f"alpha={alpha!r}: the load must be a number >= 0")
     rng = np.random.default_rng(rng)
-    return Instance(rng.choice(np.array([-1, 1], dtype=np.int8), size=(round(alpha * n), n)), kappa)
+    return Instance(rng.choice(np.array([-1, 1], dtype=np.int8), size=(round(alpha * n), n)), kappa, k)
 
 
 def count_solutions(instance):
     """The number of solutions of ``instance`` (no storage)."""
-    return int(_scan(instance.bits, instance.n, instance.most_flips, np.empty(0, dtype=np.uint64)))
+    return int(instance._scan(np.empty(0, dtype=np.uint64)))
 
 
 def solutions(instance):
     """Every solution of ``instance``, as bit strings (uint64; :meth:`Instance.weights` turns them into +-1 rows)."""
-    count = count_solutions(instance)
-    out = np.empty(count, dtype=np.uint64)
-    _scan(instance.bits, instance.n, instance.most_flips, out)
+    out = np.empty(count_solutions(instance), dtype=np.uint64)
+    instance._scan(out)
     return out
 
 
@@ -172,7 +218,9 @@ def extrapolate(ns, values, errors):
 
 def max_margin(instance, sols=None):
     """The solution (bit string) with the largest smallest stability, and that stability min_mu Delta^mu (ties: the
-    first in enumeration order)."""
+    first in enumeration order). Perceptron instances only."""
+    if instance.k != 1:
+        raise ParameterError("the maximal margin is defined here for the perceptron (k = 1) only")
     sols = solutions(instance) if sols is None else sols
     if sols.size == 0:
         raise ParameterError("the instance has no solution")

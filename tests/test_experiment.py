@@ -142,6 +142,26 @@ def test_teacher_student_rows_and_correlation():
         algorithms.teacher_student(n=200)
 
 
+@pytest.mark.parametrize("n, k, alpha", [(9, 3, 0.5), (15, 3, 0.4), (15, 5, 0.4)])
+def test_committee_enumeration_finds_exactly_the_configurations_that_classify_every_pattern(n, k, alpha):
+    instance = en.random_instance(n, alpha, rng=n + k, k=k)
+    every = np.array(list(itertools.product([1, -1], repeat=n)), dtype=np.int8)
+    solving = {tuple(w) for w in every if algorithms.committee_solves(instance.patterns, w, k)}
+    found = en.solutions(instance)
+    assert len(found) == len(solving) > 0 and {tuple(w) for w in instance.weights(found)} == solving
+    with pytest.raises(ParameterError, match="N/K odd"):
+        en.Instance(instance.patterns, k=2)
+    with pytest.raises(ParameterError, match="perceptron"):
+        en.max_margin(instance, found)
+
+
+def test_simulate_counts_the_committee_solutions_around_what_it_finds():
+    data = algorithms.simulate("least-action", n=15, alpha=0.3, seeds=4, k=3, local_entropy=[1 / 15])
+    solved = data[data.solved]
+    assert len(solved) >= 2 and (solved["local_entropy[0.0666667]"] > 0).all()
+    assert data.loc[~data.solved, "local_entropy[0.0666667]"].isna().all()
+
+
 def test_correlation_within_groups_removes_what_moves_a_whole_group():
     """Within each group y = x exactly, while the groups' offsets run the other way: the raw correlation is
     negative, the within-group one is 1."""
