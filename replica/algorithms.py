@@ -360,20 +360,19 @@ def simulate(algorithm, n, alpha, kappa=0.0, seeds=10, seed=0, local_entropy=(),
         if k is not None:
             run = COMMITTEE_ALGORITHMS[algorithm](xi, k=k, seed=int(rng.integers(2**31)), **hyper)
             row = {"solved": run.solved, "epochs": run.epochs}
-            energy = lambda s: committee_local_energy(xi, run.weights, s, k)
+            energies = [committee_local_energy(xi, run.weights, s, k) for s in local_energy]
         else:
             run = ALGORITHMS[algorithm](xi, kappa=kappa, seed=int(rng.integers(2**31)), **hyper)
             row = {"solved": run.solved, "epochs": run.epochs}
             row["hessian_max"], row["hessian_trace"] = ce_hessian(xi, run.weights, kappa)
-            energy = lambda s: perceptron_local_energy(run.weights, xi, np.ones(len(xi)), s)
+            energies = [perceptron_local_energy(run.weights, xi, np.ones(len(xi)), s) for s in local_energy]
         if local_entropy:
             instance = Instance(xi, kappa, k or 1)
             counts = count_around(instance, run.weights[None, :], solutions(instance)) if run.solved else None
             for d in local_entropy:
                 count = 0 if counts is None else int(counts["count"][round(d * n)])
                 row[f"local_entropy[{d:g}]"] = math.log(count) / n if count else None
-        for s in local_energy:
-            row[f"local_energy[{s:g}]"] = energy(s)
+        row.update({f"local_energy[{s:g}]": e for s, e in zip(local_energy, energies)})
         rows.append(row)
     return pd.DataFrame(rows)
 
