@@ -241,7 +241,7 @@ def E(expr, var, layer=None):
     ``layer=(c, w)``: where ``expr`` turns on a scale w (an expression, free of ``var``) around var = c and is smooth
     on either side (a boundary layer, e.g. ln H((kappa - sqrt(q) z)/sqrt(1-q)) near q -> 1: c = kappa/sqrt(q),
     w = sqrt((1-q)/q)), the quadrature splits the Gaussian at c and spends its own nodes on the layer when it is
-    narrow (:mod:`replica.solvers.codegen`). The value does not depend on it."""
+    narrow (the code generator, ``replica.solvers.codegen``). The value does not depend on it."""
     return Average(expr, var, sp.S.NegativeInfinity, layer)
 
 
@@ -250,7 +250,7 @@ def E_trunc(expr, var, lower, layer=None):
 
     ``layer``: where ``expr`` varies on a scale w (an expression, free of ``var``) just above ``lower`` and little
     beyond a few w (a boundary layer, e.g. ln H(u/sqrt(1-q)) near q -> 1), the quadrature spends its own nodes on
-    that layer (:mod:`replica.solvers.codegen`). The value does not depend on it."""
+    that layer (the code generator, ``replica.solvers.codegen``). The value does not depend on it."""
     return Average(expr, var, lower, layer)
 
 

@@ -5,7 +5,7 @@ erfc. Use it to check any compiled number: ``phi(model, point)`` re-evaluates th
 
 Nested averages of three levels are beyond tanh-sinh's budget. For them ``quadrature=`` evaluates the averages on the
 compiled model's own rule (the same nodes, weights and truncated-average maps, see
-:meth:`replica.solvers.codegen._Emitter.level`) in mpmath arithmetic: the difference from the compiled number is then
+``replica.solvers.codegen._Emitter.level``) in mpmath arithmetic: the difference from the compiled number is then
 rounding, the float special functions and code generation, while node doubling bounds the rule's own error.
 """
 import itertools

@@ -222,7 +222,7 @@ FP_QUADRATURE = Quadrature(gauss=128, nest=48, trunc=32, inner=6, inner_rule="he
 def binary_fp_spec(name, summary, build, storage, overlap_of=None, onset=None, hidden=False):
     """The Franz–Parisi model ``build`` (binary weights) around references solved by the storage model ``storage``
     (``ref_kappa='max'``: its maximal margin); ``overlap_of`` inverts the stabilities' kernel, if any (see
-    :func:`_path_start`); ``onset`` overrides the defaults of its ``onset`` threshold (``alpha_range``, ``d_min``)."""
+    ``_path_start``); ``onset`` overrides the defaults of its ``onset`` threshold (``alpha_range``, ``d_min``)."""
     return ModelSpec(
         name=name, summary=summary, build=build, defaults={"kappa": 0.0, "ref_kappa": 0.0}, start=_start,
         guess=follow_fp, notes=fp_notes, branch_end=fp_branch_end, path="p",

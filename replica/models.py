@@ -265,7 +265,7 @@ class ModelSpec:
 
     def validate(self, params):
         """Fill defaults, reject unknown or missing parameters, values that are not numbers (bools are not),
-        values outside their ranges and beyond :data:`MAX_MAGNITUDE`. Returns floats. Does not ask ``region``."""
+        values outside their ranges and beyond ``MAX_MAGNITUDE``. Returns floats. Does not ask ``region``."""
         declared = self.declared
         unknown = sorted(set(params) - set(declared))
         if unknown:
@@ -313,7 +313,7 @@ class ModelSpec:
         return params
 
     def solve(self, params, **options):
-        """Solve at validated ``params`` (:func:`replica.solving.solve_point`)."""
+        """Solve at validated ``params`` (``replica.solving.solve_point``)."""
         return solve_point(self, params, **options)
 
 

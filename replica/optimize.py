@@ -106,7 +106,7 @@ def _slope(spec, sol, param, observable):
 
 def optimum_line(model, param, along, values, *, observable="error", bounds=(1e-5, 1e3), xtol=1e-6, **params):
     """The optimum of ``observable`` over ``param`` at each of ``values`` of ``along`` (the other parameters
-    ``params``): the first by :func:`optimize`, the next ones traced (module docstring); where tracing does not
+    ``params``): the first by :func:`replica.optimize`, the next ones traced (module docstring); where tracing does not
     settle, searched afresh. Returns a list of Thresholds."""
     if along in params or along == param:
         raise ParameterError(f"{along} is the line's parameter: give it as the range only")

@@ -273,7 +273,7 @@ def _max_margin_alpha(p):
 
 def max_margin_crossing(q1_load):
     """kappa_max(alpha) of binary weights: the margin where the RS entropy vanishes at load alpha, marched in kappa
-    from a margin where the solution is easy (:func:`_kappa_begin`; ``q1_load(kappa)`` is the load where the RS
+    from a margin where the solution is easy (``_kappa_begin``; ``q1_load(kappa)`` is the load where the RS
     solution reaches q = 1), up or down by the entropy's sign there."""
     return _MaxMargin("kappa_max", "kappa", "entropy", 0.0, begin=_kappa_begin(q1_load), step=lambda p: 0.1,
                       fixed={"alpha": None}, criterion="zero RS entropy", direction=_entropy_sign)

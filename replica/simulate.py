@@ -343,8 +343,9 @@ def simulate(model, *, n=1000, seeds=10, seed=0, **params):
     train_error); ``df.mean()`` and ``df.sem()`` give the point and its error bar.
 
     For the local-entropy models ('gm-bo-local-entropy', 'gm-ridge-local-entropy') each training set's counted
-    ensemble at (beta, b, d) is sampled by :func:`local_gibbs`: rows of m, q (between two chains), the training
-    error and the test error eps_g(m, 1, b) of one configuration, to set beside the saddle point's.
+    ensemble at (beta, b, d) is sampled by :func:`~replica.simulate.local_gibbs`: rows of m, q (between two
+    chains), the training error and the test error eps_g(m, 1, b) of one configuration, to set beside the saddle
+    point's.
 
     Examples
     --------

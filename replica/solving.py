@@ -27,7 +27,7 @@ _METHODS = ("auto", "fixed-point", "newton")
 
 
 def refinement_cap(spec, rule, max_nodes):
-    """The largest :attr:`~Quadrature.cost` a refinement of ``spec`` from ``rule`` may reach with ``max_nodes`` outer
+    """The largest ``cost`` a refinement of ``spec`` from ``rule`` may reach with ``max_nodes`` outer
     nodes (twice that of refining every level that far); 0, i.e. none, for a model that does not refine."""
     return rule.refinement_cap(max_nodes) if spec.refine else 0
 

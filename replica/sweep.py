@@ -5,7 +5,7 @@ point exists (the model's region: beyond the capacity, say) is a row with status
 is a row with its status and remedy, not an exception. Each point is reached from the last converged one through the
 continuation engine (one direct step on the model's rule and on the last point's rule, then a march). Rows are
 appended to the output file as they are computed, so an interrupted sweep loses nothing and the same call resumes
-where it stopped; a resumed file is checked row by row (:mod:`replica.tables`).
+where it stopped; a resumed file is checked row by row (``replica.tables``).
 """
 import itertools
 import math

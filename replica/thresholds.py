@@ -64,7 +64,8 @@ def _rule(quadrature, spec):
 def locate(spec, name, param, params, v, rule, tol, target, adaptive, extra):
     """The threshold ``name``: Newton on the stationarity equations plus ``target`` (observable, value) for the
     order parameters and ``param``, from the full vector ``v``; then node refinement (when ``adaptive``) until the
-    estimate, which covers ``param`` too, is below QUAD_TOL. Returns a :class:`Threshold` with the solution there."""
+    estimate, which covers ``param`` too, is below QUAD_TOL. Returns a :class:`~replica.Threshold` with the solution
+    there."""
     system = spec.system
     unknowns = system.order_names + [param]
     res, w = system.solve(v, rule, method="newton", tol=tol, unknowns=unknowns, target=target)

@@ -43,8 +43,8 @@ CREEP_STEPS, CREEP_FRACTION = 24, 1e-5  # a branch that moves this little in thi
 @dataclass(frozen=True)
 class Refinement:
     """When a stalled march may refine its rule: while phi at the last point changes by more than ``quad_tol`` when
-    the nodes double, the levels that carry the error are refined (:meth:`System.finer`) as long as the outer
-    level stays within ``max_nodes`` and the rule's cost within ``max_cost``."""
+    the nodes double, the levels that carry the error are refined (:meth:`~replica.solvers.system.System.finer`) as
+    long as the outer level stays within ``max_nodes`` and the rule's cost within ``max_cost``."""
 
     quad_tol: float = 1e-8
     max_nodes: float = math.inf
@@ -330,8 +330,9 @@ def follow(system, v, name, to, rule=Quadrature(), *, tol=Tolerance(), unknowns=
         handful: more means the step was too long, and a shorter one is cheaper than a long search) and fixed-point
         iterations (method 'auto' or 'fixed-point').
     unknowns, target
-        The equations followed (:meth:`System.solve`): by default the stationarity equations in the order
-        parameters; with ``target=(observable, value)`` one more input among ``unknowns`` (a threshold line).
+        The equations followed (:meth:`~replica.solvers.system.System.solve`): by default the stationarity
+        equations in the order parameters; with ``target=(observable, value)`` one more input among ``unknowns``
+        (a threshold line).
     guess : callable, optional
         ``guess(w, k, value)``: a caller's map of a solution ``w`` to a guess at input k = value (kept behind the
         tangent predictor: near the edge of a domain a map that keeps the distance to it stays defined).
@@ -340,9 +341,9 @@ def follow(system, v, name, to, rule=Quadrature(), *, tol=Tolerance(), unknowns=
     refine : Refinement, optional
         Whether a stalled march may refine its rule.
     crossings : sequence of (observable, value)
-        Located where they are met (:attr:`Branch.events`); with ``stop_at_crossing`` the branch ends at the first.
+        Located where they are met (``Branch.events``); with ``stop_at_crossing`` the branch ends at the first.
     stops : sequence of float
-        Input values (between the start and ``to``) at which the branch must put a point (:attr:`Branch.stops`).
+        Input values (between the start and ``to``) at which the branch must put a point (``Branch.stops``).
     first_step, min_step, max_steps
         The first step (default: an eighth of the span; the span itself asks for one direct step first), the
         smallest (default 1e-7 of the span) and the number of steps.

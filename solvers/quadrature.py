@@ -165,7 +165,8 @@ class Quadrature:
 
     def check_size(self):
         """Raise ValueError (naming the cap) where a level or the product of a nest's levels exceeds what a caller
-        may ask for (:data:`MAX_NODES`, :data:`MAX_COST`); refinements made inside the solvers are not checked."""
+        may ask for (:data:`~replica.solvers.quadrature.MAX_NODES`, :data:`~replica.solvers.quadrature.MAX_COST`);
+        refinements made inside the solvers are not checked."""
         sizes = [(name, getattr(self, name), rule) for name, rule in
                  (("gauss", self.rule), ("inner", self.inner_rule), ("nest", self.rule),
                   ("trunc_inner", self.trunc_inner_rule), ("trunc", "trunc"))]

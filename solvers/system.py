@@ -248,12 +248,12 @@ class System:
         return self._here
 
     def finer(self, v, quad, quad_tol, unknowns=None, target=None, max_nodes=math.inf, max_cost=math.inf):
-        """The next rule of the refinement: the levels (:attr:`Quadrature.LEVELS`) whose own doubling moves the
+        """The next rule of the refinement: the levels (``Quadrature.LEVELS``) whose own doubling moves the
         estimate beyond ``quad_tol`` and by at least a tenth of the largest such move are refined
-        (:meth:`Quadrature.refined`; the largest always), the others kept. A level the model does not use moves
+        (:meth:`~replica.Quadrature.refined`; the largest always), the others kept. A level the model does not use moves
         nothing; near q -> 1 the truncated and inner levels need many more nodes than the outer one, and refining
         only them keeps the rule affordable. None where that rule is no finer (its levels at their caps), its outer
-        level exceeds ``max_nodes`` (and this rule's) or its :attr:`~Quadrature.cost` exceeds ``max_cost``."""
+        level exceeds ``max_nodes`` (and this rule's) or its ``cost`` exceeds ``max_cost``."""
         def affordable(rule):
             return rule != quad and rule.gauss <= max(max_nodes, quad.gauss) and rule.cost <= max_cost
 
@@ -273,7 +273,7 @@ class System:
                max_cost=None):
         """Node refinement until the error estimate is below ``quad_tol``: while it is not, the levels of the rule
         that carry the error are refined (:meth:`finer`) and the point re-solved by Newton from the previous one,
-        as long as the outer level stays within ``max_nodes`` and the rule's :attr:`~Quadrature.cost` within
+        as long as the outer level stays within ``max_nodes`` and the rule's ``cost`` within
         ``max_cost`` (default: ``quad.refinement_cap(max_nodes)``). Returns ``(result, v, quad, error)``; the error
         is the last estimate (the caller decides what it means)."""
         if not result.converged:
