@@ -146,7 +146,8 @@ def follow_fp(order, old, new):
 
 
 def fp_notes(params, order, obs):
-    """The notes a Franz-Parisi solution carries (above the upper bound, negative local entropy)."""
+    """The notes a Franz-Parisi solution of binary weights carries (above the upper bound, negative local entropy:
+    fewer than one solution at that distance, freezing)."""
     notes = []
     if obs["entropy"] > obs["upper_bound"] + 1e-9:
         notes.append("entropy above the upper bound: this saddle point is not the Franz-Parisi one")
@@ -235,6 +236,12 @@ def binary_fp_spec(name, summary, build, storage, overlap_of=None, onset=None, h
     )
 
 
+def _spherical_fp_notes(params, order, obs):
+    """As :func:`fp_notes` without the negative-entropy note: for spherical weights the local entropy is the log of
+    a volume fraction, negative at every d (as its bound 1/2 ln(1 - p^2) is), and says nothing about isolation."""
+    return [note for note in fp_notes(params, order, obs) if not note.startswith("entropy < 0")]
+
+
 BINARY_FP = binary_fp_spec(
     "binary-perceptron-fp",
     "Franz-Parisi local entropy of the binary perceptron at distance d from a reference of margin ref_kappa",
@@ -244,7 +251,7 @@ SPHERICAL_FP = ModelSpec(
     summary="Franz-Parisi local entropy of the spherical perceptron at distance d from a reference of margin "
             "ref_kappa",
     build=eq.spherical_perceptron_fp, defaults={"kappa": 0.0, "ref_kappa": 0.0}, start=_start, guess=follow_fp,
-    notes=fp_notes, branch_end=fp_branch_end,
+    notes=_spherical_fp_notes, branch_end=fp_branch_end,
     path="p", path_start=_path_start, user_params=_user_params("margin of the reference"),
     inputs=lambda p: _inputs(SPHERICAL, p, binary=False), region=_region(SPHERICAL, binary=False),
     report=("q_ref",), quadrature=FP_QUADRATURE, max_nodes=512, direct=False, homotopy=FP_HOMOTOPY,

@@ -102,12 +102,20 @@ def plot_sweep(df, path, x=None, quantities=None, title=None):
     return fig
 
 
+def _noted(rows, text, shape):
+    """Where a row's notes (the model's physics remarks) contain ``text``."""
+    if "notes" not in rows:
+        return np.zeros(shape, dtype=bool)
+    return rows["notes"].fillna("").astype(str).str.contains(text, regex=False).to_numpy().reshape(shape)
+
+
 def plot_phase_diagram(diagram, path=None, title=None, levels=8):
     """A phase diagram (a :class:`~replica.phase_diagram.PhaseDiagram`, or anything with its attributes ``model``,
     ``x``, ``y``, ``color``, ``grid``, ``lines``): a heat map of ``diagram.color`` with a colour bar and contour
-    lines, the regions shaded by status (no solution: grey; RS unstable, lambda_AT > 1: hatched; negative entropy:
-    cross-hatched; points that failed: red crosses), the threshold lines overlaid and labelled. Returns the Figure
-    (saved to ``path`` when given)."""
+    lines, the regions shaded by status (no solution: grey; RS unstable, lambda_AT > 1: hatched; a negative entropy
+    that the model notes as meaning no solutions, as for binary weights: cross-hatched; points that failed: red
+    crosses), the threshold lines overlaid and labelled. Returns the Figure (saved to ``path`` when given). A
+    negative entropy of continuous weights (a log-volume) is not shaded: the model carries no such note."""
     grid, x, y = diagram.grid, diagram.x, diagram.y
     xs = np.unique(grid[x].to_numpy(float))
     ys = np.unique(grid[y].to_numpy(float))
@@ -129,7 +137,7 @@ def plot_phase_diagram(diagram, path=None, title=None, levels=8):
     handles = []
     regions = [(status == "no_solution", "0.82", None, "no RS solution"),
                (field("lambda_AT") > 1, "none", "///", r"RS unstable ($\lambda_{AT} > 1$)"),
-               (field("entropy") < 0, "none", "\\\\\\\\", "negative entropy")]
+               (_noted(ordered, "entropy < 0", shape), "none", "\\\\\\\\", "negative entropy: no solutions")]
     for mask, face, hatch, text in regions:
         if mask.any() and min(shape) > 1:
             if face != "none":

@@ -56,6 +56,15 @@ def test_small_alpha_gives_the_upper_bound(model, bound):
         assert sol.upper_bound == pytest.approx(bound(d), abs=1e-14)
 
 
+def test_only_binary_weights_read_a_negative_local_entropy_as_isolation():
+    """For spherical weights the local entropy is the log of a volume fraction, negative at every d like its bound;
+    the 'no solutions at this distance' note belongs to binary weights, where it counts configurations."""
+    spherical = replica.solve("spherical-perceptron-fp", alpha=0.5, d=0.1)
+    assert spherical.entropy < spherical.upper_bound < 0 and not spherical.notes
+    binary = replica.solve("binary-perceptron-fp", alpha=0.6, d=0.01)
+    assert binary.entropy < 0 and any(note.startswith("entropy < 0") for note in binary.notes)
+
+
 def test_below_the_upper_bound():
     for d in (0.2, 0.05):
         sol = replica.solve("binary-perceptron-fp", alpha=0.6, d=d)

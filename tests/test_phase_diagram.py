@@ -50,6 +50,20 @@ def test_a_line_that_exists_for_negative_margins_only_keeps_every_point_of_an_ax
         replica.line("spherical-perceptron", "dat-line", kappa=[0.0, 0.5])
 
 
+def test_negative_entropy_is_shaded_where_it_means_no_solutions_only():
+    """Binary weights: a negative RS entropy means no solutions (the model notes it, the picture shades it). The
+    spherical perceptron's entropy is a log-volume, negative everywhere: no note, no shading."""
+    def legend(diagram):
+        fig = diagram.plot()
+        return [t.get_text() for t in fig.axes[0].get_legend().get_texts()]
+
+    binary = replica.phase_diagram("binary-perceptron", progress=False, **GRID)
+    spherical = replica.phase_diagram("spherical-perceptron", alpha="0.5:1.5:3", kappa="0:0.5:2", progress=False)
+    assert (spherical.grid.entropy.dropna() < 0).all() and not spherical.grid.notes.str.contains("entropy < 0").any()
+    assert "negative entropy: no solutions" in legend(binary)
+    assert "negative entropy: no solutions" not in legend(spherical)
+
+
 def test_processes_and_dask_give_the_rows_of_a_serial_run():
     serial = replica.phase_diagram("binary-perceptron", progress=False, **GRID).grid
     pooled = replica.phase_diagram("binary-perceptron", workers=2, progress=False, **GRID).grid
