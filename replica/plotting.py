@@ -43,6 +43,11 @@ def label(name):
     return LINE_LABELS.get(name, name.replace("_", " "))
 
 
+def _symbol(name):
+    """The bare symbol of a parameter (alpha, not 'alpha = P/N'), for 'symbol = value' texts."""
+    return {"alpha": r"$\alpha$", "d": r"$d$"}.get(name, label(name))
+
+
 def _fixed(df, exclude):
     """'kappa = 0, ...' for the columns held fixed in a table, in physics notation."""
     parts = []
@@ -160,8 +165,7 @@ def plot_phase_diagram(diagram, path=None, title=None, levels=8):
             for i, (_, seg) in enumerate(ok.groupby("segment")):
                 ax.plot(seg[x], seg[y], **style, label=label(kind) if i == 0 else None)
         elif len(ok) == 1:
-            ax.axvline(ok[x].iloc[0], ls="--", **style, label=f"{label(kind)} ({label(x).split(' ')[-1]} = "
-                                                               f"{ok[x].iloc[0]:.4g})")
+            ax.axvline(ok[x].iloc[0], ls="--", **style, label=f"{label(kind)} ({_symbol(x)} = {ok[x].iloc[0]:.4g})")
         else:
             ax.plot(ok[x], ok[y], **style, label=label(kind))
     ax.set_xlim(xs[0], xs[-1])
