@@ -18,7 +18,7 @@ from dataclasses import dataclass, field
 
 import sympy as sp
 
-from .vocabulary import Average, IidAverage, UnitAverage
+from .vocabulary import Average, IidAverage, UnitAverage, derivative
 
 __all__ = ["Symbol", "FreeEntropy"]
 
@@ -116,14 +116,14 @@ class FreeEntropy:
         for x in self.order_symbols:
             y = self.partner(x)
             if y is not None:
-                eq = sp.diff(self.phi, y)
-                c = sp.diff(eq, x)
+                eq = derivative(self.phi, y)
+                c = derivative(eq, x)
                 if c != 0 and x not in c.free_symbols and not c.has(sp.Derivative):
                     residuals.append(eq / c)
                     linear.append(True)
                     continue
             # without a fixed-point form, still d phi/d partner: the partner's slot may hold d phi/d x (normalized)
-            residuals.append(eq if y is not None else sp.diff(self.phi, x))
+            residuals.append(eq if y is not None else derivative(self.phi, x))
             linear.append(False)
         return residuals, linear
 
@@ -134,12 +134,12 @@ class FreeEntropy:
             "phi_res": [self.phi] + res,  # phi and the residuals in one pass (System.call reads either off it)
             # Newton's Jacobian in the order parameters, and apart from it the parameter columns, which only a solve
             # with a parameter among its unknowns (a threshold) needs: a sweep's Newton steps skip them
-            "res_jac": res + [sp.diff(r, s) for r in res for s in self.order_symbols],
-            "res_dpar": [sp.diff(r, s) for r in res for s in self.param_symbols],
+            "res_jac": res + [derivative(r, s) for r in res for s in self.order_symbols],
+            "res_dpar": [derivative(r, s) for r in res for s in self.param_symbols],
             "obs": list(self.observables.values()),
         }
         for k, expr in enumerate(self.observables.values()):  # value and gradient: thresholds observable = target
-            out[f"obs_grad_{k}"] = [expr] + [sp.diff(expr, s) for s in self.symbols]
+            out[f"obs_grad_{k}"] = [expr] + [derivative(expr, s) for s in self.symbols]
         if all(linear):
             out["fp"] = [x - r for x, r in zip(self.order_symbols, res)]
         return out

@@ -9,10 +9,58 @@ Conventions: Dz is the standard Gaussian measure, ``G(x) = exp(-x**2/2)/sqrt(2*p
 ``log2cosh(x) = log(2*cosh(x))``, ``logaddexp(a, b) = log(exp(a) + exp(b))``, ``logsumexp(a, b, ...)`` (any number of
 terms), ``expit(x) = 1/(1 + exp(-x))``.
 """
+import functools
+
 import sympy as sp
+from sympy.core.function import ArgumentIndexError
 
 __all__ = ["G", "H", "logH", "GH", "log2cosh", "logaddexp", "logsumexp", "expit", "Average", "E", "E_trunc",
-           "UnitAverage", "gauss_integral", "IidAverage", "E_iid", "AtMax", "Max", "Split", "SPECIAL_FUNCTIONS"]
+           "UnitAverage", "gauss_integral", "IidAverage", "E_iid", "AtMax", "Max", "Split", "SPECIAL_FUNCTIONS",
+           "derivative"]
+
+
+def derivative(expr, s):
+    """d expr / d s: the rules of sympy's ``diff`` (sum, product, power, the chain rule through each function's
+    ``fdiff``, each average's own rule below), applied once per node, with the derivatives and free symbols of
+    repeated subexpressions shared. sympy's ``diff`` canonicalizes its whole result again at every level it
+    descends, which costs a walk of the result per node: quadratic in the depth of averages nested in averages."""
+    return _derivative(sp.sympify(expr), s)
+
+
+@functools.lru_cache(maxsize=1 << 16)
+def _free_symbols(expr):
+    return expr.free_symbols
+
+
+@functools.lru_cache(maxsize=1 << 16)
+def _derivative(expr, s):
+    if expr == s:
+        return sp.S.One
+    if s not in _free_symbols(expr):
+        return sp.S.Zero
+    if expr.is_Add:
+        return sp.Add(*[_derivative(a, s) for a in expr.args])
+    if expr.is_Mul:
+        args = expr.args
+        return sp.Add(*[sp.Mul(*args[:i], d, *args[i + 1:])
+                        for i, d in enumerate(_derivative(a, s) for a in args) if d != 0])
+    if expr.is_Pow:
+        base, exponent = expr.args
+        d_base, d_exponent = _derivative(base, s), _derivative(exponent, s)
+        return exponent * base ** (exponent - 1) * d_base + expr * sp.log(base) * d_exponent
+    if isinstance(expr, sp.Function) and type(expr).fdiff is not sp.Function.fdiff:  # its own derivative rule
+        terms = []
+        for i, a in enumerate(expr.args, 1):
+            d = _derivative(a, s)
+            if d != 0:
+                try:
+                    terms.append(expr.fdiff(i) * d)
+                except ArgumentIndexError:
+                    return expr.diff(s)
+        return sp.Add(*terms)
+    if isinstance(expr, (_OneVariable, IidAverage, AtMax)):
+        return expr._eval_derivative(s)
+    return expr.diff(s)
 
 
 class G(sp.Function):
@@ -204,18 +252,18 @@ class Average(_OneVariable):
     def truncated(self):
         return self.lower != sp.S.NegativeInfinity
 
-    @property
+    @functools.cached_property  # an average is immutable; its integrand may be a large tree
     def free_symbols(self):
         layer = self.layer.free_symbols if self.layer is not None else set()
         return (self.integrand.free_symbols - {self.variable}) | self.lower.free_symbols | layer
 
     def _eval_derivative(self, s):
         f, z, a = self.integrand, self.variable, self.lower
-        df = f.diff(s)
+        df = derivative(f, s)
         if not self.truncated:
             df = sp.Add(*[_stein(t, z) for t in sp.Add.make_args(_expand_top(df))])
         result = Average(df, z, a, self.layer)
-        da = a.diff(s) if self.truncated else 0
+        da = derivative(a, s) if self.truncated else 0
         if da != 0:
             result += da * GH(a) * (self - f.subs(z, a))
         return result
@@ -232,7 +280,7 @@ def _stein(term, z):
     if z not in factors:
         return term
     factors.remove(z)
-    return sp.Mul(*factors).diff(z)
+    return derivative(sp.Mul(*factors), z)
 
 
 def E(expr, var, layer=None):
@@ -268,12 +316,12 @@ class UnitAverage(_OneVariable):
             return expr
         return sp.Expr.__new__(cls, expr, var)
 
-    @property
+    @functools.cached_property  # an average is immutable; its integrand may be a large tree
     def free_symbols(self):
         return self.integrand.free_symbols - {self.variable}
 
     def _eval_derivative(self, s):
-        return UnitAverage(self.integrand.diff(s), self.variable)
+        return UnitAverage(derivative(self.integrand, s), self.variable)
 
     def _latex(self, printer, exp=None):
         return _power(r"\int_0^1 d%s\,%s" % (printer._print(self.variable), printer._print(self.integrand)), exp)
@@ -322,7 +370,7 @@ class IidAverage(sp.Expr):
     def variables(self):
         return tuple(self.args[1])
 
-    @property
+    @functools.cached_property  # an average is immutable; its integrand may be a large tree
     def free_symbols(self):
         return self.integrand.free_symbols - set(self.variables)
 
@@ -333,7 +381,7 @@ class IidAverage(sp.Expr):
 
     def _eval_derivative(self, s):
         zs = self.variables
-        df = sp.Add.make_args(_expand_top(self.integrand.diff(s)))
+        df = sp.Add.make_args(_expand_top(derivative(self.integrand, s)))
         return IidAverage(sp.Add(*[_stein_one(t, zs) for t in df]), zs)
 
     def _latex(self, printer, exp=None):
@@ -386,7 +434,7 @@ class AtMax(sp.Expr):
                     return free * AtMax(dep, f, u, start)
         return sp.Expr.__new__(cls, g, f, u, start)
 
-    @property
+    @functools.cached_property  # an average is immutable; its integrand may be a large tree
     def free_symbols(self):
         g, f, u, start = self.args
         return (g.free_symbols | f.free_symbols | start.free_symbols) - {u}
@@ -399,9 +447,9 @@ class AtMax(sp.Expr):
     def _eval_derivative(self, s):
         g, f, u, start = self.args
         if g == f:
-            return AtMax(f.diff(s), f, u, start)
-        f_u = f.diff(u)
-        return AtMax(g.diff(s) - g.diff(u) * f_u.diff(s) / f_u.diff(u), f, u, start)
+            return AtMax(derivative(f, s), f, u, start)
+        f_u = derivative(f, u)
+        return AtMax(derivative(g, s) - derivative(g, u) * derivative(f_u, s) / derivative(f_u, u), f, u, start)
 
     def _latex(self, printer, exp=None):
         g, f, u, _ = self.args
