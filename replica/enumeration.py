@@ -47,6 +47,14 @@ def _popcount(x):
 
 
 @numba.njit(cache=True)
+def _keep(out, count, w):
+    """Store solution ``w`` as the count-th while ``out`` has room; the new count."""
+    if count < out.shape[0]:
+        out[count] = w
+    return count + 1
+
+
+@numba.njit(cache=True)
 def _scan(bits, n, most, out):
     """Count the configurations w < 2^n with popcount(w ^ bits[mu]) <= most for every mu; write them into ``out``
     while it has room. Returns the count."""
@@ -57,9 +65,7 @@ def _scan(bits, n, most, out):
             if _popcount(w ^ bits[mu]) > most:
                 break
         else:
-            if count < out.shape[0]:
-                out[count] = w
-            count += 1
+            count = _keep(out, count, w)
     return count
 
 
@@ -80,9 +86,7 @@ def _committee_scan(votes, n, k, out):
             if total < 0:
                 break
         else:
-            if count < out.shape[0]:
-                out[count] = w
-            count += 1
+            count = _keep(out, count, w)
     return count
 
 
