@@ -78,7 +78,6 @@ def _python(body, where, globs):
 
 def run_page(page, slow):
     globs = {"__name__": "__guide__"}
-    ran = 0
     for line, lang, marker, body in blocks(page):
         where = f"{page.relative_to(ROOT)}:{line}"
         if marker.startswith("not run"):
@@ -89,9 +88,10 @@ def run_page(page, slow):
             pytest.fail(f"{where}: an sh block is not run: mark it '% test: not run: REASON' or make it console")
         if lang not in ("python", "console") or (marker == "slow" and not slow):
             continue
-        _console(body, where) if lang == "console" else _python(body, where, globs)
-        ran += 1
-    return ran
+        if lang == "console":
+            _console(body, where)
+        else:
+            _python(body, where, globs)
 
 
 @pytest.mark.parametrize("page", PAGES, ids=lambda p: str(p.relative_to(ROOT)))
