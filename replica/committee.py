@@ -214,7 +214,7 @@ def _thresholds(machine, K, activation, weights):
         if weights == "binary":
             gd = (lambda p: 2 / math.pi * alpha_c_tree(machine, K, activation, p.get("kappa", 0.0)))
             capacity = zero_entropy("alpha_c", "alpha", fixed, scale=lambda p: 1.0,
-                                    extra=lambda p: {"alpha_GD": gd(p) if math.isfinite(gd(p)) else None})
+                                    extra=lambda p: {"alpha_GD": gd(p)})  # inf where q never reaches 1 (JSON: null)
         else:
             capacity = _closed_form(machine, K, activation)
         if K == math.inf:

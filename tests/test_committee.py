@@ -218,7 +218,10 @@ def test_cli(capsys):
     out = json.loads(capsys.readouterr().out)
     assert out["model"] == "committee-K3-sign-binary" and out["converged"]
     assert main(["capacity", "committee", "--K", "inf", "--activation", "sign", "--weights", "binary", "--json"]) == 0
-    assert json.loads(capsys.readouterr().out)["alpha_c"] == pytest.approx(0.94695, abs=1e-5)
+    out = json.loads(capsys.readouterr().out)
+    assert out["alpha_c"] == pytest.approx(0.94695, abs=1e-5) and out["alpha_GD"] is None  # infinite: JSON null
+    assert main(["capacity", "committee", "--K", "inf", "--activation", "sign", "--weights", "binary"]) == 0
+    assert "alpha_GD = inf" in capsys.readouterr().out  # the RS solution never reaches q = 1 for sign units
     assert main(["capacity", "committee", "--K", "inf", "--weights", "spherical"]) == 1
     capsys.readouterr()
     assert main(["dat-line", "committee", "--K", "inf", "--activation", "relu", "--weights", "spherical",
