@@ -435,7 +435,7 @@ def _line(spec, kind, grid, quad, args):
                          allow_nan=False))
     else:
         cols = [c for c in df.columns if c not in ("model", "message", "remedy", "criterion")]
-        print(df[cols].to_string(index=False))
+        print(df[cols].to_string(index=False, na_rep="-"))  # a failed point has no value, not NaN
     failed = int((~df["converged"].astype(bool)).sum())
     if failed:
         print(f"replica: {failed} of {len(df)} points of the line did not converge (see their status and remedy)",
@@ -693,7 +693,7 @@ def _sweep(spec, args, extra, quad):
                          allow_nan=False))
     else:
         cols = [c for c in df.columns if c not in ("model", "message", "remedy", "method", "notes")]
-        print(df[cols].to_string(index=False))
+        print(df[cols].to_string(index=False, na_rep="-"))  # a failed point has no value, not NaN
     failed = int((~df["converged"].astype(bool)).sum())
     if failed:
         print(f"replica: {failed} of {len(df)} points did not converge (see their status and remedy)",
