@@ -7,7 +7,7 @@ references at the maximal margin have q~ = 1 and the RS formula degenerates), ``
 reference, in (0, 1/2)).
 """
 import math
-from functools import lru_cache
+from functools import lru_cache, partial
 
 import sympy as sp
 
@@ -145,13 +145,15 @@ def follow_fp(order, old, new):
     return out
 
 
-def fp_notes(params, order, obs):
-    """The notes a Franz-Parisi solution of binary weights carries (above the upper bound, negative local entropy:
-    fewer than one solution at that distance, freezing)."""
+def fp_notes(params, order, obs, binary=True):
+    """The notes a Franz-Parisi solution carries: above the upper bound, freezing, and for ``binary`` weights a
+    negative local entropy (fewer than one solution at that distance). For spherical weights the local entropy is
+    the log of a volume fraction, negative at every d (as its bound 1/2 ln(1 - p^2) is), and says nothing about
+    isolation."""
     notes = []
     if obs["entropy"] > obs["upper_bound"] + 1e-9:
         notes.append("entropy above the upper bound: this saddle point is not the Franz-Parisi one")
-    if obs["entropy"] < 0:
+    if binary and obs["entropy"] < 0:
         notes.append("entropy < 0: no solutions at this distance from such references (they are isolated)")
     frozen = _freezing(params["d"], order["q1"])
     if frozen is not None:
@@ -236,12 +238,6 @@ def binary_fp_spec(name, summary, build, storage, overlap_of=None, onset=None, h
     )
 
 
-def _spherical_fp_notes(params, order, obs):
-    """As :func:`fp_notes` without the negative-entropy note: for spherical weights the local entropy is the log of
-    a volume fraction, negative at every d (as its bound 1/2 ln(1 - p^2) is), and says nothing about isolation."""
-    return [note for note in fp_notes(params, order, obs) if not note.startswith("entropy < 0")]
-
-
 BINARY_FP = binary_fp_spec(
     "binary-perceptron-fp",
     "Franz-Parisi local entropy of the binary perceptron at distance d from a reference of margin ref_kappa",
@@ -251,7 +247,7 @@ SPHERICAL_FP = ModelSpec(
     summary="Franz-Parisi local entropy of the spherical perceptron at distance d from a reference of margin "
             "ref_kappa",
     build=eq.spherical_perceptron_fp, defaults={"kappa": 0.0, "ref_kappa": 0.0}, start=_start, guess=follow_fp,
-    notes=_spherical_fp_notes, branch_end=fp_branch_end,
+    notes=partial(fp_notes, binary=False), branch_end=fp_branch_end,
     path="p", path_start=_path_start, user_params=_user_params("margin of the reference"),
     inputs=lambda p: _inputs(SPHERICAL, p, binary=False), region=_region(SPHERICAL, binary=False),
     report=("q_ref",), quadrature=FP_QUADRATURE, max_nodes=512, direct=False, homotopy=FP_HOMOTOPY,
