@@ -32,6 +32,7 @@ import numpy as np
 import pandas as pd
 from scipy.special import erfc, expit, log_ndtr
 
+from .enumeration import check_committee_shape
 from .errors import ParameterError
 
 __all__ = ["Run", "sbpi", "ce_sgd", "rsgd", "esgd", "fbp", "ALGORITHMS", "stabilities", "solves", "flip_energy",
@@ -550,10 +551,7 @@ def committee_solves(patterns, w, k=3):
 
 def _check_committee(patterns, k):
     xi = check_patterns(patterns)
-    if isinstance(k, bool) or not isinstance(k, (int, np.integer)) or k < 1 or k % 2 == 0:
-        raise ParameterError(f"K={k!r}: the committee needs an odd number of hidden units")
-    if xi.shape[1] % k or (xi.shape[1] // k) % 2 == 0:
-        raise ParameterError(f"N={xi.shape[1]} must be K times an odd number (each unit sees N/K inputs)")
+    check_committee_shape(xi.shape[1], k)
     return xi
 
 

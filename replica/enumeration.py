@@ -32,7 +32,7 @@ import pandas as pd
 from .errors import ParameterError
 
 __all__ = ["Instance", "random_instance", "solutions", "count_solutions", "entropy", "extrapolate", "max_margin",
-           "local_entropy", "distance_distribution", "MAX_N"]
+           "local_entropy", "distance_distribution", "check_committee_shape", "MAX_N"]
 
 #: The largest N enumerated: 2^30 configurations, about a minute per instance.
 MAX_N = 30
@@ -122,9 +122,8 @@ class Instance:
             raise ParameterError("patterns must be a P x N array of +-1 entries")
         n = patterns.shape[1]
         _check_n(n)
-        if k != 1 and not (isinstance(k, (int, np.integer)) and k > 1 and k % 2 and n % k == 0 and (n // k) % 2):
-            raise ParameterError(f"k={k!r}: a tree committee needs an odd number of hidden units K dividing N with "
-                                 f"N/K odd (N = {n})")
+        if k != 1:
+            check_committee_shape(n, k)
         if k != 1 and kappa != 0:
             raise ParameterError("the committee is enumerated at kappa = 0 only")
         self.patterns, self.kappa, self.n, self.k = patterns.astype(np.int8), float(kappa), n, int(k)
@@ -157,6 +156,15 @@ class Instance:
         """+-1 weight vectors (rows) -> bit strings."""
         weights = np.atleast_2d(weights)
         return ((weights < 0).astype(np.uint64) << np.arange(self.n, dtype=np.uint64)).sum(axis=1).astype(np.uint64)
+
+
+def check_committee_shape(n, k):
+    """Refuse a tree committee of ``k`` hidden units on N = ``n`` inputs unless K is odd and each unit's N/K inputs
+    are an odd number (then no unit's field and no majority vote is ever tied)."""
+    if (isinstance(k, bool) or not isinstance(k, (int, np.integer)) or k < 1 or k % 2 == 0 or n % k
+            or (n // k) % 2 == 0):
+        raise ParameterError(f"K={k!r}, N={n}: a tree committee needs an odd number K of hidden units and N/K odd "
+                             "(each unit sees N/K inputs)")
 
 
 def _check_n(n):
