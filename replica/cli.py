@@ -430,16 +430,7 @@ def _line(spec, kind, grid, quad, args):
     if kind == "zero":
         options["value"] = args.value
     df = line(spec.name, kind, quadrature=quad, **options, **grid)
-    if args.json:
-        print(json.dumps([{k: _plain(v) for k, v in row.items()} for row in df.to_dict("records")],
-                         allow_nan=False))
-    else:
-        cols = [c for c in df.columns if c not in ("model", "message", "remedy", "criterion")]
-        print(df[cols].to_string(index=False, na_rep="-"))  # a failed point has no value, not NaN
-    failed = int((~df["converged"].astype(bool)).sum())
-    if failed:
-        print(f"replica: {failed} of {len(df)} points of the line did not converge (see their status and remedy)",
-              file=sys.stderr)
+    failed = _print_rows(df, args.json, ("model", "message", "remedy", "criterion"), "points of the line")
     return 0 if failed == 0 else 1
 
 
@@ -510,6 +501,20 @@ def _phase_diagram(spec, args, extra):
         diagram.plot(args.plot)
         print(f"replica: wrote {args.plot}", file=sys.stderr)
     return 0
+
+
+def _print_rows(df, as_json, hidden, points):
+    """The rows of a sweep or a line on stdout: a JSON list, or a table without the ``hidden`` columns (a failed
+    point's missing values as '-', not NaN); how many ``points`` failed goes to stderr. Returns that number."""
+    if as_json:
+        print(json.dumps([{k: _plain(v) for k, v in row.items()} for row in df.to_dict("records")], allow_nan=False))
+    else:
+        print(df[[c for c in df.columns if c not in hidden]].to_string(index=False, na_rep="-"))
+    failed = int((~df["converged"].astype(bool)).sum())
+    if failed:
+        print(f"replica: {failed} of {len(df)} {points} did not converge (see their status and remedy)",
+              file=sys.stderr)
+    return failed
 
 
 def _plain(v):
@@ -688,16 +693,7 @@ def _sweep(spec, args, extra, quad):
             raise ReplicaError("--plot needs a swept parameter (a range such as --alpha 0.1:0.8:36)")
     df = sweep(spec.name, out=args.out, resume=not args.no_resume, method=args.method, quadrature=quad,
                max_iter=args.max_iter, until_failure=args.until_failure, **grids)
-    if args.json:
-        print(json.dumps([{k: _plain(v) for k, v in row.items()} for row in df.to_dict("records")],
-                         allow_nan=False))
-    else:
-        cols = [c for c in df.columns if c not in ("model", "message", "remedy", "method", "notes")]
-        print(df[cols].to_string(index=False, na_rep="-"))  # a failed point has no value, not NaN
-    failed = int((~df["converged"].astype(bool)).sum())
-    if failed:
-        print(f"replica: {failed} of {len(df)} points did not converge (see their status and remedy)",
-              file=sys.stderr)
+    _print_rows(df, args.json, ("model", "message", "remedy", "method", "notes"), "points")
     if args.plot:
         from .plotting import plot_sweep
 
