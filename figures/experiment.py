@@ -186,9 +186,9 @@ def _flatness_digits(pairs=((4, 9), (3, 5), (7, 9)), train=100, splits=10, runs=
         X, y = algorithms.digits(pair)
         data = algorithms.data_study(X, y, train, splits=splits, runs=runs, sigma=sigma, seed=pair[0] * 10 + pair[1])
         ok = data[data.solved]
-        r, err = algorithms.correlation(ok.local_energy, ok.test_error, groups=ok.split)
-        centred = ok[["local_energy", "test_error"]] - ok.groupby("split")[["local_energy", "test_error"]].transform(
-            "mean")
+        measured = ["local_energy", "test_error"]
+        centred = ok[measured] - ok.groupby("split")[measured].transform("mean")  # within each split
+        r, err = algorithms.correlation(centred.local_energy, centred.test_error)
         for k, name in enumerate(algorithms.ALGORITHMS):  # one colour per algorithm in every panel
             mine = centred[ok.algorithm == name]
             ax.plot(mine.local_energy, mine.test_error, "o", ms=4, alpha=0.7, color=f"C{k}", label=name)
