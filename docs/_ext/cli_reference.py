@@ -4,6 +4,8 @@ import argparse
 import os
 from pathlib import Path
 
+from reference import write_if_changed
+
 
 def _commands(parser, prefix):
     """(command line, parser) for ``parser`` and every sub-command under it, depth first."""
@@ -27,8 +29,5 @@ def _page():
 
 
 def setup(app):
-    path = Path(app.srcdir) / "cli.md"
-    text = _page()
-    if not path.exists() or path.read_text() != text:
-        path.write_text(text)
+    write_if_changed(Path(app.srcdir) / "cli.md", _page())
     return {"parallel_read_safe": True, "parallel_write_safe": True}

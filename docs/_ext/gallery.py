@@ -6,6 +6,7 @@ could not pin down. A recipe without a picture is a missing image, which the ``-
 """
 from pathlib import Path
 
+from reference import write_if_changed
 from replica.figures import RECIPES
 
 
@@ -23,14 +24,7 @@ def _page():
     return "\n".join(lines)
 
 
-def write_gallery(app):
-    path = Path(app.srcdir) / "gallery" / "index.md"
-    text = _page()
-    if not path.exists() or path.read_text() != text:
-        path.write_text(text)
-
-
 def setup(app):
-    # written now, before Sphinx lists the source files (autosummary then finds the pages)
-    write_gallery(app)
+    # written now, before Sphinx lists the source files
+    write_if_changed(Path(app.srcdir) / "gallery" / "index.md", _page())
     return {"parallel_read_safe": True, "parallel_write_safe": True}

@@ -86,11 +86,12 @@ def write_reference(app):
         index += [f"   {m}" for m in modules]
         index.append("")
         for module_name in modules:
-            _write_if_changed(out / f"{module_name}.rst", _module_page(module_name, names[module_name]))
-    _write_if_changed(out / "index.rst", "\n".join(index) + "\n")
+            write_if_changed(out / f"{module_name}.rst", _module_page(module_name, names[module_name]))
+    write_if_changed(out / "index.rst", "\n".join(index) + "\n")
 
 
-def _write_if_changed(path, text):
+def write_if_changed(path, text):
+    """Write a generated page only when its text changed (Sphinx then rereads only what changed)."""
     if not path.exists() or path.read_text() != text:
         path.write_text(text)
 
