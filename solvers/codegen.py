@@ -33,13 +33,11 @@ import sympy as sp
 from replica.equations.vocabulary import SPECIAL_FUNCTIONS, AtMax, Average, IidAverage, UnitAverage
 from sympy.printing.pycode import PythonCodePrinter
 
-from . import kernels as _kernels
-from . import root as _root
 from . import special as _special
 
 __all__ = ["cache_dir", "compile_module", "generate_source", "heads_nest", "module_key", "CacheError"]
 
-CODEGEN_VERSION = "5"
+CODEGEN_VERSION = "6"
 # the node arrays of a Quadrature (Quadrature.arrays), as every generated function unpacks its ``nodes`` tuple: the
 # outer Gaussian rule, the upper-tail rule, the inner Gaussian rule, Gauss–Legendre, the nest's outer rule, the
 # Gaussian rule inside truncated averages; x nodes, w weights
@@ -91,13 +89,13 @@ def parallel():
 
 def module_key(text):
     """Hash of a model's declaration together with everything that turns it into code: the derivation rules
-    (vocabulary, model), the code generator, the kernels and the solver template. Editing any of them invalidates the
+    (vocabulary, model), the code generator and the special-function kernels. Editing any of them invalidates the
     cached modules."""
     from replica.equations import model as _model
     from replica.equations import vocabulary as _vocabulary
 
     h = hashlib.sha256(CODEGEN_VERSION.encode())
-    for module in (_vocabulary, _model, sys.modules[__name__], _special, _root, _kernels):
+    for module in (_vocabulary, _model, sys.modules[__name__], _special):
         h.update(Path(module.__file__).read_bytes())
     h.update(text.encode())
     h.update(b"parallel" if parallel() else b"")
@@ -546,10 +544,9 @@ def _identifier(name, taken):
     return ident
 
 
-def generate_source(inputs, bundles, header_comment="", with_solvers=True, prange=False):
-    """Python/numba source for ``bundles`` (name -> list of expressions) as functions of the ``inputs`` symbols,
-    followed by the compiled solvers of :mod:`replica.solvers.root` (which need res, res_jac, res_dpar and
-    obs_grad_<k>)."""
+def generate_source(inputs, bundles, header_comment="", prange=False):
+    """Python/numba source for ``bundles`` (name -> list of expressions) as functions of the ``inputs`` symbols (the
+    solvers of :mod:`replica.solvers.root` take them as arguments)."""
     taken = set()
     names = {s: _identifier(s.name, taken) for s in inputs}
     out = [
@@ -558,7 +555,6 @@ def generate_source(inputs, bundles, header_comment="", with_solvers=True, prang
         "import math",
         "import numba",
         "import numpy as np",
-        "from replica.solvers import kernels as _k",
         "from replica.solvers import special as _sp",
         "",
         '_jit = numba.njit(cache=True, error_model="numpy")',
@@ -579,8 +575,6 @@ def generate_source(inputs, bundles, header_comment="", with_solvers=True, prang
         out.append(f"    out = np.empty({len(exprs)})")
         out += [f"    out[{i}] = {em.code(e)}" for i, e in enumerate(reduced)]
         out.append("    return out")
-    if with_solvers:
-        out.append(_root.template("fp" in bundles, sum(1 for name in bundles if name.startswith("obs_grad_"))))
     out.append("COMPLETE = True  # the last line: a module cut short lacks it")
     return "\n".join(out) + "\n"
 

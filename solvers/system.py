@@ -10,6 +10,7 @@ import math
 
 import numpy as np
 
+from . import root
 from .codegen import compile_module
 from .quadrature import Quadrature
 from .root import STATUS_CODES, SolverResult, Tolerance
@@ -46,10 +47,14 @@ class System:
         self.observable_names = list(fe.observables)
         self.n_order = len(fe.order)
         self.bounds = [interval_bounds(s.domain) for s in fe.order + fe.params]
-        self._bound_arrays = tuple(np.array(col) for col in zip(*self.bounds))
+        self._bound_arrays = (np.array([b[0] for b in self.bounds], dtype=float),
+                              np.array([b[1] for b in self.bounds], dtype=float),
+                              np.array([b[2] for b in self.bounds], dtype=bool),
+                              np.array([b[3] for b in self.bounds], dtype=bool))
         self.has_fixed_point = hasattr(self.module, "fp")
         self.estimate_by_level = False  # the node-doubling estimate level by level (see _doubling)
         self._here_key = self._here = None  # what _at remembers
+        self._addresses = {}
 
     # ----- evaluation --------------------------------------------------------------------------------------------
     def vector(self, order, params):
@@ -61,10 +66,14 @@ class System:
     def call(self, fname, v, quad):
         """The compiled function ``fname`` at ``v`` on the rules of ``quad``. ``phi`` and ``res`` are read off
         ``phi_res`` (one function compiled instead of three)."""
-        if fname in _PARTS:
-            base, part = _PARTS[fname]
-            return getattr(self.module, base)(v, quad.arrays())[part]
-        return getattr(self.module, fname)(v, quad.arrays())
+        base, part = _PARTS.get(fname, (fname, slice(None)))
+        return getattr(self.module, base)(np.ascontiguousarray(v, dtype=float), quad.arrays())[part]
+
+    def address(self, fname):
+        """The address of the compiled function ``fname``, as the solvers take it (compiled on first use)."""
+        if fname not in self._addresses:
+            self._addresses[fname] = root.address(getattr(self.module, fname))
+        return self._addresses[fname]
 
     def jacobian(self, v, quad, columns=None):
         """d(residuals)/d(inputs) at ``v``, shape (n_order, len(v)), or only the ``columns`` given (indices): the
@@ -141,7 +150,8 @@ class System:
         """
         idx = self.unknown_indices(unknowns, target, linear)
         target_k, target_value = self._target(target)
-        lin, lin_b = (np.empty(0), 0.0) if linear is None else (np.asarray(linear[0], dtype=float), float(linear[1]))
+        lin, lin_b = (np.empty(0), 0.0) if linear is None else (np.ascontiguousarray(linear[0], dtype=float),
+                                                                 float(linear[1]))
         standard = target is None and linear is None and np.array_equal(idx, np.arange(self.n_order))
         use_fp = standard and self.has_fixed_point
         if method not in ("auto", "fixed-point", "newton"):
@@ -150,13 +160,13 @@ class System:
             raise ValueError(f"{self.name}: no fixed-point form for these unknowns; use method='newton' or 'auto'")
         arrays = quad.arrays()
         v = np.array(v0, dtype=float)
-        lo, hi, lo_open, hi_open = self._bound_arrays
+        domain = self._bound_arrays
         history = []
         iterations = 0
         if use_fp and method in ("auto", "fixed-point"):
             stop = 0.0 if method == "fixed-point" else handover
-            v, code, it, nr = self.module.fixed_point(v, lo, hi, lo_open, hi_open, tol.atol, tol.rtol, damping,
-                                                      max_iter, stop, arrays)
+            v, code, it, nr = root.fixed_point(self.address("fp"), v, domain, (tol.atol, tol.rtol), damping, max_iter,
+                                               stop, arrays)
             fp_result = SolverResult(v, code == 0, STATUS_CODES[code], it, nr, "fixed-point")
             iterations += it
             if method == "fixed-point" or code == 0:
@@ -164,31 +174,24 @@ class System:
             history.append(fp_result)
             if not np.all(np.isfinite(v)):
                 v = np.array(v0, dtype=float)
-        # each kind of system has its own Newton, compiled on first use: the plain one needs res_jac alone, the free
-        # one res_dpar too, the one with observable k = target that observable's gradient too
-        newton = getattr(self.module, "newton" if standard else "newton_free" if target is None
-                         else f"newton_target_{target_k}")
-        v, code, it, nr = newton(v, idx, self.n_order, target_k, target_value, lin, lin_b, lo, hi, lo_open, hi_open,
-                                 tol.atol, tol.rtol, newton_iter, arrays)
+        # the functions a solve calls: res_jac always, res_dpar where a parameter is an unknown, an observable's
+        # gradient where observable = target is added (each compiled on first use)
+        res_dpar = self.address("res_dpar") if np.any(idx >= self.n_order) else 0
+        obs_grad = 0 if target is None else self.address(f"obs_grad_{target_k}")
+        added = (target_k, target_value, lin, lin_b)
+        v, code, it, nr = root.newton(self.address("res_jac"), res_dpar, obs_grad, v, idx, self.n_order, added,
+                                      domain, (tol.atol, tol.rtol), newton_iter, arrays)
         name = "fixed-point+newton" if history else "newton"
         return SolverResult(v[idx], code == 0, STATUS_CODES[code], iterations + it, nr, name, history), v
 
     def warm(self, quad=Quadrature()):
-        """Compile every generated function now (each is otherwise compiled on its first call): the bundles, and the
-        solvers of every kind of system (plain, free, each observable = target). Loaded from numba's cache where it
-        is warm. The values computed on the way are meaningless."""
+        """Compile every generated function now (each is otherwise compiled on its first call) and the solvers (once
+        per machine); loaded from numba's cache where it is warm. The values computed on the way are meaningless."""
         v = np.full(len(self.names), 0.5)
-        for k in range(len(self.observable_names)):
-            self.call(f"obs_grad_{k}", v, quad)
-        for name in ("phi_res", "res_jac", "res_dpar", "obs"):
+        names = ["phi_res", "res_jac", "res_dpar", "obs"] + [f"obs_grad_{k}" for k in range(len(self.observable_names))]
+        for name in names + (["fp"] if self.has_fixed_point else []):
             self.call(name, v, quad)
-        self.solve(v, quad, max_iter=1, newton_iter=1)  # the fixed point (where there is one) and the plain Newton
-        if not self.param_names:
-            return
-        free = self.order_names + [self.param_names[0]]
-        self.solve(v, quad, method="newton", unknowns=free, linear=(np.ones(len(free)), 0.0), newton_iter=1)
-        for name in self.observable_names:
-            self.solve(v, quad, method="newton", unknowns=free, target=(name, 0.0), newton_iter=1)
+        self.solve(v, quad, max_iter=1, newton_iter=1)
 
     def phi_change(self, v, quad):
         """|phi on the doubled rules - phi on ``quad``| at ``v``: whether more nodes would change anything there."""

@@ -186,7 +186,7 @@ def test_negative_integer_powers_give_inf_not_an_exception(tmp_path):
     import replica.solvers.codegen as cg
 
     x = sp.Symbol("x")
-    source = cg.generate_source([x], {"f": [x**-2 + 1 / sp.sqrt(x)]}, with_solvers=False)
+    source = cg.generate_source([x], {"f": [x**-2 + 1 / sp.sqrt(x)]})
     assert "**(-" not in source
     path = tmp_path / "gen_powers.py"
     path.write_text(source)
@@ -246,3 +246,12 @@ def test_pair_linear_one_way_only_keeps_every_stationarity_equation():
 
     assert at(1.0, math.log(4)) > 1
     assert at(2.0, math.log(2)) < 1e-14
+
+
+def test_the_solvers_take_the_node_arrays_as_quadrature_gives_them():
+    """The compiled solvers are typed once for every model: the node tuple they take is Quadrature.arrays()'s."""
+    import numba
+    from replica.solvers import root
+
+    assert numba.typeof(Quadrature().arrays()) == root.NODES
+    assert numba.typeof(Quadrature(gauss=7, trunc=3, inner=5, rule="hermite").arrays()) == root.NODES

@@ -150,7 +150,7 @@ def test_a_damaged_cache_entry_is_moved_aside_and_rebuilt(tmp_path, compiled_cac
         text = module.read_text()
         module.write_text(text[: len(text) // 2])
     else:
-        pattern = "*.newton-*.nbi" if damage == "numba index garbled" else "*.newton-*.nbc"
+        pattern = "*.res_jac-*.nbi" if damage == "numba index garbled" else "*.res_jac-*.nbc"
         victim = next((cache / "__pycache__").glob(pattern))
         victim.write_bytes(os.urandom(64))
     done = _solve_in(cache)

@@ -34,7 +34,6 @@ INTERNAL = {
     "replica.solving": "one solve with its branch bookkeeping, behind replica.solve and the sweeps",
     "replica.tables": "row files of sweeps and diagrams, behind --out",
     "replica.solvers.codegen": "code generation and the compile cache, behind every model",
-    "replica.solvers.kernels": "numba kernels shared by the generated modules",
     "replica.solvers.special": "numba special functions used by the generated modules",
     "replica.solvers.status": "Status is exported by replica",
 }
