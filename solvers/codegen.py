@@ -14,10 +14,11 @@ eliminated (``sympy.cse``).
 The module is written to a cache directory under a hash of the expressions, the code generator and the special-function
 kernels, and compiled by numba with ``cache=True``: a fresh process with a warm cache neither re-derives nor recompiles.
 
-With ``REPLICA_PARALLEL=1`` in the environment, the outermost loop of every function whose averages nest (a loop with
-a loop inside) is a ``numba.prange`` over the cores: 1.5x on two cores for a Franz–Parisi curve, at about three
-times the compile time (once; parallel modules are cached under their own key). Loops over node multisets (i.i.d.
-averages) stay serial: their triangular iteration space would load one thread.
+With ``REPLICA_PARALLEL=1`` in the environment, the outermost loop of every nested average (a loop with a loop
+inside) in ``phi_res`` and ``res_jac`` (``PARALLEL_FUNCTIONS``) is a ``numba.prange`` over the cores. Its body is
+a serial function of its own that writes each node's contributions into a row of a table, summed in node order
+after the loop: the serial loop's sums, to the last bit. Parallel modules are cached under their own key. Loops over
+node multisets (i.i.d. averages) stay serial: their triangular iteration space would load one thread.
 """
 import hashlib
 import importlib.util
@@ -45,6 +46,10 @@ NODE_ARRAYS = ("gx", "gw", "tx", "tw", "ix", "iw", "lx", "lw", "nx", "nw", "jx",
 # a truncated average's boundary layer of width w (``E_trunc(..., layer=w)``) gets its own Gauss–Legendre nodes on
 # [a, a + LAYER_SPAN w] when that is shorter than LAYER_MAX (wider, the upper-tail rule resolves it as it is)
 LAYER_SPAN, LAYER_MAX = 8, 4.0
+# the functions that run in parallel with REPLICA_PARALLEL=1: those a solve evaluates at every iteration and every
+# node-doubling estimate (the observables, their gradients and the parameter derivatives are evaluated once or a few
+# times per point, and a parallel function costs seconds more to compile)
+PARALLEL_FUNCTIONS = ("phi_res", "res_jac")
 
 
 class CacheError(RuntimeError):
@@ -184,12 +189,15 @@ def _outer_averages(exprs):
 
 
 class _Emitter:
-    def __init__(self, names, prange=False):
+    def __init__(self, names, prange=False, prefix="", unpack=()):
         self.lines = []
         self.printer = _Printer(names)
         self._count = 0
         self.prange = prange  # may the outermost loops of nested averages run in parallel
         self.parallel = False  # did they
+        self.prefix = prefix  # of the functions outlined from parallel loops (the emitted function's name)
+        self.unpack = list(unpack)  # the lines that read the inputs off v, for the outlined functions
+        self.outlined = []  # their lines
         self.under_truncated = False  # is the code being emitted inside a truncated average's loop
 
     def inner_rule(self):
@@ -310,10 +318,13 @@ class _Emitter:
             def loop(at, n, node_value, weight_value):
                 idx = self.fresh("i")
                 p = "    " * at
+                values = (node_value.format(i=idx), f"{weight_value}[{idx}]")
+                if spread:
+                    self.outline(idx, n, values, (node, weight), table, accs, body_lines, p)
+                    return
                 self.lines.extend(f"{p}{a} = 0.0" for a in accs)
-                self.lines.append(f"{p}for {idx} in {'numba.prange' if spread else 'range'}({n}.shape[0]):")
-                self.lines.append(f"{p}    {node} = {node_value.format(i=idx)}")
-                self.lines.append(f"{p}    {weight} = {weight_value}[{idx}]")
+                self.lines.append(f"{p}for {idx} in range({n}.shape[0]):")
+                self.lines += [f"{p}    {node} = {values[0]}", f"{p}    {weight} = {values[1]}"]
                 self.lines.extend(p + line for line in body_lines)
 
             # nested averages use the inner rule (their own under a truncated average), the outermost average of a
@@ -327,6 +338,24 @@ class _Emitter:
                 continue
             self.truncated_loop(accs, body_lines, node, weight, lo, span, indent)
         return self.maxima([e.xreplace(acc_of) for e in exprs], indent)
+
+    def outline(self, idx, n, values, variables, table, accs, body_lines, pad):
+        """A parallel loop over the nodes of rule ``n`` whose body (``body_lines``, at the node and weight
+        ``variables``) is a serial function of its own: it writes a node's contributions to the accumulators
+        ``accs`` into a row of a table, which is summed in node order after the loop (the serial loop's order: the
+        same sums to the last bit). numba's parallel transformation costs time in proportion to the loop it
+        rewrites, and with one reduction per accumulator several times the serial compilation of the same code."""
+        name, rows = f"_{self.prefix}_node{self._count}", self.fresh("P")
+        args = ", ".join(["v", "nodes", *(str(h) for h in table.values())])
+        self.outlined += ["", "@_jit", f"def {name}(row, {', '.join(map(str, variables))}, {args}):",
+                          f"    {', '.join(NODE_ARRAYS)} = nodes", *self.unpack, *(f"    {a} = 0.0" for a in accs),
+                          *body_lines, *(f"    row[{k}] = {a}" for k, a in enumerate(accs))]
+        self.lines.append(f"{pad}{rows} = np.empty(({n}.shape[0], {len(accs)}))")
+        self.lines.append(f"{pad}for {idx} in numba.prange({n}.shape[0]):")
+        self.lines.append(f"{pad}    {name}({rows}[{idx}], {', '.join(values)}, {args})")
+        self.lines.extend(f"{pad}{a} = 0.0" for a in accs)
+        self.lines.append(f"{pad}for {idx} in range({n}.shape[0]):")
+        self.lines.extend(f"{pad}    {a} += {rows}[{idx}, {k}]" for k, a in enumerate(accs))
 
     def truncated_loop(self, accs, body_lines, node, weight, lo, span, indent):
         """Emit E_{x>lo}[f] (``body_lines`` accumulate ``weight * f(node)`` into ``accs``) as one loop over three
@@ -561,16 +590,18 @@ def generate_source(inputs, bundles, header_comment="", prange=False):
         '_pjit = numba.njit(cache=True, error_model="numpy", parallel=True)',
         "",
     ]
+    unpack = [f"    {names[s]} = v[{i}]" for i, s in enumerate(inputs)]
     for fname, exprs in bundles.items():
-        em = _Emitter(names, prange)
+        em = _Emitter(names, prange and fname in PARALLEL_FUNCTIONS, fname, unpack)
         exprs = [sp.sympify(e) for e in exprs]
         stray = set().union(*(e.free_symbols for e in exprs)) - set(inputs)
         if stray:
             raise ValueError(f"{fname}: expressions use symbols that are not inputs: {sorted(map(str, stray))}")
         reduced = em.assign(em.level(exprs, 1, set()), 1)
+        out += em.outlined
         out += ["", "@_pjit" if em.parallel else "@_jit",
                 f"def {fname}(v, nodes):", f"    {', '.join(NODE_ARRAYS)} = nodes"]
-        out += [f"    {names[s]} = v[{i}]" for i, s in enumerate(inputs)]
+        out += unpack
         out += em.lines
         out.append(f"    out = np.empty({len(exprs)})")
         out += [f"    out[{i}] = {em.code(e)}" for i, e in enumerate(reduced)]
