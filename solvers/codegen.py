@@ -15,7 +15,7 @@ The module is written to a cache directory under a hash of the expressions, the 
 kernels, and compiled by numba with ``cache=True``: a fresh process with a warm cache neither re-derives nor recompiles.
 
 With ``REPLICA_PARALLEL=1`` in the environment, the outermost loop of every nested average (a loop with a loop
-inside) in ``phi_res`` and ``res_jac`` (``PARALLEL_FUNCTIONS``) is a ``numba.prange`` over the cores. Its body is
+inside) in ``values`` and ``res_jac`` (``PARALLEL_FUNCTIONS``) is a ``numba.prange`` over the cores. Its body is
 a serial function of its own that writes each node's contributions into a row of a table, summed in node order
 after the loop: the serial loop's sums, to the last bit. Parallel modules are cached under their own key. Loops over
 node multisets (i.i.d. averages) stay serial: their triangular iteration space would load one thread.
@@ -49,7 +49,7 @@ LAYER_SPAN, LAYER_MAX = 8, 4.0
 # the functions that run in parallel with REPLICA_PARALLEL=1: those a solve evaluates at every iteration and every
 # node-doubling estimate (the observables, their gradients and the parameter derivatives are evaluated once or a few
 # times per point, and a parallel function costs seconds more to compile)
-PARALLEL_FUNCTIONS = ("phi_res", "res_jac")
+PARALLEL_FUNCTIONS = ("values", "res_jac")
 
 
 class CacheError(RuntimeError):

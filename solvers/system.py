@@ -17,7 +17,6 @@ from .root import STATUS_CODES, SolverResult, Tolerance
 
 __all__ = ["System", "interval_bounds", "in_interval", "interval_text"]
 
-_PARTS = {"phi": ("phi_res", slice(0, 1)), "res": ("phi_res", slice(1, None))}
 
 
 def interval_bounds(interval):
@@ -55,6 +54,9 @@ class System:
         self.estimate_by_level = False  # the node-doubling estimate level by level (see _doubling)
         self._here_key = self._here = None  # what _at remembers
         self._addresses = {}
+        n = self.n_order
+        self._parts = {"phi": slice(0, 1), "res": slice(1, n + 1), "phi_res": slice(0, n + 1),
+                       "obs": np.r_[0, n + 1:n + len(self.observable_names)]}
 
     # ----- evaluation --------------------------------------------------------------------------------------------
     def vector(self, order, params):
@@ -64,10 +66,12 @@ class System:
         return np.array(o + p, dtype=float)
 
     def call(self, fname, v, quad):
-        """The compiled function ``fname`` at ``v`` on the rules of ``quad``. ``phi`` and ``res`` are read off
-        ``phi_res`` (one function compiled instead of three)."""
-        base, part = _PARTS.get(fname, (fname, slice(None)))
-        return getattr(self.module, base)(np.ascontiguousarray(v, dtype=float), quad.arrays())[part]
+        """The compiled function ``fname`` at ``v`` on the rules of ``quad``. ``phi``, ``res``, ``phi_res`` and
+        ``obs`` (the observables, phi first) are read off ``values``, which computes them all in one pass."""
+        part = self._parts.get(fname)
+        out = getattr(self.module, fname if part is None else "values")(np.ascontiguousarray(v, dtype=float),
+                                                                         quad.arrays())
+        return out if part is None else out[part]
 
     def address(self, fname):
         """The address of the compiled function ``fname``, as the solvers take it (compiled on first use)."""
@@ -188,7 +192,7 @@ class System:
         """Compile every generated function now (each is otherwise compiled on its first call) and the solvers (once
         per machine); loaded from numba's cache where it is warm. The values computed on the way are meaningless."""
         v = np.full(len(self.names), 0.5)
-        names = ["phi_res", "res_jac", "res_dpar", "obs"] + [f"obs_grad_{k}" for k in range(len(self.observable_names))]
+        names = ["values", "res_jac", "res_dpar"] + [f"obs_grad_{k}" for k in range(len(self.observable_names))]
         for name in names + (["fp"] if self.has_fixed_point else []):
             self.call(name, v, quad)
         self.solve(v, quad, max_iter=1, newton_iter=1)
@@ -219,11 +223,7 @@ class System:
         idx = self.unknown_indices(unknowns, target)
         J, phi_here, r_here = self._at(v, quad, idx, target)
         fine = quad.doubled(levels)
-        phi_fine, *r_fine = self.call("phi_res", v, fine)
-        if target is not None:
-            k, value = self._target(target)
-            r_fine.append(self.call("obs", v, fine)[k] - value)
-        r_fine = np.array(r_fine)
+        phi_fine, r_fine = self._equations(v, fine, target)
         try:  # the root on the doubled rules, by one Newton step; its shift is the change of the residual (the
             # solver's own remaining residual taken out: a near-singular J amplifies rounding)
             step, shift = np.linalg.solve(J, np.column_stack([-r_fine, r_here - r_fine])).T
@@ -243,12 +243,19 @@ class System:
         node-doubling estimates of each level (:meth:`finer`) share them."""
         key = (np.asarray(v, dtype=float).tobytes(), quad, tuple(idx), repr(target))
         if self._here_key != key:
-            phi, *r = self.call("phi_res", v, quad)
-            if target is not None:
-                k, value = self._target(target)
-                r.append(self.call("obs", v, quad)[k] - value)
-            self._here_key, self._here = key, (self.equations_jacobian(v, quad, idx, target), phi, np.array(r))
+            self._here_key, self._here = key, (self.equations_jacobian(v, quad, idx, target),
+                                               *self._equations(v, quad, target))
         return self._here
+
+    def _equations(self, v, quad, target):
+        """(phi, the residuals of the equations: the stationarity ones, then observable - value for a ``target``)
+        at ``v`` on ``quad``, from one evaluation of ``values``."""
+        out = self.call("values", v, quad)
+        r = out[self._parts["res"]]
+        if target is not None:
+            k, value = self._target(target)
+            r = np.append(r, out[self._parts["obs"]][k] - value)
+        return out[0], r
 
     def finer(self, v, quad, quad_tol, unknowns=None, target=None, max_nodes=math.inf, max_cost=math.inf):
         """The next rule of the refinement: the levels (``Quadrature.LEVELS``) whose own doubling moves the
@@ -299,14 +306,8 @@ class System:
         return result, v, quad, err
 
     def observables(self, v, quad=Quadrature()):
-        """The observables at ``v``; the first, phi, read off ``phi_res`` as the solver saw it where the observables'
-        own evaluation of it is not finite (at the edge of the equations' domain, a variance under a square root at
-        rounding level, two functions that evaluate the same expression in a different order can differ in its
-        sign)."""
-        values = self.call("obs", v, quad)
-        if not math.isfinite(values[0]):
-            values[0] = self.call("phi_res", v, quad)[0]
-        return dict(zip(self.observable_names, values))
+        """The observables at ``v`` (phi first), by name."""
+        return dict(zip(self.observable_names, self.call("obs", v, quad)))
 
 
 def interval_text(interval):
