@@ -17,8 +17,8 @@ import tempfile
 import time
 
 SOLVES = [
-    ("binary-perceptron", ["--alpha", "0.6"], None, 8),
-    ("spherical-perceptron", ["--alpha", "1.0"], None, 8),
+    ("binary-perceptron", ["--alpha", "0.6"], 20.0, 8),
+    ("spherical-perceptron", ["--alpha", "1.0"], 22.0, 8),
     ("binary-perceptron-fp", ["--alpha", "0.6", "--ref-kappa", "max", "--d", "0.05"], 27.0, 8),
     ("binary-perceptron-ld", ["--alpha", "0.6", "--y", "3", "--d", "0.05"], None, 8),
     ("gm-ridge", ["--alpha", "2", "--delta", "0.5", "--rho", "0.2", "--lam", "0.47"], None, 8),
@@ -68,7 +68,7 @@ def main():
     print(f"{'case':<52} {'before':>8} {'now':>8}  target")
     for name, before, now, target in rows:
         b = "-" if before is None else f"{before:.1f}"
-        print(f"{name:<52} {b:>8} {now:8.1f}  {target}")
+        print(f"{name:<52} {b:>8} {now:8.2f}  {target}")
 
 
 if __name__ == "__main__":

@@ -1,5 +1,6 @@
 """Where the seconds of a cold start go: for each model, the sympy derivation and code generation, then numba's
-compilation of each generated function on its own (callees first, so that each line is that function's own time).
+compilation of each generated function on its own, then a first solve (the solvers are compiled once per machine and
+loaded from numba's cache afterwards; the model's functions are compiled by then).
 
     python benchmarks/profile_cold_start.py [MODEL ...]
 
@@ -44,11 +45,7 @@ def profile(model, options):
         rows.append((f"numba: {name}", time.perf_counter() - t))
     t = time.perf_counter()
     system.solve(v, quad, max_iter=2, newton_iter=2)  # a meaningless point: only the compilation is timed
-    rows.append(("numba: the solvers (fixed point, Newton)", time.perf_counter() - t))
-    t = time.perf_counter()
-    system.solve(v, quad, method="newton", unknowns=system.order_names + [system.param_names[0]],
-                 target=(system.observable_names[0], 0.0), newton_iter=2)
-    rows.append(("numba: the augmented Newton (thresholds)", time.perf_counter() - t))
+    rows.append(("the solvers (compiled once per machine)", time.perf_counter() - t))
     return spec.name, len(source.splitlines()), rows
 
 
