@@ -360,10 +360,15 @@ def newton(res_jac, res_dpar, obs_grad, v0, idx, n, added, domain, tol, max_iter
     unknown, obs_grad where an observable equation is added). ``added`` = (k, target, lin, lin_b): the equation
     observable k = target where k >= 0, and lin . v[idx] = lin_b where lin is not empty; ``domain`` = (lo, hi,
     lo_open, hi_open) of every input; ``tol`` = (atol, rtol). Returns (v, status code, iterations, max|r|)."""
+    if not res_jac or (not res_dpar and np.any(idx >= n)) or (not obs_grad and added[0] >= 0):
+        raise ValueError("newton: a function the solve calls is missing (res_jac always; res_dpar where a parameter "
+                         "is an unknown; obs_grad where an observable equation is added)")
     return _compiled(_newton)(res_jac, res_dpar, obs_grad, v0, idx, n, added, domain, tol, max_iter, nodes)
 
 
 def fixed_point(fp, v0, domain, tol, damping, max_iter, stop_at, nodes):
     """The damped fixed-point iteration of a model's map ``fp`` (its :func:`address`) from ``v0``, until max|r| <=
     ``stop_at`` or the tolerance test passes (``_fixed_point``). Returns (v, status code, iterations, max|r|)."""
+    if not fp:
+        raise ValueError("fixed_point: the fixed-point map is missing")
     return _compiled(_fixed_point)(fp, v0, domain, tol, damping, max_iter, stop_at, nodes)

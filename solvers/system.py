@@ -18,7 +18,6 @@ from .root import STATUS_CODES, SolverResult, Tolerance
 __all__ = ["System", "interval_bounds", "in_interval", "interval_text"]
 
 
-
 def interval_bounds(interval):
     """(lo, hi, lo_open, hi_open) of a sympy Interval, as floats and bools."""
     lo, hi = interval.inf, interval.sup
@@ -46,10 +45,9 @@ class System:
         self.observable_names = list(fe.observables)
         self.n_order = len(fe.order)
         self.bounds = [interval_bounds(s.domain) for s in fe.order + fe.params]
-        self._bound_arrays = (np.array([b[0] for b in self.bounds], dtype=float),
-                              np.array([b[1] for b in self.bounds], dtype=float),
-                              np.array([b[2] for b in self.bounds], dtype=bool),
-                              np.array([b[3] for b in self.bounds], dtype=bool))
+        lo, hi, lo_open, hi_open = zip(*self.bounds)
+        self._bound_arrays = (np.array(lo, dtype=float), np.array(hi, dtype=float), np.array(lo_open, dtype=bool),
+                              np.array(hi_open, dtype=bool))
         self.has_fixed_point = hasattr(self.module, "fp")
         self.estimate_by_level = False  # the node-doubling estimate level by level (see _doubling)
         self._here_key = self._here = None  # what _at remembers
@@ -69,8 +67,8 @@ class System:
         """The compiled function ``fname`` at ``v`` on the rules of ``quad``. ``phi``, ``res``, ``phi_res`` and
         ``obs`` (the observables, phi first) are read off ``values``, which computes them all in one pass."""
         part = self._parts.get(fname)
-        out = getattr(self.module, fname if part is None else "values")(np.ascontiguousarray(v, dtype=float),
-                                                                         quad.arrays())
+        function = getattr(self.module, fname if part is None else "values")
+        out = function(np.ascontiguousarray(v, dtype=float), quad.arrays())
         return out if part is None else out[part]
 
     def address(self, fname):
@@ -189,13 +187,12 @@ class System:
         return SolverResult(v[idx], code == 0, STATUS_CODES[code], iterations + it, nr, name, history), v
 
     def warm(self, quad=Quadrature()):
-        """Compile every generated function now (each is otherwise compiled on its first call) and the solvers (once
-        per machine); loaded from numba's cache where it is warm. The values computed on the way are meaningless."""
-        v = np.full(len(self.names), 0.5)
+        """Compile every generated function now (each is otherwise compiled on its first use) and load the solvers
+        (compiled once per machine); from numba's cache where it is warm."""
         names = ["values", "res_jac", "res_dpar"] + [f"obs_grad_{k}" for k in range(len(self.observable_names))]
         for name in names + (["fp"] if self.has_fixed_point else []):
-            self.call(name, v, quad)
-        self.solve(v, quad, max_iter=1, newton_iter=1)
+            self.address(name)
+        self.solve(np.full(len(self.names), 0.5), quad, max_iter=1, newton_iter=1)
 
     def phi_change(self, v, quad):
         """|phi on the doubled rules - phi on ``quad``| at ``v``: whether more nodes would change anything there."""

@@ -255,3 +255,20 @@ def test_the_solvers_take_the_node_arrays_as_quadrature_gives_them():
 
     assert numba.typeof(Quadrature().arrays()) == root.NODES
     assert numba.typeof(Quadrature(gauss=7, trunc=3, inner=5, rule="hermite").arrays()) == root.NODES
+
+
+def test_the_solvers_refuse_a_missing_function_before_calling_it():
+    """A model function is passed to the compiled solvers by address; one the solve would call must be there (a null
+    address would crash the process, not raise)."""
+    from replica.solvers import root
+
+    nodes = Quadrature().arrays()
+    domain = (np.zeros(2), np.ones(2), np.zeros(2, dtype=bool), np.zeros(2, dtype=bool))
+    with pytest.raises(ValueError, match="missing"):
+        root.newton(0, 0, 0, np.zeros(2), np.arange(2), 2, (-1, 0.0, np.empty(0), 0.0), domain, (1e-12, 1e-12), 5,
+                    nodes)
+    with pytest.raises(ValueError, match="missing"):
+        root.newton(1, 0, 0, np.zeros(2), np.array([0, 1]), 1, (-1, 0.0, np.empty(0), 0.0), domain, (1e-12, 1e-12),
+                    5, nodes)
+    with pytest.raises(ValueError, match="missing"):
+        root.fixed_point(0, np.zeros(2), domain, (1e-12, 1e-12), 1.0, 5, 0.0, nodes)
