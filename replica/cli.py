@@ -204,9 +204,11 @@ def _parser():
     p.add_argument("--json", action="store_true", help="print one JSON object")
 
     p = sub.add_parser("warm", help="compile models ahead of time (before a long job or a cluster run)",
-                       description="derive and compile models now, with a line per model: MODEL [--K 3 ...] or, "
-                                   "without a model, every listed model (not the families' members)")
-    p.add_argument("model", nargs="?", default=None)
+                       description="derive and compile models now, with a line per model: MODEL ... [--K 3 ...] (a "
+                                   "family option applies to every family given) or, without a model, every listed "
+                                   "model (not the families' members)")
+    p.add_argument("model", nargs="*")
+    p.add_argument("--workers", type=int, default=1, help="compile in this many processes (default 1)")
 
     p = sub.add_parser("equations", help="print the free entropy and the derived saddle-point equations (LaTeX)")
     p.add_argument("model")
@@ -366,10 +368,8 @@ def _normalized(argv):
 def _main(argv):
     parser = _parser()
     args, extra = parser.parse_known_args(_normalized(argv))
-    if args.command == "warm" and args.model is None:
-        if extra:
-            raise ReplicaError(f"unrecognized arguments: {' '.join(extra)}")
-        return _warm([get_model(name) for name in api.models() if name not in families()])
+    if args.command == "warm":
+        return _warm(args.model or [name for name in api.models() if name not in families()], extra, args.workers)
     if args.command == "abc":
         if extra:
             raise ReplicaError(f"unrecognized arguments: {' '.join(extra)}")
@@ -400,8 +400,6 @@ def _main(argv):
         return 0
     if args.command == "figure":
         return _figure(args)
-    if args.command == "warm":
-        return _warm([spec])
     if args.command == "equations":
         for line in spec.build().latex():
             print(line)
@@ -482,14 +480,39 @@ def _infinities_as_text(x):
     return x
 
 
-def _warm(specs):
+def _warm(names, extra, workers):
+    """Compile each model of ``names`` (its family's options, or a parameter's limit value, taken from ``extra``),
+    in ``workers`` processes, with a line per model as it is done. Every model is resolved first, so that a bad name
+    or option stops the command before anything compiles."""
+    from concurrent.futures import ProcessPoolExecutor, as_completed
+
+    if workers < 1:
+        raise ReplicaError(f"--workers {workers}: give a positive number of processes")
+    leftovers = [_family_member(name, extra)[1] for name in names]
+    unused = [token for token in leftovers[0] if all(token in rest for rest in leftovers)]
+    if unused:
+        raise ReplicaError(f"unrecognized arguments: {' '.join(unused)}")
+    if workers == 1:
+        for name in names:
+            _report_warm(*_warm_one(name, extra))
+        return 0
+    with ProcessPoolExecutor(max_workers=min(workers, len(names))) as pool:
+        for future in as_completed([pool.submit(_warm_one, name, extra) for name in names]):
+            _report_warm(*future.result())
+    return 0
+
+
+def _warm_one(name, extra):
     import time
 
-    for spec in specs:
-        t0 = time.perf_counter()
-        spec.system.warm(spec.quadrature)
-        print(f"replica: {spec.name} compiled ({time.perf_counter() - t0:.1f} s)", file=sys.stderr, flush=True)
-    return 0
+    spec = _family_member(name, extra)[0]
+    t0 = time.perf_counter()
+    spec.system.warm(spec.quadrature)
+    return spec.name, time.perf_counter() - t0
+
+
+def _report_warm(name, seconds):
+    print(f"replica: {name} compiled ({seconds:.1f} s)", file=sys.stderr, flush=True)
 
 
 def _phase_diagram(spec, args, extra):

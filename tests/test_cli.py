@@ -75,6 +75,17 @@ def test_large_deviations_at_y_inf(capsys, tmp_path):
     assert code == 0 and abs(d["alpha_onset"] - 0.7553) < 2e-3
 
 
+def test_warm_compiles_each_model_with_a_line_each(capsys):
+    """replica warm MODEL ...: a progress line per model, in processes of their own with --workers; a family option
+    applies to every family given (and is no error for the models that do not take it)."""
+    code, out, err = run(capsys, "warm", "binary-perceptron", "spherical-perceptron", "--workers", "2")
+    assert code == 0 and out == ""
+    assert sorted(line.split()[1] for line in err.splitlines()) == ["binary-perceptron", "spherical-perceptron"]
+    code, _, err = run(capsys, "warm", "binary-perceptron", "committee", "--K", "3")
+    names = [line.split()[1] for line in err.splitlines()]
+    assert code == 0 and names == ["binary-perceptron", "committee-K3-sign-binary"]
+
+
 def test_equations(capsys):
     code, out, _ = run(capsys, "equations", "binary-perceptron")
     assert code == 0 and r"\hat{q} =" in out and "q =" in out
@@ -105,6 +116,9 @@ BAD = [
     ("solve", "binary-perceptron-ld", "--y", "inf", "--alpha", "0.6", "--d", "0.3"),
     ("onset", "binary-perceptron-ld", "--y", "inf", "--ref-kappa", "max"),
     ("onset", "binary-perceptron", "--alpha-range", "0.5:0.6"),
+    ("warm", "binary-perceptron", "--K", "3"),
+    ("warm", "committee", "nope"),
+    ("warm", "binary-perceptron", "--workers", "0"),
 ]
 
 
