@@ -25,7 +25,7 @@ from replica.solvers.status import Status
 
 from .errors import ParameterError
 from .local_entropy import binary_fp_spec, follow_fp
-from .models import Family, ModelSpec, numeric, register
+from .models import NO_SOLUTIONS, Family, ModelSpec, numeric, register
 from .perceptron import alpha_c_spherical, max_margin_crossing
 from .results import Threshold
 from .thresholds import Refusal, number, replicon, zero_entropy
@@ -119,8 +119,8 @@ def _notes(weights, fixed_rule=None):
     def notes(params, order, obs):
         out = [] if fixed_rule is None else [fixed_rule]
         if weights == "binary" and obs["entropy"] < 0:
-            out.append("entropy < 0: beyond the capacity (zero entropy): no solutions exist; this RS saddle point is "
-                       "unphysical")
+            out.append(f"{NO_SOLUTIONS}: beyond the capacity (zero entropy): no solutions exist; this RS saddle point "
+                       "is unphysical")
         if obs.get("lambda_AT", 0) > 1:
             out.append(f"lambda_AT = {obs['lambda_AT']:.4g} > 1: beyond the dAT line, the RS saddle point is unstable "
                        "(replica symmetry breaking); its values are not the typical ones")

@@ -16,7 +16,7 @@ from replica.equations.model import Symbol
 from replica.solvers.quadrature import Quadrature
 
 from .errors import ConvergenceError
-from .models import Homotopy, ModelSpec
+from .models import NO_SOLUTIONS, Homotopy, ModelSpec
 from .onset import Onset
 from .perceptron import BINARY, SPHERICAL
 from .thresholds import capacity, max_margin
@@ -154,7 +154,7 @@ def fp_notes(params, order, obs, binary=True):
     if obs["entropy"] > obs["upper_bound"] + 1e-9:
         notes.append("entropy above the upper bound: this saddle point is not the Franz-Parisi one")
     if binary and obs["entropy"] < 0:
-        notes.append("entropy < 0: no solutions at this distance from such references (they are isolated)")
+        notes.append(f"{NO_SOLUTIONS}: no solutions at this distance from such references (they are isolated)")
     frozen = _freezing(params["d"], order["q1"])
     if frozen is not None:
         notes.append(f"1 - q1 = {frozen:.3g} d: the constrained solutions are freezing onto one "

@@ -30,7 +30,11 @@ from .errors import ModelError, ParameterError
 from .solving import QUAD_TOL, solve_point
 
 __all__ = ["ModelSpec", "Family", "Homotopy", "register", "register_family", "get_model", "resolve", "models",
-           "families", "numeric", "ENTRY_POINT_GROUP", "MAX_ADAPTIVE_NODES", "QUAD_TOL"]
+           "families", "numeric", "ENTRY_POINT_GROUP", "MAX_ADAPTIVE_NODES", "QUAD_TOL", "NO_SOLUTIONS"]
+
+#: How a model's note starts where a negative entropy means that no solutions exist (an entropy that counts discrete
+#: configurations, not a log-volume): phase diagrams shade the points it marks.
+NO_SOLUTIONS = "entropy < 0"
 
 #: The entry-point group through which packages register models.
 ENTRY_POINT_GROUP = "replica.models"
@@ -128,7 +132,9 @@ class ModelSpec:
         the node-doubling estimate is taken level by level (K-dimensional rules).
 
     notes : callable, optional
-        ``notes(params, order, observables) -> list of str``: physics remarks.
+        ``notes(params, order, observables) -> list of str``: physics remarks. A remark that starts with
+        :data:`NO_SOLUTIONS` says that the negative entropy there means no solutions (a count of discrete
+        configurations below one); phase diagrams shade those points.
     vouch : callable, optional
         ``vouch(params, order, observables) -> None or str``: why a converged solution lies outside the model's
         derivation (status ``unvouched``).

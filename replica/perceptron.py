@@ -14,7 +14,7 @@ from replica.solvers.root import Tolerance
 from replica.solvers.status import Status
 
 from .errors import ParameterError
-from .models import ModelSpec, numeric
+from .models import NO_SOLUTIONS, ModelSpec, numeric
 from .results import REMEDIES, Threshold
 from .thresholds import Crossing, Refusal, locate, number, replicon, trace, zero_entropy
 
@@ -82,7 +82,7 @@ def _notes_spherical(params, order, obs):
 def _notes_binary(params, order, obs):
     notes = _rs_stability_note(obs)
     if obs["entropy"] < 0:
-        notes.append("entropy < 0: beyond the capacity alpha_KM(kappa) (replica capacity binary-perceptron): no "
+        notes.append(f"{NO_SOLUTIONS}: beyond the capacity alpha_KM(kappa) (replica capacity binary-perceptron): no "
                      "solutions exist; this RS saddle point is unphysical")
     return notes
 

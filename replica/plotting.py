@@ -11,6 +11,8 @@ import numpy as np  # noqa: E402
 from matplotlib.patches import Patch  # noqa: E402
 from matplotlib.ticker import MaxNLocator  # noqa: E402
 
+from .models import NO_SOLUTIONS  # noqa: E402
+
 __all__ = ["plot_sweep", "plot_phase_diagram", "label"]
 
 _SKIP = {"model", "converged", "status", "message", "remedy", "iterations", "residual", "quad_error", "method",
@@ -142,7 +144,7 @@ def plot_phase_diagram(diagram, path=None, title=None, levels=8):
     handles = []
     regions = [(status == "no_solution", "0.82", None, "no RS solution"),
                (field("lambda_AT") > 1, "none", "///", r"RS unstable ($\lambda_{AT} > 1$)"),
-               (_noted(ordered, "entropy < 0", shape), "none", "\\\\\\\\", "negative entropy: no solutions")]
+               (_noted(ordered, NO_SOLUTIONS, shape), "none", "\\\\\\\\", "negative entropy: no solutions")]
     for mask, face, hatch, text in regions:
         if mask.any() and min(shape) > 1:
             if face != "none":
