@@ -110,17 +110,22 @@ def _in_domain(v, idx, domain):
     return True
 
 
+# the kernels are loops rather than numpy array expressions: these compile without numpy's broadcasting machinery
+# and its error messages, several seconds of the solvers' one-time compilation
 @_jit
 def _all_finite(a):
-    for x in a.flat:
-        if not math.isfinite(x):
+    for k in range(a.shape[0]):
+        if not math.isfinite(a[k]):
             return False
     return True
 
 
 @_jit
 def _norm(r):
-    return np.max(np.abs(r)) if r.shape[0] > 0 else 0.0
+    e = 0.0
+    for k in range(r.shape[0]):
+        e = max(e, abs(r[k]))
+    return e
 
 
 @_jit
@@ -186,7 +191,12 @@ def _usable(r, J):
     """Whether an iterate may be kept: its residual and its Jacobian finite. At the edge of the equations' domain (a
     variance under a square root reaching 0) the residual can be finite and its derivatives not, and a solution there
     could be neither refined nor continued."""
-    return _all_finite(r) and _all_finite(J)
+    if not _all_finite(r):
+        return False
+    for i in range(J.shape[0]):
+        if not _all_finite(J[i]):
+            return False
+    return True
 
 
 @_jit
@@ -214,7 +224,8 @@ def _equations(res_jac, res_dpar, obs_grad, v, idx, n, added, nodes):
             break
     r = np.zeros(m)
     J = np.zeros((m, m))
-    r[:n] = out[:n]
+    for i in range(n):
+        r[i] = out[i]
     for i in range(n):
         for k in range(m):
             j = idx[k]
@@ -233,6 +244,14 @@ def _equations(res_jac, res_dpar, obs_grad, v, idx, n, added, nodes):
             J[row, k] = lin[k]
         r[row] = s
     return r, J
+
+
+@_jit
+def _negated(a):
+    out = np.empty(a.shape[0])
+    for k in range(a.shape[0]):
+        out[k] = -a[k]
+    return out
 
 
 @_jit
@@ -256,7 +275,7 @@ def _newton(res_jac, res_dpar, obs_grad, v0, idx, n, added, domain, tol, max_ite
         if _newton_error(r, J, v, n, tol) <= 1.0:
             # polish: one more full step, kept if it does not increase the residual (quadratic convergence makes
             # it nearly free and takes the unknowns, not only the residual, to rounding level)
-            dx, ok = _lu_solve(J, -r)
+            dx, ok = _lu_solve(J, _negated(r))
             if ok:
                 w = _step(v, idx, dx, 1.0)
                 if _in_domain(w, idx, domain):
@@ -264,7 +283,7 @@ def _newton(res_jac, res_dpar, obs_grad, v0, idx, n, added, domain, tol, max_ite
                     if _usable(rw, Jw) and _norm(rw) <= nr:
                         return w, 0, it, _norm(rw)
             return v, 0, it - 1, nr
-        dx, ok = _lu_solve(J, -r)
+        dx, ok = _lu_solve(J, _negated(r))
         if not ok:
             return v, 4, it, nr
         t = 1.0
@@ -308,11 +327,17 @@ def _fixed_point(fp, v0, domain, tol, damping, max_iter, stop_at, nodes):
     v = v0.copy()
     t = _call(fp, v, nodes)
     n = t.shape[0]
-    idx = np.arange(n)
+    idx = np.empty(n, dtype=np.int64)
+    for k in range(n):
+        idx[k] = k
     if not _all_finite(t):
         return v, 5, 0, math.inf
-    r = t - v[:n]
-    recent = np.full(8, -math.inf)
+    r = np.empty(n)
+    for k in range(n):
+        r[k] = t[k] - v[k]
+    recent = np.empty(8)  # the last 8 accepted residuals
+    for k in range(8):
+        recent[k] = -math.inf
     recent[0] = _scaled(r, v)
     last = recent[0]
     eta = damping
@@ -322,15 +347,19 @@ def _fixed_point(fp, v0, domain, tol, damping, max_iter, stop_at, nodes):
         if _norm(r) <= stop_at:
             return v, 1, it - 1, _norm(r)
         while True:
-            w = v.copy()
-            w[:n] += eta * r
+            w = _step(v, idx, r, eta)
             inside = _in_domain(w, idx, domain)
             if inside:
                 tw = _call(fp, w, nodes)
                 if _all_finite(tw):
-                    rw = tw - w[:n]
+                    rw = np.empty(n)
+                    for k in range(n):
+                        rw[k] = tw[k] - w[k]
                     s = _scaled(rw, w)
-                    if s < recent.max():
+                    worst = -math.inf
+                    for k in range(8):
+                        worst = max(worst, recent[k])
+                    if s < worst:
                         eta = min(1.0, 1.25 * eta) if s < last else 0.5 * eta
                         v, r, last = w, rw, s
                         recent[it % 8] = s
