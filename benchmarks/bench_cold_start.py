@@ -4,7 +4,8 @@ cold-start work (the "before" column: measured on the same 2-core machine, on th
     python benchmarks/bench_cold_start.py [--skip-relu5] [--skip-parallel]
 
 For each model: the wall time of the first ``replica solve`` (import, sympy derivation, code generation, numba
-compilation, the solve); the K = 5 ReLU committee's sympy derivation alone; REPLICA_PARALLEL=1 against the serial
+compilation, the solve), and on a fresh installation, where the solvers and special functions (compiled once per
+installation) are compiled too; the K = 5 ReLU committee's sympy derivation alone; REPLICA_PARALLEL=1 against the serial
 compile of the Franz–Parisi model. Targets: <= 8 s for the perceptron, Franz–Parisi, large-deviation and
 Gaussian-mixture models, <= 20 s for the K = 3 committee, <= 60 s for the K = 5 ReLU derivation, parallel <= 1.5x
 serial.
@@ -28,8 +29,8 @@ SOLVES = [
 
 
 def cold(argv, env=None):
-    """Wall time of ``replica ARGV`` in a fresh process with an empty cache (the shared kernels' cache is warmed
-    first, as after any earlier run of the toolkit)."""
+    """Wall time of ``replica ARGV`` in a fresh process with an empty model cache (the solvers and special functions,
+    compiled once per installation, are warmed first, as after any earlier run of the toolkit)."""
     cache = tempfile.mkdtemp(prefix="replica-cold-")
     env = {**os.environ, "REPLICA_CACHE_DIR": cache, **(env or {})}
     t0 = time.perf_counter()
@@ -54,8 +55,10 @@ def main():
     parser.add_argument("--skip-relu5", action="store_true")
     parser.add_argument("--skip-parallel", action="store_true")
     args = parser.parse_args()
-    cold(["solve", "binary-perceptron", "--alpha", "0.3"])  # the shared kernels and special functions, once
-    rows = []
+    # a fresh installation: numba's own cache (the solvers, the special functions) empty too
+    fresh = cold(["solve", "binary-perceptron", "--alpha", "0.6"], {"NUMBA_CACHE_DIR": tempfile.mkdtemp()})
+    cold(["solve", "binary-perceptron", "--alpha", "0.3"])  # the solvers and special functions, once
+    rows = [("first solve on a fresh installation: binary-perceptron", None, fresh, "-")]
     for model, argv, before, target in SOLVES:
         rows.append((f"first solve: {model}", before, cold(["solve", model, *argv]), f"<= {target} s"))
     fp = ["solve", "binary-perceptron-fp", "--alpha", "0.6", "--ref-kappa", "max", "--d", "0.05"]
