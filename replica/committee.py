@@ -16,7 +16,7 @@ from functools import cache
 
 import numpy as np
 import sympy as sp
-from scipy import integrate, optimize, special
+from scipy import special
 
 from replica.equations import committee as eq
 from replica.equations.model import Symbol
@@ -43,10 +43,19 @@ def _half_normal_order_moment(j, n):
         F = special.erf(x / math.sqrt(2))
         return x * x * c * F ** (j - 1) * (1 - F) ** (n - j) * 2 * math.exp(-x * x / 2) / math.sqrt(2 * math.pi)
 
-    return integrate.quad(f, 0, np.inf, epsabs=1e-15, epsrel=1e-13)[0]
+    from scipy.integrate import quad  # imported where used: importing replica does not need it
+
+    return quad(f, 0, np.inf, epsabs=1e-15, epsrel=1e-13)[0]
 
 
 @cache
+def _inverse(f, c):
+    """The p in [0, 1] where the increasing f(p) = c."""
+    from scipy.optimize import brentq  # imported where used: importing replica does not need it
+
+    return brentq(lambda p: f(p) - c, 0.0, 1.0, xtol=1e-15, rtol=1e-15)
+
+
 def flip_cost(machine, K):
     """M_K: the coefficient of -1/(2(1-q)) in the energetic term of a finite tree as q -> 1 (module docstring)."""
     if machine == "parity":
@@ -299,7 +308,7 @@ def _fp_member(K, activation):
         f"Franz-Parisi local entropy of the K=inf {activation} committee machine (binary weights) at distance d "
         "from a reference of output margin ref_kappa",
         lambda: eq.committee_fp(activation), storage,
-        overlap_of=lambda c: optimize.brentq(lambda p: Q(p) - c, 0.0, 1.0, xtol=1e-15, rtol=1e-15),
+        overlap_of=lambda c: _inverse(Q, c),
         onset=ONSET[activation], hidden=True))
 
 

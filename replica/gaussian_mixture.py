@@ -10,7 +10,6 @@ import math
 from functools import lru_cache
 
 import sympy as sp
-from scipy.optimize import brentq
 
 from replica.equations import gaussian_mixture as eq
 from replica.equations.model import Symbol
@@ -87,6 +86,8 @@ def fixed_norm_closed_form(alpha, delta, rho, norm):
     lo, hi = 0.0, min(1.0, v_max / 2)
     while norm_at(hi)[1] < norm:
         lo, hi = hi, (hi + v_max) / 2 if alpha > 1 else 2 * hi
+    from scipy.optimize import brentq  # imported where used: importing replica does not need it
+
     v = brentq(lambda v: norm_at(v)[1] - norm, lo, hi, xtol=1e-300, rtol=1e-15)
     m = norm_at(v)[0]
     b = (2 * rho - 1) * (1 - m)

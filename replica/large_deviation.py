@@ -10,7 +10,6 @@ from functools import lru_cache
 
 import numpy as np
 import sympy as sp
-from scipy.integrate import quad
 
 from replica.equations import large_deviation as eq
 from replica.equations.model import Symbol
@@ -94,6 +93,8 @@ def plateau(alpha, kappa=0.0):
     if not rs.converged:
         raise ConvergenceError(rs)
     g = math.sqrt(rs.qhat)
+    from scipy.integrate import quad  # imported where used: importing replica does not need it
+
     s_star = 2 * quad(lambda z: math.exp(-z * z / 2) * math.tanh(g * z), 0, np.inf, epsabs=1e-15, epsrel=1e-13)[0]
     return {"q": rs.q, "qhat": rs.qhat, "entropy": rs.entropy, "S_star": s_star / math.sqrt(2 * math.pi)}
 

@@ -12,7 +12,6 @@ from dataclasses import dataclass, field
 from typing import Callable
 
 import numpy as np
-from scipy.optimize import brentq, minimize_scalar
 
 from replica.solvers.status import Status
 
@@ -57,6 +56,8 @@ def smallest_slope(spec, params, grid, slope):
         if sol.status not in ("converged", "unvouched"):
             raise CurveFailed(f"the curve did not converge at alpha={params['alpha']:g}, d={d:g}: {sol.status}")
         return slope(spec, sol.order, here)
+
+    from scipy.optimize import minimize_scalar  # imported where used: importing replica does not need it
 
     lo, hi = sorted((grid[k - 1], grid[k + 1]))
     best = minimize_scalar(at, bounds=(lo, hi), method="bounded", options={"xatol": 1e-4 * hi})
@@ -135,6 +136,8 @@ class Onset:
                 except (CurveFailed, ParameterError):
                     hi -= (hi - lo) / 8
             return hi, dip(hi)
+
+        from scipy.optimize import brentq  # imported where used: importing replica does not need it
 
         try:
             m_lo = dip(lo)

@@ -8,8 +8,6 @@ warm-started from the last.
 """
 import math
 
-from scipy.optimize import minimize_scalar
-
 from replica.solvers.quadrature import Quadrature
 from replica.solvers.status import Status
 
@@ -73,6 +71,8 @@ def optimize(model, param, *, observable="error", bounds=(1e-5, 1e3), xtol=1e-6,
         if not sol.converged:
             raise Failed(sol)
         return sol.observables[observable]
+
+    from scipy.optimize import minimize_scalar  # imported where used: importing replica does not need it
 
     try:
         best = minimize_scalar(value, bounds=(math.log(lo), math.log(hi)), method="bounded", options={"xatol": xtol})
