@@ -133,8 +133,8 @@ class ModelSpec:
 
     notes : callable, optional
         ``notes(params, order, observables) -> list of str``: physics remarks. A remark that starts with
-        :data:`NO_SOLUTIONS` says that the negative entropy there means no solutions (a count of discrete
-        configurations below one); phase diagrams shade those points.
+        :data:`~replica.models.NO_SOLUTIONS` says that the negative entropy there means no solutions (a count of
+        discrete configurations below one); phase diagrams shade those points.
     vouch : callable, optional
         ``vouch(params, order, observables) -> None or str``: why a converged solution lies outside the model's
         derivation (status ``unvouched``).
