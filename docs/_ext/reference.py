@@ -87,6 +87,12 @@ def write_reference(app):
         for module_name in modules:
             write_if_changed(out / f"{module_name}.rst", _module_page(module_name, names[module_name]))
     write_if_changed(out / "index.rst", "\n".join(index) + "\n")
+    # the pages of names no longer exported (autosummary writes the others again): left, they would be orphans
+    keep = {f"{module_name}.{name}" for module_name, listed in names.items() for name in listed}
+    for page in (out / "generated").glob("*.rst"):
+        parts = page.stem.split(".")
+        if not any(".".join(parts[:i]) in keep for i in range(1, len(parts) + 1)):
+            page.unlink()
 
 
 def write_if_changed(path, text):
