@@ -247,6 +247,39 @@ def _equations(res_jac, res_dpar, obs_grad, v, idx, n, added, nodes):
 
 
 @_jit
+def _difference(t, v):
+    """t - v[:len(t)]: a fixed-point map's step."""
+    out = np.empty(t.shape[0])
+    for k in range(t.shape[0]):
+        out[k] = t[k] - v[k]
+    return out
+
+
+@_jit
+def _indices(n):
+    out = np.empty(n, dtype=np.int64)
+    for k in range(n):
+        out[k] = k
+    return out
+
+
+@_jit
+def _filled(n, value):
+    out = np.empty(n)
+    for k in range(n):
+        out[k] = value
+    return out
+
+
+@_jit
+def _largest(a):
+    e = -math.inf
+    for k in range(a.shape[0]):
+        e = max(e, a[k])
+    return e
+
+
+@_jit
 def _negated(a):
     out = np.empty(a.shape[0])
     for k in range(a.shape[0]):
@@ -327,17 +360,11 @@ def _fixed_point(fp, v0, domain, tol, damping, max_iter, stop_at, nodes):
     v = v0.copy()
     t = _call(fp, v, nodes)
     n = t.shape[0]
-    idx = np.empty(n, dtype=np.int64)
-    for k in range(n):
-        idx[k] = k
+    idx = _indices(n)
     if not _all_finite(t):
         return v, 5, 0, math.inf
-    r = np.empty(n)
-    for k in range(n):
-        r[k] = t[k] - v[k]
-    recent = np.empty(8)  # the last 8 accepted residuals
-    for k in range(8):
-        recent[k] = -math.inf
+    r = _difference(t, v)
+    recent = _filled(8, -math.inf)  # the last 8 accepted residuals
     recent[0] = _scaled(r, v)
     last = recent[0]
     eta = damping
@@ -352,14 +379,9 @@ def _fixed_point(fp, v0, domain, tol, damping, max_iter, stop_at, nodes):
             if inside:
                 tw = _call(fp, w, nodes)
                 if _all_finite(tw):
-                    rw = np.empty(n)
-                    for k in range(n):
-                        rw[k] = tw[k] - w[k]
+                    rw = _difference(tw, w)
                     s = _scaled(rw, w)
-                    worst = -math.inf
-                    for k in range(8):
-                        worst = max(worst, recent[k])
-                    if s < worst:
+                    if s < _largest(recent):
                         eta = min(1.0, 1.25 * eta) if s < last else 0.5 * eta
                         v, r, last = w, rw, s
                         recent[it % 8] = s
