@@ -48,7 +48,6 @@ def _half_normal_order_moment(j, n):
     return quad(f, 0, np.inf, epsabs=1e-15, epsrel=1e-13)[0]
 
 
-@cache
 def _inverse(f, c):
     """The p in [0, 1] where the increasing f(p) = c."""
     from scipy.optimize import brentq  # imported where used: importing replica does not need it
@@ -56,6 +55,7 @@ def _inverse(f, c):
     return brentq(lambda p: f(p) - c, 0.0, 1.0, xtol=1e-15, rtol=1e-15)
 
 
+@cache
 def flip_cost(machine, K):
     """M_K: the coefficient of -1/(2(1-q)) in the energetic term of a finite tree as q -> 1 (module docstring)."""
     if machine == "parity":
