@@ -488,13 +488,13 @@ def _warm(names, extra, workers):
 
     if workers < 1:
         raise ReplicaError(f"--workers {workers}: give a positive number of processes")
-    leftovers = [_family_member(name, extra)[1] for name in names]
-    unused = [token for token in leftovers[0] if all(token in rest for rest in leftovers)]
+    resolved = [_family_member(name, extra) for name in names]
+    unused = [token for token in resolved[0][1] if all(token in rest for _, rest in resolved)]
     if unused:
         raise ReplicaError(f"unrecognized arguments: {' '.join(unused)}")
     if workers == 1:
-        for name in names:
-            _report_warm(*_warm_one(name, extra))
+        for spec, _ in resolved:
+            _report_warm(*_warm_spec(spec))
         return 0
     with ProcessPoolExecutor(max_workers=min(workers, len(names))) as pool:
         for future in as_completed([pool.submit(_warm_one, name, extra) for name in names]):
@@ -503,9 +503,13 @@ def _warm(names, extra, workers):
 
 
 def _warm_one(name, extra):
+    """:func:`_warm_spec` of a model named on the command line (in a worker process: it resolves the name again)."""
+    return _warm_spec(_family_member(name, extra)[0])
+
+
+def _warm_spec(spec):
     import time
 
-    spec = _family_member(name, extra)[0]
     t0 = time.perf_counter()
     spec.system.warm(spec.quadrature)
     return spec.name, time.perf_counter() - t0
