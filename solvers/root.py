@@ -95,6 +95,8 @@ def _call(typingctx, at, v, nodes):
 
 
 # ----- kernels -----------------------------------------------------------------------------------------------------
+# the kernels are loops rather than numpy array expressions: these compile without numpy's broadcasting machinery
+# and its error messages, several seconds of the solvers' one-time compilation
 @_jit
 def _in_domain(v, idx, domain):
     lo, hi, lo_open, hi_open = domain
@@ -110,8 +112,6 @@ def _in_domain(v, idx, domain):
     return True
 
 
-# the kernels are loops rather than numpy array expressions: these compile without numpy's broadcasting machinery
-# and its error messages, several seconds of the solvers' one-time compilation
 @_jit
 def _all_finite(a):
     for k in range(a.shape[0]):
